@@ -1,0 +1,181 @@
+//! The canonical state digest and the idempotency command hash.
+//!
+//! The digest is a multiset hash: the wrapping sum of one hash per record,
+//! so it does not depend on table placement or iteration order. Whoever holds
+//! the same records (the core after live apply, after recovery, or the
+//! reference model) computes the same value through this one encoder.
+
+use crate::command::{ClientRequest, Command};
+use crate::hash::{mix, WordHasher};
+use crate::ids::{LeaseId, Lsn, Slot};
+use crate::outcome::Outcome;
+use crate::record::{Lease, Operation, Resource};
+
+const DOMAIN_RESOURCE: u64 = 1;
+const DOMAIN_LEASE: u64 = 2;
+const DOMAIN_OPERATION: u64 = 3;
+const DOMAIN_META: u64 = 4;
+const DOMAIN_COMMAND: u64 = 5;
+
+/// Accumulates records in any order; `finish` adds the scalar state.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StateDigest {
+    sum: u64,
+    records: u64,
+}
+
+impl StateDigest {
+    pub const fn new() -> StateDigest {
+        StateDigest { sum: 0, records: 0 }
+    }
+
+    fn add(&mut self, record_hash: u64) {
+        self.sum = self.sum.wrapping_add(record_hash);
+        self.records += 1;
+    }
+
+    pub fn add_resource(&mut self, resource: &Resource) {
+        let mut h = WordHasher::new(DOMAIN_RESOURCE);
+        h.wide(resource.resource_id.0)
+            .word(resource.state as u64)
+            .wide(resource.current_lease_id.map_or(0, |id| id.0))
+            .word(resource.version);
+        self.add(h.finish());
+    }
+
+    pub fn add_lease(&mut self, lease: &Lease) {
+        let mut h = WordHasher::new(DOMAIN_LEASE);
+        h.wide(lease.lease_id.0)
+            .wide(lease.holder_id.0)
+            .word(lease.state as u64)
+            .word(lease.lease_epoch.0)
+            .word(lease.created_lsn.0)
+            .word(lease.deadline_slot.0)
+            .word(lease.retire_after_slot.is_some() as u64)
+            .word(lease.retire_after_slot.map_or(0, |s| s.0))
+            .word(lease.members.len() as u64);
+        for member in lease.members.as_slice() {
+            h.wide(member.0);
+        }
+        self.add(h.finish());
+    }
+
+    pub fn add_operation(&mut self, operation: &Operation) {
+        let mut h = WordHasher::new(DOMAIN_OPERATION);
+        h.wide(operation.operation_id.0)
+            .word(operation.command_hash)
+            .word(operation.applied_lsn.0)
+            .word(operation.retire_after_slot.0);
+        hash_outcome(&mut h, &operation.outcome);
+        self.add(h.finish());
+    }
+
+    /// `last_applied_lsn` is `None` before the first command.
+    pub fn finish(
+        &self,
+        retired_watermark: Lsn,
+        last_applied_lsn: Option<Lsn>,
+        last_request_slot: Slot,
+    ) -> u64 {
+        let mut h = WordHasher::new(DOMAIN_META);
+        h.word(self.sum)
+            .word(self.records)
+            .word(retired_watermark.0)
+            .word(last_applied_lsn.map_or(0, |l| l.0))
+            .word(last_request_slot.0);
+        h.finish()
+    }
+}
+
+fn hash_outcome(h: &mut WordHasher, outcome: &Outcome) {
+    let (lease, epoch, deadline): (Option<LeaseId>, u64, u64) = match *outcome {
+        Outcome::ResourceCreated | Outcome::Rejected(_) => (None, 0, 0),
+        Outcome::Reserved {
+            lease_id,
+            lease_epoch,
+            deadline_slot,
+        } => (Some(lease_id), lease_epoch.0, deadline_slot.0),
+        Outcome::Activated {
+            lease_id,
+            lease_epoch,
+        }
+        | Outcome::Released {
+            lease_id,
+            lease_epoch,
+        }
+        | Outcome::Revoked {
+            lease_id,
+            lease_epoch,
+        }
+        | Outcome::Expired {
+            lease_id,
+            lease_epoch,
+        } => (Some(lease_id), lease_epoch.0, 0),
+        Outcome::Reclaimed { lease_id } => (Some(lease_id), 0, 0),
+    };
+    h.word(outcome_tag(outcome))
+        .word(outcome.code() as u64)
+        .wide(lease.map_or(0, |l| l.0))
+        .word(epoch)
+        .word(deadline);
+}
+
+const fn outcome_tag(outcome: &Outcome) -> u64 {
+    match outcome {
+        Outcome::ResourceCreated => 1,
+        Outcome::Reserved { .. } => 2,
+        Outcome::Activated { .. } => 3,
+        Outcome::Released { .. } => 4,
+        Outcome::Revoked { .. } => 5,
+        Outcome::Reclaimed { .. } => 6,
+        Outcome::Expired { .. } => 7,
+        Outcome::Rejected(_) => 8,
+    }
+}
+
+/// The idempotency hash: `client_id` plus the command's canonical fields.
+/// `request_slot` is deliberately absent so that a retry at a later slot is
+/// the same command.
+pub fn command_hash(request: &ClientRequest) -> u64 {
+    let mut h = WordHasher::new(DOMAIN_COMMAND);
+    h.wide(request.client_id.0);
+    match request.command {
+        Command::CreateResource { resource_id } => {
+            h.word(1).wide(resource_id.0);
+        }
+        Command::Reserve {
+            resources,
+            holder_id,
+            ttl_slots,
+        } => {
+            h.word(2)
+                .wide(holder_id.0)
+                .word(ttl_slots)
+                .word(resources.len() as u64);
+            for id in resources.as_slice() {
+                h.wide(id.0);
+            }
+        }
+        Command::Activate {
+            lease_id,
+            holder_id,
+            lease_epoch,
+        } => {
+            h.word(3).wide(lease_id.0).wide(holder_id.0).word(lease_epoch.0);
+        }
+        Command::Release {
+            lease_id,
+            holder_id,
+            lease_epoch,
+        } => {
+            h.word(4).wide(lease_id.0).wide(holder_id.0).word(lease_epoch.0);
+        }
+        Command::Revoke { lease_id } => {
+            h.word(5).wide(lease_id.0);
+        }
+        Command::Reclaim { lease_id } => {
+            h.word(6).wide(lease_id.0);
+        }
+    }
+    mix(h.finish())
+}

@@ -1,0 +1,1 @@
+//! The simulation testbed. Its oracles judge the real engine.
