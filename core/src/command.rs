@@ -71,6 +71,10 @@ impl core::fmt::Debug for Bundle {
 }
 
 /// A client command: the write a client asks for.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "inline bundle keeps commands Copy and apply allocation-free"
+)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Command {
     CreateResource {
@@ -159,6 +163,10 @@ pub struct ClientRequest {
 
 /// Everything the state machine applies. `request_slot` and `lsn` travel
 /// beside it (in the WAL frame header), not inside it.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "inline bundle keeps commands Copy and apply allocation-free"
+)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogCommand {
     Client(ClientRequest),

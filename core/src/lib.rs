@@ -9,11 +9,16 @@ pub mod config;
 pub mod digest;
 pub mod hash;
 pub mod ids;
+pub mod machine;
 pub mod outcome;
 pub mod record;
+mod retire;
+pub mod table;
+pub mod wheel;
 
 pub use command::{Bundle, BundleOverflow, ClientRequest, Command, CommandKind, LogCommand};
 pub use config::{Config, ConfigError, BUNDLE_SIZE_LIMIT};
 pub use ids::{ClientId, HolderId, LeaseEpoch, LeaseId, Lsn, OperationId, ResourceId, Slot};
 pub use outcome::{Applied, Outcome, ResultCode};
 pub use record::{Lease, LeaseRecord, LeaseState, Operation, Resource, ResourceState};
+pub use machine::{ApplyError, DueExpiry, Health, InvariantViolation, StateMachine, Usage};

@@ -1,0 +1,296 @@
+//! The full invariant audit. Run by tests and by the simulator after every
+//! step; O(records), so never on the production hot path.
+
+use super::StateMachine;
+use crate::ids::{LeaseId, Lsn, OperationId, ResourceId, Slot};
+use crate::record::{LeaseState, ResourceState};
+use crate::table::{MemberKey, TableFault};
+
+/// A broken invariant, naming the invariant (numbered as in the semantics
+/// spec where it has a number) and the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InvariantViolation {
+    #[error("invariant 1: resource {resource:?} points at lease {lease:?}, which is missing or not live")]
+    ResourceLeaseNotLive { resource: ResourceId, lease: LeaseId },
+    #[error("invariant 1: resource {resource:?} points at lease {lease:?}, which does not list it")]
+    ResourceNotMember { resource: ResourceId, lease: LeaseId },
+    #[error("invariant 1: live lease {lease:?} lists resource {resource:?}, which is missing or held by another lease")]
+    MemberNotHeld { lease: LeaseId, resource: ResourceId },
+    #[error("invariant 2: resource {resource:?} is {resource_state:?} but its lease {lease:?} is {lease_state:?}")]
+    StateMismatch {
+        resource: ResourceId,
+        resource_state: ResourceState,
+        lease: LeaseId,
+        lease_state: LeaseState,
+    },
+    #[error("invariant 2: resource {resource:?} is {state:?} with lease {lease:?}; available exactly when no lease")]
+    AvailabilityMismatch {
+        resource: ResourceId,
+        state: ResourceState,
+        lease: Option<LeaseId>,
+    },
+    #[error("invariant 3: lease {lease:?} has a bad bundle (member {ordinal} missing, duplicated or out of range)")]
+    BadBundle { lease: LeaseId, ordinal: u8 },
+    #[error("invariant 4: reserved lease {lease:?} is not in the expiry index at its deadline")]
+    ExpiryMissing { lease: LeaseId },
+    #[error("invariant 4: expiry index holds {lease:?} at {deadline:?}, which is not a reserved lease with that deadline")]
+    ExpiryStale { lease: LeaseId, deadline: Slot },
+    #[error("invariant 4: expiry index structure: {0}")]
+    ExpiryStructure(&'static str),
+    #[error("invariant 5: {table} table: {fault}")]
+    Table { table: &'static str, fault: TableFault },
+    #[error("invariant 5: member table holds {members} records but leases list {listed}")]
+    MemberCount { members: u32, listed: u64 },
+    #[error("invariant 5: {queue} retirement queue holds {queued} records but {expected} are retirable")]
+    RetirementQueue {
+        queue: &'static str,
+        queued: usize,
+        expected: usize,
+    },
+    #[error("retention: lease {lease:?} is terminal exactly when it has a retire slot; retire slot {retire_after:?}, state {state:?}")]
+    RetireSlot {
+        lease: LeaseId,
+        state: LeaseState,
+        retire_after: Option<Slot>,
+    },
+    #[error("retention: lease {lease:?} should have retired at {retire_after:?} (last slot {now:?})")]
+    LeaseOverdue {
+        lease: LeaseId,
+        retire_after: Slot,
+        now: Slot,
+    },
+    #[error("retention: operation {operation:?} should have retired at {retire_after:?} (last slot {now:?})")]
+    OperationOverdue {
+        operation: OperationId,
+        retire_after: Slot,
+        now: Slot,
+    },
+    #[error("invariant 6: record {lsn:?} is after the last applied lsn {last:?}")]
+    FutureLsn { lsn: Lsn, last: Lsn },
+    #[error("fencing: lease {lease:?} has epoch 0")]
+    EpochZero { lease: LeaseId },
+}
+
+type Audit = Result<(), InvariantViolation>;
+
+impl StateMachine {
+    /// Checks every invariant. Ok means the state is internally consistent.
+    pub fn check_invariants(&self) -> Audit {
+        self.audit_tables()?;
+        self.audit_resources()?;
+        self.audit_leases()?;
+        self.audit_expiry_index()?;
+        self.audit_retention()
+    }
+
+    fn audit_tables(&self) -> Audit {
+        let table = |table, fault| InvariantViolation::Table { table, fault };
+        self.resources.audit().map_err(|f| table("resource", f))?;
+        self.leases.audit().map_err(|f| table("lease", f))?;
+        self.members.audit().map_err(|f| table("lease member", f))?;
+        self.operations.audit().map_err(|f| table("operation", f))?;
+        self.wheel.audit().map_err(InvariantViolation::ExpiryStructure)
+    }
+
+    fn audit_resources(&self) -> Audit {
+        for resource in self.resources() {
+            let id = resource.resource_id;
+            let Some(lease_id) = resource.current_lease_id else {
+                if resource.state != ResourceState::Available {
+                    return Err(InvariantViolation::AvailabilityMismatch {
+                        resource: id,
+                        state: resource.state,
+                        lease: None,
+                    });
+                }
+                continue;
+            };
+            if resource.state == ResourceState::Available {
+                return Err(InvariantViolation::AvailabilityMismatch {
+                    resource: id,
+                    state: resource.state,
+                    lease: Some(lease_id),
+                });
+            }
+            let Some(lease) = self.leases.get(&lease_id).filter(|l| !l.state.is_terminal()) else {
+                return Err(InvariantViolation::ResourceLeaseNotLive {
+                    resource: id,
+                    lease: lease_id,
+                });
+            };
+            if lease.state.member_state() != Some(resource.state) {
+                return Err(InvariantViolation::StateMismatch {
+                    resource: id,
+                    resource_state: resource.state,
+                    lease: lease_id,
+                    lease_state: lease.state,
+                });
+            }
+            let listed = (0..lease.member_count).any(|ordinal| {
+                self.members.get(&MemberKey { lease_id, ordinal }) == Some(&id)
+            });
+            if !listed {
+                return Err(InvariantViolation::ResourceNotMember {
+                    resource: id,
+                    lease: lease_id,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn audit_leases(&self) -> Audit {
+        let mut listed = 0u64;
+        for (&lease_id, lease) in self.leases.iter() {
+            if lease.lease_epoch.0 == 0 {
+                return Err(InvariantViolation::EpochZero { lease: lease_id });
+            }
+            if lease.created_lsn > self.last_applied_lsn {
+                return Err(InvariantViolation::FutureLsn {
+                    lsn: lease.created_lsn,
+                    last: self.last_applied_lsn,
+                });
+            }
+            if lease.state.is_terminal() != lease.retire_after_slot.is_some() {
+                return Err(InvariantViolation::RetireSlot {
+                    lease: lease_id,
+                    state: lease.state,
+                    retire_after: lease.retire_after_slot,
+                });
+            }
+            let bad_bundle = |ordinal| InvariantViolation::BadBundle {
+                lease: lease_id,
+                ordinal,
+            };
+            let count = lease.member_count;
+            if count == 0 || usize::from(count) > self.config.max_bundle_size as usize {
+                return Err(bad_bundle(count));
+            }
+            for ordinal in 0..count {
+                let Some(resource_id) = self.members.get(&MemberKey { lease_id, ordinal }) else {
+                    return Err(bad_bundle(ordinal));
+                };
+                let duplicate = (0..ordinal).any(|earlier| {
+                    self.members.get(&MemberKey {
+                        lease_id,
+                        ordinal: earlier,
+                    }) == Some(resource_id)
+                });
+                if duplicate {
+                    return Err(bad_bundle(ordinal));
+                }
+                if !lease.state.is_terminal() {
+                    let held = self
+                        .resources
+                        .get(resource_id)
+                        .is_some_and(|r| r.current_lease_id == Some(lease_id));
+                    if !held {
+                        return Err(InvariantViolation::MemberNotHeld {
+                            lease: lease_id,
+                            resource: *resource_id,
+                        });
+                    }
+                }
+            }
+            listed += u64::from(count);
+        }
+        // Every member record belongs to a listed ordinal of an existing
+        // lease, so equal counts mean no orphans.
+        if u64::from(self.members.len()) != listed {
+            return Err(InvariantViolation::MemberCount {
+                members: self.members.len(),
+                listed,
+            });
+        }
+        Ok(())
+    }
+
+    fn audit_expiry_index(&self) -> Audit {
+        let mut reserved = 0u64;
+        for (&lease_id, lease) in self.leases.iter() {
+            if lease.state == LeaseState::Reserved {
+                reserved += 1;
+                if !self.wheel.contains(lease.deadline_slot, lease_id) {
+                    return Err(InvariantViolation::ExpiryMissing { lease: lease_id });
+                }
+            }
+        }
+        for entry in self.wheel.iter() {
+            let matches = self.leases.get(&entry.lease_id).is_some_and(|l| {
+                l.state == LeaseState::Reserved && l.deadline_slot == entry.deadline_slot
+            });
+            if !matches {
+                return Err(InvariantViolation::ExpiryStale {
+                    lease: entry.lease_id,
+                    deadline: entry.deadline_slot,
+                });
+            }
+        }
+        // Each reserved lease is present, each entry is a distinct reserved
+        // lease (buckets are strictly sorted), so equal counts mean exactly once.
+        if self.wheel.len() != reserved {
+            return Err(InvariantViolation::ExpiryStructure(
+                "entry count differs from reserved lease count",
+            ));
+        }
+        Ok(())
+    }
+
+    fn audit_retention(&self) -> Audit {
+        let now = self.last_request_slot;
+        let mut terminal = 0usize;
+        for (&lease_id, lease) in self.leases.iter() {
+            if let Some(retire_after) = lease.retire_after_slot {
+                terminal += 1;
+                if retire_after <= now {
+                    return Err(InvariantViolation::LeaseOverdue {
+                        lease: lease_id,
+                        retire_after,
+                        now,
+                    });
+                }
+            }
+        }
+        let queued_leases_match = self.lease_retirement.iter().all(|(slot, id)| {
+            self.leases
+                .get(id)
+                .is_some_and(|l| l.retire_after_slot == Some(*slot))
+        });
+        if !queued_leases_match || self.lease_retirement.len() != terminal {
+            return Err(InvariantViolation::RetirementQueue {
+                queue: "lease",
+                queued: self.lease_retirement.len(),
+                expected: terminal,
+            });
+        }
+        for (&operation_id, operation) in self.operations.iter() {
+            if operation.retire_after_slot <= now {
+                return Err(InvariantViolation::OperationOverdue {
+                    operation: operation_id,
+                    retire_after: operation.retire_after_slot,
+                    now,
+                });
+            }
+            if operation.applied_lsn > self.last_applied_lsn {
+                return Err(InvariantViolation::FutureLsn {
+                    lsn: operation.applied_lsn,
+                    last: self.last_applied_lsn,
+                });
+            }
+        }
+        let queued_operations_match = self.operation_retirement.iter().all(|(slot, id)| {
+            self.operations
+                .get(id)
+                .is_some_and(|o| o.retire_after_slot == *slot)
+        });
+        let operations = self.operations.len() as usize;
+        if !queued_operations_match || self.operation_retirement.len() != operations {
+            return Err(InvariantViolation::RetirementQueue {
+                queue: "operation",
+                queued: self.operation_retirement.len(),
+                expected: operations,
+            });
+        }
+        Ok(())
+    }
+}

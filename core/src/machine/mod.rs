@@ -1,0 +1,158 @@
+//! The allocation state machine: one writer, fixed-capacity tables, no clock.
+//!
+//! `apply` is the only way state changes, for live execution and for replay
+//! alike. It allocates nothing: every table, queue and bucket was sized in
+//! `new` from the [`Config`].
+
+mod audit;
+mod client;
+mod lease_ops;
+mod read;
+
+pub use audit::InvariantViolation;
+pub use read::{Health, Usage};
+
+use crate::command::LogCommand;
+use crate::config::{Config, ConfigError};
+use crate::ids::{LeaseId, Lsn, OperationId, ResourceId, Slot};
+use crate::outcome::Applied;
+use crate::record::{LeaseRecord, Operation, Resource};
+use crate::retire::RetireQueue;
+use crate::table::{FixedTable, MemberKey};
+use crate::wheel::ExpiryWheel;
+
+pub use crate::wheel::DueExpiry;
+
+/// A log command that cannot be applied in this position: the log itself is
+/// wrong, so the caller must stop (fail closed). Nothing was changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    #[error("lsn {got:?} does not follow the last applied lsn {last:?}")]
+    LsnNotIncreasing { last: Lsn, got: Lsn },
+    #[error("request slot {got:?} is before the last applied slot {last:?}")]
+    SlotRewound { last: Slot, got: Slot },
+}
+
+pub struct StateMachine {
+    config: Config,
+    resources: FixedTable<ResourceId, Resource>,
+    leases: FixedTable<LeaseId, LeaseRecord>,
+    members: FixedTable<MemberKey, ResourceId>,
+    operations: FixedTable<OperationId, Operation>,
+    wheel: ExpiryWheel,
+    lease_retirement: RetireQueue<LeaseId>,
+    operation_retirement: RetireQueue<OperationId>,
+    /// Highest `lease_id.lsn()` of any retired lease; lookups of this
+    /// shard's missing ids at or below it answer `lease_retired`.
+    retired_watermark: Lsn,
+    /// `Lsn(0)` before the first command.
+    last_applied_lsn: Lsn,
+    last_request_slot: Slot,
+}
+
+impl StateMachine {
+    /// Validates the config and allocates every bound. Nothing allocates after.
+    pub fn new(config: Config) -> Result<StateMachine, ConfigError> {
+        config.validate()?;
+        Ok(StateMachine {
+            resources: FixedTable::with_capacity(config.max_resources),
+            leases: FixedTable::with_capacity(config.max_leases),
+            members: FixedTable::with_capacity(config.max_lease_members),
+            operations: FixedTable::with_capacity(config.max_operations),
+            wheel: ExpiryWheel::new(config.wheel_slots(), config.max_expiration_bucket_len),
+            lease_retirement: RetireQueue::with_capacity(config.max_leases),
+            operation_retirement: RetireQueue::with_capacity(config.max_operations),
+            retired_watermark: Lsn(0),
+            last_applied_lsn: Lsn(0),
+            last_request_slot: Slot(0),
+            config,
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Applies one committed command at `lsn`, as of `request_slot`.
+    pub fn apply(
+        &mut self,
+        lsn: Lsn,
+        request_slot: Slot,
+        command: &LogCommand,
+    ) -> Result<Applied, ApplyError> {
+        if lsn <= self.last_applied_lsn {
+            return Err(ApplyError::LsnNotIncreasing {
+                last: self.last_applied_lsn,
+                got: lsn,
+            });
+        }
+        if request_slot < self.last_request_slot {
+            return Err(ApplyError::SlotRewound {
+                last: self.last_request_slot,
+                got: request_slot,
+            });
+        }
+        self.last_applied_lsn = lsn;
+        self.last_request_slot = request_slot;
+        self.retire_due(request_slot);
+
+        let (outcome, from_retry_cache) = match command {
+            LogCommand::Client(request) => self.apply_client(lsn, request_slot, request),
+            LogCommand::Expire {
+                lease_id,
+                deadline_slot,
+            } => (
+                self.expire(request_slot, *lease_id, *deadline_slot),
+                false,
+            ),
+        };
+        Ok(Applied {
+            lsn,
+            outcome,
+            from_retry_cache,
+        })
+    }
+
+    /// Retires every terminal lease and operation record whose
+    /// `retire_after_slot` has been reached.
+    fn retire_due(&mut self, now: Slot) {
+        while let Some(lease_id) = self.lease_retirement.pop_due(now) {
+            let lease = self
+                .leases
+                .remove(&lease_id)
+                .expect("a queued lease is in the lease table");
+            assert!(lease.state.is_terminal(), "only terminal leases retire");
+            for ordinal in 0..lease.member_count {
+                self.members
+                    .remove(&MemberKey { lease_id, ordinal })
+                    .expect("a lease's members are in the member table");
+            }
+            self.retired_watermark = self.retired_watermark.max(lease_id.lsn());
+        }
+        while let Some(operation_id) = self.operation_retirement.pop_due(now) {
+            self.operations
+                .remove(&operation_id)
+                .expect("a queued operation is in the operation table");
+        }
+    }
+
+    /// Reserved leases with `deadline_slot <= now`, earliest deadline first
+    /// then by lease id, at most `min(out.len(), max_expirations_per_tick)`.
+    /// The caller commits one `Expire` per entry; only that frees anything.
+    pub fn due_expirations(&mut self, now: Slot, out: &mut [DueExpiry]) -> usize {
+        let limit = out.len().min(self.config.max_expirations_per_tick as usize);
+        self.wheel.due(now, &mut out[..limit])
+    }
+
+    pub fn last_applied_lsn(&self) -> Option<Lsn> {
+        (self.last_applied_lsn.0 > 0).then_some(self.last_applied_lsn)
+    }
+
+    pub fn last_request_slot(&self) -> Slot {
+        self.last_request_slot
+    }
+
+    pub fn retired_watermark(&self) -> Lsn {
+        self.retired_watermark
+    }
+}

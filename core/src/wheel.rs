@@ -1,0 +1,325 @@
+//! The expiry index: a preallocated timing wheel keyed by deadline slot.
+//!
+//! `max_ttl_slots + 1` buckets of `max_expiration_bucket_len` entries each,
+//! allocated once. Deadline `d` lives in bucket `d % buckets`; a bucket is
+//! kept sorted by `(deadline_slot, lease_id)`, which is the order the tick
+//! commits expirations in.
+//!
+//! While expiry keeps up, every live deadline lies in `(now, now + max_ttl]`
+//! and has a bucket to itself. An overdue backlog older than a full turn
+//! shares its bucket with a newer deadline; the bucket bound still holds and
+//! the due query still yields earliest deadline first.
+
+use crate::ids::{LeaseId, Slot};
+
+/// One entry of the expiry index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DueExpiry {
+    pub deadline_slot: Slot,
+    pub lease_id: LeaseId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("expiry bucket for deadline {deadline_slot:?} is full")]
+pub struct BucketFull {
+    pub deadline_slot: Slot,
+}
+
+pub struct ExpiryWheel {
+    bucket_count: u64,
+    bucket_len: usize,
+    /// `bucket_count * bucket_len` entries; bucket `b` owns
+    /// `entries[b * bucket_len ..][.. lens[b]]`.
+    entries: Box<[DueExpiry]>,
+    lens: Box<[u32]>,
+    len: u64,
+    /// No entry has a deadline below this. Derived and only a search hint:
+    /// raised by the due query over empty slots, lowered by insert.
+    cursor: Slot,
+}
+
+impl ExpiryWheel {
+    pub fn new(bucket_count: u64, bucket_len: u32) -> ExpiryWheel {
+        assert!(bucket_count > 0 && bucket_len > 0);
+        let total = usize::try_from(bucket_count * u64::from(bucket_len))
+            .expect("wheel size is bounded by WHEEL_ENTRIES_LIMIT");
+        let empty = DueExpiry {
+            deadline_slot: Slot(0),
+            lease_id: LeaseId(0),
+        };
+        ExpiryWheel {
+            bucket_count,
+            bucket_len: bucket_len as usize,
+            entries: vec![empty; total].into_boxed_slice(),
+            lens: vec![0; bucket_count as usize].into_boxed_slice(),
+            len: 0,
+            cursor: Slot(0),
+        }
+    }
+
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Total preallocated entries.
+    pub fn capacity(&self) -> u64 {
+        self.entries.len() as u64
+    }
+
+    fn bucket_index(&self, deadline: Slot) -> usize {
+        (deadline.0 % self.bucket_count) as usize
+    }
+
+    fn bucket(&self, index: usize) -> &[DueExpiry] {
+        let start = index * self.bucket_len;
+        &self.entries[start..start + self.lens[index] as usize]
+    }
+
+    pub fn bucket_is_full(&self, deadline: Slot) -> bool {
+        self.lens[self.bucket_index(deadline)] as usize == self.bucket_len
+    }
+
+    pub fn insert(&mut self, deadline_slot: Slot, lease_id: LeaseId) -> Result<(), BucketFull> {
+        let entry = DueExpiry {
+            deadline_slot,
+            lease_id,
+        };
+        let index = self.bucket_index(deadline_slot);
+        let len = self.lens[index] as usize;
+        if len == self.bucket_len {
+            return Err(BucketFull { deadline_slot });
+        }
+        let start = index * self.bucket_len;
+        let bucket = &mut self.entries[start..start + len + 1];
+        let position = bucket[..len].partition_point(|e| *e < entry);
+        assert!(
+            position == len || bucket[position] != entry,
+            "lease {lease_id:?} is already in the expiry index"
+        );
+        bucket.copy_within(position..len, position + 1);
+        bucket[position] = entry;
+        self.lens[index] += 1;
+        self.len += 1;
+        if deadline_slot < self.cursor {
+            self.cursor = deadline_slot;
+        }
+        Ok(())
+    }
+
+    /// Removes the entry; false when it was not there.
+    pub fn remove(&mut self, deadline_slot: Slot, lease_id: LeaseId) -> bool {
+        let entry = DueExpiry {
+            deadline_slot,
+            lease_id,
+        };
+        let index = self.bucket_index(deadline_slot);
+        let len = self.lens[index] as usize;
+        let start = index * self.bucket_len;
+        let bucket = &mut self.entries[start..start + len];
+        let Ok(position) = bucket.binary_search(&entry) else {
+            return false;
+        };
+        bucket.copy_within(position + 1..len, position);
+        self.lens[index] -= 1;
+        self.len -= 1;
+        true
+    }
+
+    pub fn contains(&self, deadline_slot: Slot, lease_id: LeaseId) -> bool {
+        let entry = DueExpiry {
+            deadline_slot,
+            lease_id,
+        };
+        self.bucket(self.bucket_index(deadline_slot))
+            .binary_search(&entry)
+            .is_ok()
+    }
+
+    /// Writes up to `out.len()` entries with `deadline_slot <= now` into
+    /// `out`, ordered by `(deadline_slot, lease_id)`, and returns the count.
+    /// Pure with respect to the index contents; only the search hint moves.
+    ///
+    /// Cost: one bucket visit per slot from the cursor, plus at most one full
+    /// pass over the buckets per returned entry when it skips a gap longer
+    /// than a turn of the wheel.
+    pub fn due(&mut self, now: Slot, out: &mut [DueExpiry]) -> usize {
+        let mut written = 0;
+        if self.len == 0 {
+            // Every future deadline is above `now`, but a later insert lowers
+            // the cursor again if needed.
+            self.cursor = self.cursor.max(now);
+            return 0;
+        }
+        let mut slot = self.cursor;
+        // The cursor may only pass slots proven empty, not slots whose
+        // entries were returned but are not yet removed.
+        let mut cursor_may_advance = true;
+        let mut empty_run = 0u64;
+        while slot <= now && written < out.len() {
+            let mut found = false;
+            for entry in self.bucket(self.bucket_index(slot)) {
+                if entry.deadline_slot == slot {
+                    found = true;
+                    if written == out.len() {
+                        break;
+                    }
+                    out[written] = *entry;
+                    written += 1;
+                }
+            }
+            if found {
+                cursor_may_advance = false;
+                empty_run = 0;
+            } else {
+                empty_run += 1;
+            }
+            let next = if empty_run >= self.bucket_count {
+                // A whole turn without a match: jump to the next deadline.
+                empty_run = 0;
+                match self.next_deadline_after(slot) {
+                    Some(next) => next,
+                    None => break,
+                }
+            } else {
+                match slot.checked_add(1) {
+                    Some(next) => next,
+                    None => break,
+                }
+            };
+            if cursor_may_advance {
+                self.cursor = next;
+            }
+            slot = next;
+        }
+        written
+    }
+
+    fn next_deadline_after(&self, slot: Slot) -> Option<Slot> {
+        (0..self.bucket_count as usize)
+            .filter_map(|b| self.bucket(b).iter().find(|e| e.deadline_slot > slot))
+            .map(|e| e.deadline_slot)
+            .min()
+    }
+
+    /// Number of entries with `deadline_slot <= now`.
+    pub fn backlog(&self, now: Slot) -> u64 {
+        self.iter().filter(|e| e.deadline_slot <= now).count() as u64
+    }
+
+    /// Every entry, bucket by bucket.
+    pub fn iter(&self) -> impl Iterator<Item = &DueExpiry> {
+        (0..self.bucket_count as usize).flat_map(move |b| self.bucket(b).iter())
+    }
+
+    /// Structural check: each bucket sorted, entries in their own bucket, no
+    /// entry below the cursor, lengths add up.
+    pub fn audit(&self) -> Result<(), &'static str> {
+        let mut total = 0u64;
+        for b in 0..self.bucket_count as usize {
+            let bucket = self.bucket(b);
+            if bucket.len() > self.bucket_len {
+                return Err("bucket over its bound");
+            }
+            if bucket.windows(2).any(|w| w[0] >= w[1]) {
+                return Err("bucket not strictly sorted");
+            }
+            if bucket.iter().any(|e| self.bucket_index(e.deadline_slot) != b) {
+                return Err("entry in the wrong bucket");
+            }
+            if bucket.iter().any(|e| e.deadline_slot < self.cursor) {
+                return Err("entry below the search cursor");
+            }
+            total += bucket.len() as u64;
+        }
+        if total != self.len {
+            return Err("entry count differs from stored length");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lease(n: u128) -> LeaseId {
+        LeaseId(n)
+    }
+
+    fn due_all(wheel: &mut ExpiryWheel, now: u64, limit: usize) -> Vec<(u64, u128)> {
+        let mut out = vec![
+            DueExpiry {
+                deadline_slot: Slot(0),
+                lease_id: LeaseId(0)
+            };
+            limit
+        ];
+        let n = wheel.due(Slot(now), &mut out);
+        out[..n]
+            .iter()
+            .map(|e| (e.deadline_slot.0, e.lease_id.0))
+            .collect()
+    }
+
+    #[test]
+    fn due_is_earliest_deadline_first_then_lease_id() {
+        let mut wheel = ExpiryWheel::new(5, 4);
+        wheel.insert(Slot(3), lease(9)).unwrap();
+        wheel.insert(Slot(2), lease(7)).unwrap();
+        wheel.insert(Slot(3), lease(1)).unwrap();
+        wheel.insert(Slot(4), lease(2)).unwrap();
+        assert_eq!(due_all(&mut wheel, 3, 10), vec![(2, 7), (3, 1), (3, 9)]);
+        assert_eq!(due_all(&mut wheel, 3, 2), vec![(2, 7), (3, 1)]);
+        assert_eq!(due_all(&mut wheel, 1, 10), vec![]);
+        wheel.audit().unwrap();
+    }
+
+    #[test]
+    fn bucket_bound_and_removal() {
+        let mut wheel = ExpiryWheel::new(5, 2);
+        wheel.insert(Slot(3), lease(1)).unwrap();
+        wheel.insert(Slot(3), lease(2)).unwrap();
+        assert!(wheel.bucket_is_full(Slot(3)));
+        assert_eq!(
+            wheel.insert(Slot(8), lease(3)),
+            Err(BucketFull {
+                deadline_slot: Slot(8)
+            })
+        );
+        assert!(wheel.remove(Slot(3), lease(1)));
+        assert!(!wheel.remove(Slot(3), lease(1)));
+        wheel.insert(Slot(8), lease(3)).unwrap();
+        assert_eq!(due_all(&mut wheel, 8, 10), vec![(3, 2), (8, 3)]);
+        wheel.audit().unwrap();
+    }
+
+    #[test]
+    fn overdue_backlog_across_turns_stays_ordered() {
+        let mut wheel = ExpiryWheel::new(4, 4);
+        wheel.insert(Slot(1), lease(1)).unwrap();
+        wheel.insert(Slot(5), lease(2)).unwrap(); // same bucket as 1
+        wheel.insert(Slot(1000), lease(3)).unwrap(); // far gap
+        assert_eq!(
+            due_all(&mut wheel, 2000, 10),
+            vec![(1, 1), (5, 2), (1000, 3)]
+        );
+        // Returned entries are not removed; asking again yields them again.
+        assert_eq!(due_all(&mut wheel, 2000, 1), vec![(1, 1)]);
+        assert!(wheel.remove(Slot(1), lease(1)));
+        assert_eq!(due_all(&mut wheel, 2000, 10), vec![(5, 2), (1000, 3)]);
+        wheel.audit().unwrap();
+    }
+
+    #[test]
+    fn cursor_never_skips_an_entry_inserted_below_it() {
+        let mut wheel = ExpiryWheel::new(4, 4);
+        assert_eq!(due_all(&mut wheel, 100, 4), vec![]);
+        wheel.insert(Slot(50), lease(1)).unwrap();
+        assert_eq!(due_all(&mut wheel, 100, 4), vec![(50, 1)]);
+        wheel.audit().unwrap();
+    }
+}
