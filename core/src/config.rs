@@ -93,7 +93,10 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         fn bound(field: &'static str, value: u32) -> Result<(), ConfigError> {
             if value == 0 {
-                return Err(ConfigError { field, reason: "must be at least 1" });
+                return Err(ConfigError {
+                    field,
+                    reason: "must be at least 1",
+                });
             }
             if value > TABLE_CAPACITY_LIMIT {
                 return Err(ConfigError {
@@ -144,8 +147,7 @@ impl Config {
             self.max_client_retry_window_slots,
         )?;
         window("history_window_slots", self.history_window_slots)?;
-        let wheel_entries =
-            self.wheel_slots() * u64::from(self.max_expiration_bucket_len);
+        let wheel_entries = self.wheel_slots() * u64::from(self.max_expiration_bucket_len);
         if wheel_entries > WHEEL_ENTRIES_LIMIT {
             return Err(ConfigError {
                 field: "max_ttl_slots",

@@ -161,14 +161,20 @@ pub fn command_hash(request: &ClientRequest) -> u64 {
             holder_id,
             lease_epoch,
         } => {
-            h.word(3).wide(lease_id.0).wide(holder_id.0).word(lease_epoch.0);
+            h.word(3)
+                .wide(lease_id.0)
+                .wide(holder_id.0)
+                .word(lease_epoch.0);
         }
         Command::Release {
             lease_id,
             holder_id,
             lease_epoch,
         } => {
-            h.word(4).wide(lease_id.0).wide(holder_id.0).word(lease_epoch.0);
+            h.word(4)
+                .wide(lease_id.0)
+                .wide(holder_id.0)
+                .word(lease_epoch.0);
         }
         Command::Revoke { lease_id } => {
             h.word(5).wide(lease_id.0);

@@ -23,7 +23,9 @@ impl WordHasher {
     }
 
     pub fn word(&mut self, value: u64) -> &mut Self {
-        self.state = (self.state ^ mix(value)).rotate_left(27).wrapping_mul(MULTIPLIER);
+        self.state = (self.state ^ mix(value))
+            .rotate_left(27)
+            .wrapping_mul(MULTIPLIER);
         self.words += 1;
         self
     }
@@ -59,8 +61,14 @@ mod tests {
     #[test]
     fn hash_is_fixed_across_builds() {
         // Pinned values: a change here changes every digest and table layout.
-        assert_eq!(WordHasher::new(1).word(2).finish(), WordHasher::new(1).word(2).finish());
-        assert_ne!(WordHasher::new(1).word(2).finish(), WordHasher::new(2).word(2).finish());
+        assert_eq!(
+            WordHasher::new(1).word(2).finish(),
+            WordHasher::new(1).word(2).finish()
+        );
+        assert_ne!(
+            WordHasher::new(1).word(2).finish(),
+            WordHasher::new(2).word(2).finish()
+        );
         assert_ne!(hash_u128(1), hash_u128(1 << 64));
         assert_eq!(mix(0), 0);
         assert_eq!(mix(1), 0xB456_BCFC_34C2_CB2C);

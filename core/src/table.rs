@@ -165,7 +165,9 @@ impl<K: TableKey, V> FixedTable<K, V> {
 
     pub fn remove(&mut self, key: &K) -> Option<V> {
         let mut hole = self.find(key)?;
-        let (_, removed) = self.slots[hole].take().expect("find returned an occupied slot");
+        let (_, removed) = self.slots[hole]
+            .take()
+            .expect("find returned an occupied slot");
         self.len -= 1;
         // Shift back every record of the cluster that may move into the hole
         // without passing its home slot.

@@ -227,7 +227,10 @@ impl ExpiryWheel {
             if bucket.windows(2).any(|w| w[0] >= w[1]) {
                 return Err("bucket not strictly sorted");
             }
-            if bucket.iter().any(|e| self.bucket_index(e.deadline_slot) != b) {
+            if bucket
+                .iter()
+                .any(|e| self.bucket_index(e.deadline_slot) != b)
+            {
                 return Err("entry in the wrong bucket");
             }
             if bucket.iter().any(|e| e.deadline_slot < self.cursor) {

@@ -11,11 +11,22 @@ use crate::table::{MemberKey, TableFault};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum InvariantViolation {
     #[error("invariant 1: resource {resource:?} points at lease {lease:?}, which is missing or not live")]
-    ResourceLeaseNotLive { resource: ResourceId, lease: LeaseId },
-    #[error("invariant 1: resource {resource:?} points at lease {lease:?}, which does not list it")]
-    ResourceNotMember { resource: ResourceId, lease: LeaseId },
+    ResourceLeaseNotLive {
+        resource: ResourceId,
+        lease: LeaseId,
+    },
+    #[error(
+        "invariant 1: resource {resource:?} points at lease {lease:?}, which does not list it"
+    )]
+    ResourceNotMember {
+        resource: ResourceId,
+        lease: LeaseId,
+    },
     #[error("invariant 1: live lease {lease:?} lists resource {resource:?}, which is missing or held by another lease")]
-    MemberNotHeld { lease: LeaseId, resource: ResourceId },
+    MemberNotHeld {
+        lease: LeaseId,
+        resource: ResourceId,
+    },
     #[error("invariant 2: resource {resource:?} is {resource_state:?} but its lease {lease:?} is {lease_state:?}")]
     StateMismatch {
         resource: ResourceId,
@@ -38,10 +49,15 @@ pub enum InvariantViolation {
     #[error("invariant 4: expiry index structure: {0}")]
     ExpiryStructure(&'static str),
     #[error("invariant 5: {table} table: {fault}")]
-    Table { table: &'static str, fault: TableFault },
+    Table {
+        table: &'static str,
+        fault: TableFault,
+    },
     #[error("invariant 5: member table holds {members} records but leases list {listed}")]
     MemberCount { members: u32, listed: u64 },
-    #[error("invariant 5: {queue} retirement queue holds {queued} records but {expected} are retirable")]
+    #[error(
+        "invariant 5: {queue} retirement queue holds {queued} records but {expected} are retirable"
+    )]
     RetirementQueue {
         queue: &'static str,
         queued: usize,
@@ -53,7 +69,9 @@ pub enum InvariantViolation {
         state: LeaseState,
         retire_after: Option<Slot>,
     },
-    #[error("retention: lease {lease:?} should have retired at {retire_after:?} (last slot {now:?})")]
+    #[error(
+        "retention: lease {lease:?} should have retired at {retire_after:?} (last slot {now:?})"
+    )]
     LeaseOverdue {
         lease: LeaseId,
         retire_after: Slot,
@@ -89,7 +107,9 @@ impl StateMachine {
         self.leases.audit().map_err(|f| table("lease", f))?;
         self.members.audit().map_err(|f| table("lease member", f))?;
         self.operations.audit().map_err(|f| table("operation", f))?;
-        self.wheel.audit().map_err(InvariantViolation::ExpiryStructure)
+        self.wheel
+            .audit()
+            .map_err(InvariantViolation::ExpiryStructure)
     }
 
     fn audit_resources(&self) -> Audit {
@@ -112,7 +132,11 @@ impl StateMachine {
                     lease: Some(lease_id),
                 });
             }
-            let Some(lease) = self.leases.get(&lease_id).filter(|l| !l.state.is_terminal()) else {
+            let Some(lease) = self
+                .leases
+                .get(&lease_id)
+                .filter(|l| !l.state.is_terminal())
+            else {
                 return Err(InvariantViolation::ResourceLeaseNotLive {
                     resource: id,
                     lease: lease_id,
@@ -126,9 +150,8 @@ impl StateMachine {
                     lease_state: lease.state,
                 });
             }
-            let listed = (0..lease.member_count).any(|ordinal| {
-                self.members.get(&MemberKey { lease_id, ordinal }) == Some(&id)
-            });
+            let listed = (0..lease.member_count)
+                .any(|ordinal| self.members.get(&MemberKey { lease_id, ordinal }) == Some(&id));
             if !listed {
                 return Err(InvariantViolation::ResourceNotMember {
                     resource: id,

@@ -91,7 +91,10 @@ impl StateMachine {
             self.members
                 .insert(key, *resource_id)
                 .expect("member table has room for the bundle");
-            let resource = self.resources.get_mut(resource_id).expect("checked present");
+            let resource = self
+                .resources
+                .get_mut(resource_id)
+                .expect("checked present");
             resource.state = ResourceState::Reserved;
             resource.current_lease_id = Some(lease_id);
             resource.version += 1;
@@ -209,8 +212,7 @@ impl StateMachine {
         if let Some(lease) = self.leases.get(&lease_id) {
             return Ok(*lease);
         }
-        if lease_id.shard_id() == self.config.shard_id && lease_id.lsn() <= self.retired_watermark
-        {
+        if lease_id.shard_id() == self.config.shard_id && lease_id.lsn() <= self.retired_watermark {
             Err(ResultCode::LeaseRetired)
         } else {
             Err(ResultCode::LeaseNotFound)

@@ -101,10 +101,7 @@ impl StateMachine {
             LogCommand::Expire {
                 lease_id,
                 deadline_slot,
-            } => (
-                self.expire(request_slot, *lease_id, *deadline_slot),
-                false,
-            ),
+            } => (self.expire(request_slot, *lease_id, *deadline_slot), false),
         };
         Ok(Applied {
             lsn,

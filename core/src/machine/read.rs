@@ -41,7 +41,8 @@ impl StateMachine {
 
     /// The lease with its members, or `lease_not_found` / `lease_retired`.
     pub fn get_lease(&self, lease_id: LeaseId) -> Result<Lease, ResultCode> {
-        self.lookup_lease(lease_id).map(|record| self.assemble(&record))
+        self.lookup_lease(lease_id)
+            .map(|record| self.assemble(&record))
     }
 
     pub fn get_operation(&self, operation_id: OperationId) -> Option<Operation> {
