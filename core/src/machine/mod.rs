@@ -8,9 +8,11 @@ mod audit;
 mod client;
 mod lease_ops;
 mod read;
+mod restore;
 
 pub use audit::InvariantViolation;
 pub use read::{Health, Usage};
+pub use restore::{Image, RestoreError};
 
 use crate::command::LogCommand;
 use crate::config::{Config, ConfigError};
@@ -151,5 +153,19 @@ impl StateMachine {
 
     pub fn retired_watermark(&self) -> Lsn {
         self.retired_watermark
+    }
+}
+
+/// A summary: the tables are too large to print whole.
+impl core::fmt::Debug for StateMachine {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("StateMachine")
+            .field("last_applied_lsn", &self.last_applied_lsn)
+            .field("last_request_slot", &self.last_request_slot)
+            .field("resources", &self.resources.len())
+            .field("leases", &self.leases.len())
+            .field("operations", &self.operations.len())
+            .field("digest", &format_args!("{:016x}", self.digest()))
+            .finish()
     }
 }

@@ -1,0 +1,205 @@
+//! Export/restore: a restored state machine is the same state machine, and a
+//! bad image is rejected before anything is trusted.
+
+use allocdb_core::machine::{Image, RestoreError};
+use allocdb_core::{
+    Bundle, ClientId, ClientRequest, Command, Config, DueExpiry, HolderId, LeaseEpoch, LeaseId,
+    LeaseState, LogCommand, Lsn, OperationId, Outcome, ResourceId, ResourceState, Slot,
+    StateMachine,
+};
+
+struct Run {
+    sm: StateMachine,
+    lsn: u64,
+    operation: u128,
+}
+
+impl Run {
+    fn client(&mut self, slot: u64, command: Command) -> Outcome {
+        self.lsn += 1;
+        self.operation += 1;
+        let request = ClientRequest {
+            operation_id: OperationId(self.operation),
+            client_id: ClientId(1),
+            command,
+        };
+        self.sm
+            .apply(Lsn(self.lsn), Slot(slot), &LogCommand::Client(request))
+            .unwrap()
+            .outcome
+    }
+}
+
+/// A state with every kind of record: available, reserved, active, revoking
+/// resources; live and terminal leases; operation records.
+fn populated() -> Run {
+    let mut run = Run {
+        sm: StateMachine::new(Config::small()).unwrap(),
+        lsn: 0,
+        operation: 0,
+    };
+    for id in 1..=6 {
+        run.client(
+            1,
+            Command::CreateResource {
+                resource_id: ResourceId(id),
+            },
+        );
+    }
+    let reserve = |ids: &[u128]| Command::Reserve {
+        resources: Bundle::from_slice(&ids.iter().map(|&i| ResourceId(i)).collect::<Vec<_>>())
+            .unwrap(),
+        holder_id: HolderId(9),
+        ttl_slots: 5,
+    };
+    let lease_of = |outcome: Outcome| match outcome {
+        Outcome::Reserved { lease_id, .. } => lease_id,
+        other => panic!("{other:?}"),
+    };
+    let _reserved = lease_of(run.client(2, reserve(&[1, 2])));
+    let active = lease_of(run.client(2, reserve(&[3])));
+    run.client(
+        3,
+        Command::Activate {
+            lease_id: active,
+            holder_id: HolderId(9),
+            lease_epoch: LeaseEpoch(1),
+        },
+    );
+    let revoking = lease_of(run.client(3, reserve(&[4])));
+    run.client(
+        3,
+        Command::Activate {
+            lease_id: revoking,
+            holder_id: HolderId(9),
+            lease_epoch: LeaseEpoch(1),
+        },
+    );
+    run.client(3, Command::Revoke { lease_id: revoking });
+    let released = lease_of(run.client(4, reserve(&[5])));
+    run.client(
+        4,
+        Command::Release {
+            lease_id: released,
+            holder_id: HolderId(9),
+            lease_epoch: LeaseEpoch(1),
+        },
+    );
+    run
+}
+
+#[test]
+fn restore_round_trip_keeps_digest_and_behaviour() {
+    let mut original = populated();
+    let image = original.sm.export();
+    let restored = StateMachine::restore(*original.sm.config(), &image).unwrap();
+    assert_eq!(restored.digest(), original.sm.digest());
+    assert_eq!(restored.export(), image, "export is canonical");
+    let states: Vec<ResourceState> = (1..=6)
+        .map(|i| restored.get_resource(ResourceId(i)).unwrap().state)
+        .collect();
+    use ResourceState::*;
+    assert_eq!(
+        states,
+        vec![Reserved, Reserved, Active, Revoking, Available, Available]
+    );
+
+    // The rebuilt wheel and retirement rings behave like the originals.
+    let mut copy = Run {
+        sm: restored,
+        lsn: original.lsn,
+        operation: original.operation,
+    };
+    let mut due = [DueExpiry {
+        deadline_slot: Slot(0),
+        lease_id: LeaseId(0),
+    }; 8];
+    assert_eq!(
+        copy.sm.due_expirations(Slot(20), &mut due),
+        original.sm.due_expirations(Slot(20), &mut due.clone())
+    );
+    for slot in [5, 12, 13, 60] {
+        let a = original.client(
+            slot,
+            Command::CreateResource {
+                resource_id: ResourceId(100 + slot as u128),
+            },
+        );
+        let b = copy.client(
+            slot,
+            Command::CreateResource {
+                resource_id: ResourceId(100 + slot as u128),
+            },
+        );
+        assert_eq!(a, b);
+        assert_eq!(original.sm.digest(), copy.sm.digest(), "after slot {slot}");
+        copy.sm.check_invariants().unwrap();
+    }
+    assert!(
+        original.sm.retired_watermark() > Lsn(0),
+        "the released lease retired in both"
+    );
+}
+
+fn rejects(image: &Image, check: impl Fn(&RestoreError) -> bool) {
+    let error = StateMachine::restore(Config::small(), image).expect_err("image must be rejected");
+    assert!(check(&error), "unexpected error: {error}");
+}
+
+#[test]
+fn bad_images_are_rejected() {
+    let good = populated().sm.export();
+
+    let mut duplicate = good.clone();
+    duplicate.resources.push(duplicate.resources[0]);
+    rejects(&duplicate, |e| {
+        matches!(
+            e,
+            RestoreError::Duplicate {
+                table: "resource",
+                ..
+            }
+        )
+    });
+
+    let mut over = good.clone();
+    for i in 0..64 {
+        over.resources.push(allocdb_core::Resource {
+            resource_id: ResourceId(1000 + i),
+            state: ResourceState::Available,
+            current_lease_id: None,
+            version: 0,
+        });
+    }
+    rejects(&over, |e| {
+        matches!(
+            e,
+            RestoreError::OverBound {
+                table: "resource",
+                ..
+            }
+        )
+    });
+
+    let mut orphan = good.clone();
+    orphan.leases.retain(|l| l.state != LeaseState::Active);
+    rejects(&orphan, |e| matches!(e, RestoreError::Invariant(_)));
+
+    let mut wrong_state = good.clone();
+    wrong_state.resources[0].state = ResourceState::Available;
+    rejects(&wrong_state, |e| matches!(e, RestoreError::Invariant(_)));
+
+    let mut empty_bundle = good.clone();
+    empty_bundle.leases[0].members = Bundle::EMPTY;
+    rejects(&empty_bundle, |e| {
+        matches!(e, RestoreError::BadBundle { .. })
+    });
+
+    let mut overdue = good.clone();
+    overdue.last_request_slot = Slot(10_000);
+    rejects(&overdue, |e| matches!(e, RestoreError::Invariant(_)));
+
+    let mut future = good;
+    future.last_applied_lsn = Lsn(1);
+    rejects(&future, |e| matches!(e, RestoreError::Invariant(_)));
+}
