@@ -7,7 +7,7 @@
 
 use crate::command::{ClientRequest, Command};
 use crate::hash::{mix, WordHasher};
-use crate::ids::{LeaseId, Lsn, Slot};
+use crate::ids::{Lsn, Slot};
 use crate::outcome::Outcome;
 use crate::record::{Lease, Operation, Resource};
 
@@ -88,49 +88,12 @@ impl StateDigest {
 }
 
 fn hash_outcome(h: &mut WordHasher, outcome: &Outcome) {
-    let (lease, epoch, deadline): (Option<LeaseId>, u64, u64) = match *outcome {
-        Outcome::ResourceCreated | Outcome::Rejected(_) => (None, 0, 0),
-        Outcome::Reserved {
-            lease_id,
-            lease_epoch,
-            deadline_slot,
-        } => (Some(lease_id), lease_epoch.0, deadline_slot.0),
-        Outcome::Activated {
-            lease_id,
-            lease_epoch,
-        }
-        | Outcome::Released {
-            lease_id,
-            lease_epoch,
-        }
-        | Outcome::Revoked {
-            lease_id,
-            lease_epoch,
-        }
-        | Outcome::Expired {
-            lease_id,
-            lease_epoch,
-        } => (Some(lease_id), lease_epoch.0, 0),
-        Outcome::Reclaimed { lease_id } => (Some(lease_id), 0, 0),
-    };
-    h.word(outcome_tag(outcome))
-        .word(outcome.code() as u64)
-        .wide(lease.map_or(0, |l| l.0))
-        .word(epoch)
-        .word(deadline);
-}
-
-const fn outcome_tag(outcome: &Outcome) -> u64 {
-    match outcome {
-        Outcome::ResourceCreated => 1,
-        Outcome::Reserved { .. } => 2,
-        Outcome::Activated { .. } => 3,
-        Outcome::Released { .. } => 4,
-        Outcome::Revoked { .. } => 5,
-        Outcome::Reclaimed { .. } => 6,
-        Outcome::Expired { .. } => 7,
-        Outcome::Rejected(_) => 8,
-    }
+    let parts = outcome.parts();
+    h.word(u64::from(parts.tag))
+        .word(parts.code as u64)
+        .wide(parts.lease_id.0)
+        .word(parts.lease_epoch.0)
+        .word(parts.deadline_slot.0);
 }
 
 /// The idempotency hash: `client_id` plus the command's canonical fields.

@@ -4,6 +4,7 @@
 //! clock and no randomness; it is told the slot and the LSN of every command.
 //! See `docs/architecture.md` for the map and the invariants at each boundary.
 
+pub mod codec;
 pub mod command;
 pub mod config;
 pub mod digest;
@@ -12,6 +13,7 @@ pub mod ids;
 pub mod machine;
 pub mod outcome;
 pub mod record;
+pub mod snapshot;
 mod retire;
 pub mod table;
 pub mod wheel;
@@ -19,6 +21,6 @@ pub mod wheel;
 pub use command::{Bundle, BundleOverflow, ClientRequest, Command, CommandKind, LogCommand};
 pub use config::{Config, ConfigError, BUNDLE_SIZE_LIMIT};
 pub use ids::{ClientId, HolderId, LeaseEpoch, LeaseId, Lsn, OperationId, ResourceId, Slot};
+pub use machine::{ApplyError, DueExpiry, Health, InvariantViolation, StateMachine, Usage};
 pub use outcome::{Applied, Outcome, ResultCode};
 pub use record::{Lease, LeaseRecord, LeaseState, Operation, Resource, ResourceState};
-pub use machine::{ApplyError, DueExpiry, Health, InvariantViolation, StateMachine, Usage};

@@ -145,3 +145,97 @@ pub struct Applied {
     /// `operation_id`; nothing executed now.
     pub from_retry_cache: bool,
 }
+
+/// An outcome flattened to fixed fields, the one shape every binary format
+/// (snapshot, digest) encodes. Fields a variant does not carry are zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutcomeParts {
+    /// 1 created, 2 reserved, 3 activated, 4 released, 5 revoked,
+    /// 6 reclaimed, 7 expired, 8 rejected.
+    pub tag: u8,
+    pub code: ResultCode,
+    pub lease_id: LeaseId,
+    pub lease_epoch: LeaseEpoch,
+    pub deadline_slot: Slot,
+}
+
+impl Outcome {
+    pub const fn parts(&self) -> OutcomeParts {
+        let zero_lease = LeaseId(0);
+        let zero_epoch = LeaseEpoch(0);
+        let zero_slot = Slot(0);
+        let (tag, lease_id, lease_epoch, deadline_slot) = match *self {
+            Outcome::ResourceCreated => (1, zero_lease, zero_epoch, zero_slot),
+            Outcome::Reserved {
+                lease_id,
+                lease_epoch,
+                deadline_slot,
+            } => (2, lease_id, lease_epoch, deadline_slot),
+            Outcome::Activated {
+                lease_id,
+                lease_epoch,
+            } => (3, lease_id, lease_epoch, zero_slot),
+            Outcome::Released {
+                lease_id,
+                lease_epoch,
+            } => (4, lease_id, lease_epoch, zero_slot),
+            Outcome::Revoked {
+                lease_id,
+                lease_epoch,
+            } => (5, lease_id, lease_epoch, zero_slot),
+            Outcome::Reclaimed { lease_id } => (6, lease_id, zero_epoch, zero_slot),
+            Outcome::Expired {
+                lease_id,
+                lease_epoch,
+            } => (7, lease_id, lease_epoch, zero_slot),
+            Outcome::Rejected(_) => (8, zero_lease, zero_epoch, zero_slot),
+        };
+        OutcomeParts {
+            tag,
+            code: self.code(),
+            lease_id,
+            lease_epoch,
+            deadline_slot,
+        }
+    }
+
+    /// The inverse of [`Outcome::parts`]; `None` unless `parts` is exactly
+    /// what some outcome flattens to (so decoders stay canonical).
+    pub fn from_parts(parts: OutcomeParts) -> Option<Outcome> {
+        let OutcomeParts {
+            tag,
+            code,
+            lease_id,
+            lease_epoch,
+            deadline_slot,
+        } = parts;
+        let outcome = match tag {
+            1 => Outcome::ResourceCreated,
+            2 => Outcome::Reserved {
+                lease_id,
+                lease_epoch,
+                deadline_slot,
+            },
+            3 => Outcome::Activated {
+                lease_id,
+                lease_epoch,
+            },
+            4 => Outcome::Released {
+                lease_id,
+                lease_epoch,
+            },
+            5 => Outcome::Revoked {
+                lease_id,
+                lease_epoch,
+            },
+            6 => Outcome::Reclaimed { lease_id },
+            7 => Outcome::Expired {
+                lease_id,
+                lease_epoch,
+            },
+            8 => Outcome::Rejected(code),
+            _ => return None,
+        };
+        (outcome.parts() == parts).then_some(outcome)
+    }
+}
