@@ -146,6 +146,15 @@ impl Config {
             "max_client_retry_window_slots",
             self.max_client_retry_window_slots,
         )?;
+        // With no history window a terminal lease would be gone before any
+        // read could see it, and the retention audit could not tell a
+        // just-ended lease from an overdue one.
+        if self.history_window_slots == 0 {
+            return Err(ConfigError {
+                field: "history_window_slots",
+                reason: "must be at least 1",
+            });
+        }
         window("history_window_slots", self.history_window_slots)?;
         let wheel_entries = self.wheel_slots() * u64::from(self.max_expiration_bucket_len);
         if wheel_entries > WHEEL_ENTRIES_LIMIT {

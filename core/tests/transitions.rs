@@ -790,7 +790,7 @@ fn digest_tracks_state_not_history_order() {
 
 #[test]
 fn invalid_config_names_the_field() {
-    let cases: [(Config, &str); 6] = [
+    let cases: [(Config, &str); 7] = [
         (
             Config {
                 max_resources: 0,
@@ -818,6 +818,13 @@ fn invalid_config_names_the_field() {
                 ..Config::small()
             },
             "max_ttl_slots",
+        ),
+        (
+            Config {
+                history_window_slots: 0,
+                ..Config::small()
+            },
+            "history_window_slots",
         ),
         (
             Config {

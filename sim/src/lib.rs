@@ -1,1 +1,3 @@
 //! The simulation testbed. Its oracles judge the real engine.
+
+pub mod oracle;

@@ -212,7 +212,11 @@ impl StateMachine {
         if let Some(lease) = self.leases.get(&lease_id) {
             return Ok(*lease);
         }
-        if lease_id.shard_id() == self.config.shard_id && lease_id.lsn() <= self.retired_watermark {
+        // LSN 0 never names a lease, so it is never retired either.
+        if lease_id.shard_id() == self.config.shard_id
+            && lease_id.lsn().0 != 0
+            && lease_id.lsn() <= self.retired_watermark
+        {
             Err(ResultCode::LeaseRetired)
         } else {
             Err(ResultCode::LeaseNotFound)
