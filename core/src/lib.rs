@@ -8,14 +8,16 @@ pub mod codec;
 pub mod command;
 pub mod config;
 pub mod digest;
+pub mod engine;
 pub mod hash;
 pub mod ids;
 pub mod machine;
 pub mod outcome;
 pub mod record;
-pub mod snapshot;
 mod retire;
+pub mod snapshot;
 pub mod table;
+pub mod wal;
 pub mod wheel;
 
 pub use command::{Bundle, BundleOverflow, ClientRequest, Command, CommandKind, LogCommand};

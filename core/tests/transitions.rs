@@ -546,7 +546,7 @@ fn idempotent_retry_conflict_and_table_full() {
     // Failures are stored and replayed too.
     let failed = h.request(101, create);
     assert_eq!(failed.outcome, rejected(ResultCode::AlreadyExists));
-    assert_eq!(h.request(101, create).from_retry_cache, true);
+    assert!(h.request(101, create).from_retry_cache);
     // A different client with the same operation id is a different command.
     let other_client = h.apply(LogCommand::Client(ClientRequest {
         operation_id: OperationId(100),
@@ -843,7 +843,7 @@ fn invalid_config_names_the_field() {
         ),
     ];
     for (config, field) in cases {
-        let error = StateMachine::new(config).err().expect("rejected");
+        let error = StateMachine::new(config).expect_err("rejected");
         assert_eq!(error.field, field);
         assert!(error.to_string().contains(field));
     }

@@ -73,15 +73,13 @@ impl StateMachine {
             })
         };
         let member_total: usize = image.leases.iter().map(|l| l.members.len()).sum();
-        for error in [
+        let over_bound = [
             over("resource", image.resources.len(), config.max_resources),
             over("lease", image.leases.len(), config.max_leases),
             over("lease member", member_total, config.max_lease_members),
             over("operation", image.operations.len(), config.max_operations),
-        ]
-        .into_iter()
-        .flatten()
-        {
+        ];
+        if let Some(error) = over_bound.into_iter().flatten().next() {
             return Err(error);
         }
         let duplicate = |table, id| {

@@ -232,7 +232,10 @@ pub fn decode(config: &Config, bytes: &[u8]) -> Result<Image, SnapshotError> {
                 .push(ResourceId(r.u128()?))
                 .expect("count checked against the bundle limit");
         }
-        if leases.last().is_some_and(|p: &Lease| p.lease_id >= lease_id) {
+        if leases
+            .last()
+            .is_some_and(|p: &Lease| p.lease_id >= lease_id)
+        {
             return Err(SnapshotError::Order {
                 table: "lease",
                 offset: start,

@@ -1,0 +1,127 @@
+//! Fault seams for the simulator. Compiled only with the `fault-injection`
+//! feature: production builds carry none of this.
+//!
+//! A crash stops the engine at a named point as if the process died there:
+//! the call returns `Crashed`, the engine refuses everything afterwards, and
+//! only the files remain. A persist failure makes the next WAL append or
+//! sync fail the way a disk would.
+
+/// Where an armed crash stops the engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CrashPoint {
+    /// A client write, before its frame is appended.
+    ClientBeforeAppend,
+    /// A client write, appended but not synced.
+    ClientAfterAppend,
+    /// A client write, synced but not applied.
+    ClientAfterSync,
+    /// A client write, applied but its reply not returned.
+    ClientAfterApply,
+    /// The same four points for an internal expire committed by the tick.
+    ExpireBeforeAppend,
+    ExpireAfterAppend,
+    ExpireAfterSync,
+    ExpireAfterApply,
+    /// Checkpoint: new snapshot written to its temp file, not yet renamed.
+    CheckpointAfterSnapshotTemp,
+    /// Checkpoint: snapshot renamed into place, directory not yet synced.
+    CheckpointAfterSnapshotRename,
+    /// Checkpoint: snapshot durable, WAL not yet rewritten.
+    CheckpointAfterSnapshot,
+    /// Checkpoint: WAL rewritten and renamed, directory not yet synced.
+    CheckpointAfterWalRename,
+    /// Checkpoint: WAL rewrite durable, checkpoint not yet reported.
+    CheckpointAfterWalRewrite,
+    /// Recovery: snapshot loaded and restored, WAL not yet scanned.
+    RecoveryAfterSnapshotLoad,
+    /// Recovery: torn tail truncated, nothing replayed yet.
+    RecoveryAfterTornTailTruncate,
+    /// Recovery: after replaying the k-th frame (1-based) past the snapshot.
+    RecoveryAfterReplayedFrame(u64),
+}
+
+impl CrashPoint {
+    /// Every point, with frame 1 standing for the replay points.
+    pub const ALL: [CrashPoint; 16] = [
+        CrashPoint::ClientBeforeAppend,
+        CrashPoint::ClientAfterAppend,
+        CrashPoint::ClientAfterSync,
+        CrashPoint::ClientAfterApply,
+        CrashPoint::ExpireBeforeAppend,
+        CrashPoint::ExpireAfterAppend,
+        CrashPoint::ExpireAfterSync,
+        CrashPoint::ExpireAfterApply,
+        CrashPoint::CheckpointAfterSnapshotTemp,
+        CrashPoint::CheckpointAfterSnapshotRename,
+        CrashPoint::CheckpointAfterSnapshot,
+        CrashPoint::CheckpointAfterWalRename,
+        CrashPoint::CheckpointAfterWalRewrite,
+        CrashPoint::RecoveryAfterSnapshotLoad,
+        CrashPoint::RecoveryAfterTornTailTruncate,
+        CrashPoint::RecoveryAfterReplayedFrame(1),
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            CrashPoint::ClientBeforeAppend => "client_before_append",
+            CrashPoint::ClientAfterAppend => "client_after_append",
+            CrashPoint::ClientAfterSync => "client_after_sync",
+            CrashPoint::ClientAfterApply => "client_after_apply",
+            CrashPoint::ExpireBeforeAppend => "expire_before_append",
+            CrashPoint::ExpireAfterAppend => "expire_after_append",
+            CrashPoint::ExpireAfterSync => "expire_after_sync",
+            CrashPoint::ExpireAfterApply => "expire_after_apply",
+            CrashPoint::CheckpointAfterSnapshotTemp => "checkpoint_after_snapshot_temp",
+            CrashPoint::CheckpointAfterSnapshotRename => "checkpoint_after_snapshot_rename",
+            CrashPoint::CheckpointAfterSnapshot => "checkpoint_after_snapshot",
+            CrashPoint::CheckpointAfterWalRename => "checkpoint_after_wal_rename",
+            CrashPoint::CheckpointAfterWalRewrite => "checkpoint_after_wal_rewrite",
+            CrashPoint::RecoveryAfterSnapshotLoad => "recovery_after_snapshot_load",
+            CrashPoint::RecoveryAfterTornTailTruncate => "recovery_after_torn_tail_truncate",
+            CrashPoint::RecoveryAfterReplayedFrame(_) => "recovery_after_replayed_frame",
+        }
+    }
+}
+
+/// How the next WAL write fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PersistFailure {
+    /// The append writes nothing and fails.
+    AppendFails,
+    /// The append writes only the first `bytes` bytes of the frame, then fails.
+    PartialAppend { bytes: u32 },
+    /// The append succeeds; the sync after it fails.
+    SyncFails,
+}
+
+/// What is armed. Each arming fires once.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Faults {
+    pub crash: Option<CrashPoint>,
+    pub persist: Option<PersistFailure>,
+}
+
+impl Faults {
+    /// True (and disarmed) when `point` is the armed crash.
+    pub(crate) fn take_crash(&mut self, point: CrashPoint) -> bool {
+        if self.crash == Some(point) {
+            self.crash = None;
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn take_persist(&mut self) -> Option<PersistFailure> {
+        self.persist.take()
+    }
+
+    pub(crate) fn take_sync_failure(&mut self) -> bool {
+        if self.persist == Some(PersistFailure::SyncFails) {
+            self.persist = None;
+            true
+        } else {
+            false
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Recovery: newest snapshot, then the WAL scanned, a torn tail truncated,
+//! and every frame past the snapshot replayed through the same `apply` as
+//! live execution. Anything else wrong fails closed.
+
+use super::{crash_point, Engine, EngineConfig, Health, OpenError};
+use crate::ids::Lsn;
+use crate::machine::StateMachine;
+use crate::snapshot::load_snapshot;
+use crate::wal::{decode_record, frames, scan, ScanEnd, WalFile, WalRecord, MAX_FRAME_LEN};
+use std::path::Path;
+
+#[cfg(feature = "fault-injection")]
+use super::fault::CrashPoint;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StartMode {
+    /// No snapshot and no frames: an empty state.
+    Fresh,
+    WalOnly,
+    /// A snapshot and nothing to replay after it.
+    SnapshotOnly,
+    SnapshotAndWal,
+}
+
+impl StartMode {
+    pub const fn name(self) -> &'static str {
+        match self {
+            StartMode::Fresh => "fresh",
+            StartMode::WalOnly => "wal_only",
+            StartMode::SnapshotOnly => "snapshot_only",
+            StartMode::SnapshotAndWal => "snapshot_and_wal",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecoveryReport {
+    pub mode: StartMode,
+    pub snapshot_lsn: Option<Lsn>,
+    pub frames_replayed: u64,
+    /// Bytes cut from a torn tail (0 for a clean end).
+    pub torn_bytes: u64,
+    pub last_applied_lsn: Option<Lsn>,
+}
+
+pub(super) fn recover(
+    dir: &Path,
+    config: EngineConfig,
+    #[cfg(feature = "fault-injection")] faults: super::fault::Faults,
+) -> Result<(Engine, RecoveryReport), OpenError> {
+    config.core.validate()?;
+    // The engine shell exists from the start so that crash points can use
+    // the same machinery as live execution.
+    let mut sm = StateMachine::new(config.core)?;
+    let snapshot = load_snapshot(dir, &config.core)?;
+    let snapshot_lsn = match &snapshot {
+        Some(image) => {
+            sm = StateMachine::restore(config.core, image)?;
+            sm.last_applied_lsn()
+        }
+        None => None,
+    };
+    let wal = WalFile::open(dir)?;
+    let mut engine = Engine {
+        config,
+        dir: dir.to_path_buf(),
+        sm,
+        wal,
+        next_lsn: Lsn(1),
+        snapshot_lsn,
+        queue: vec![None; config.max_submission_queue.max(1) as usize].into_boxed_slice(),
+        queue_head: 0,
+        queue_len: 0,
+        frame: Box::new([0; MAX_FRAME_LEN]),
+        health: Health::Running,
+        #[cfg(feature = "fault-injection")]
+        faults,
+    };
+    if snapshot.is_some() {
+        crash_point!(
+            engine,
+            CrashPoint::RecoveryAfterSnapshotLoad,
+            OpenError::Crashed
+        );
+    }
+
+    let bytes = engine.wal.read_all()?;
+    let report = scan(&bytes)?;
+    let mut torn_bytes = 0;
+    if let ScanEnd::TornTail { valid_len, .. } = report.end {
+        torn_bytes = (bytes.len() - valid_len) as u64;
+        engine.wal.truncate(valid_len as u64)?;
+        crash_point!(
+            engine,
+            CrashPoint::RecoveryAfterTornTailTruncate,
+            OpenError::Crashed
+        );
+    }
+
+    // Frames must continue the snapshot without a gap: the first may overlap
+    // it (a checkpoint keeps one checkpoint of overlap), and after that
+    // every LSN belongs to exactly one frame (commands and markers alike).
+    let snapshot_end = snapshot_lsn.map_or(0, |lsn| lsn.0);
+    let mut previous: Option<Lsn> = None;
+    let mut frames_replayed = 0u64;
+    for scanned in frames(&bytes[..report.valid_len]) {
+        let scanned = scanned?;
+        let offset = scanned.offset;
+        let header = scanned.frame.header;
+        let (continues, expected) = match previous {
+            Some(p) => (header.lsn.0 == p.0 + 1, Lsn(p.0 + 1)),
+            None if snapshot_lsn.is_some() => {
+                (header.lsn.0 <= snapshot_end + 1, Lsn(snapshot_end + 1))
+            }
+            None => (header.lsn == Lsn(1), Lsn(1)),
+        };
+        if !continues {
+            return Err(OpenError::LsnGap {
+                offset,
+                expected,
+                found: header.lsn,
+            });
+        }
+        previous = Some(header.lsn);
+        let record = decode_record(header.record_type, scanned.frame.payload).map_err(|error| {
+            OpenError::BadPayload {
+                offset,
+                lsn: header.lsn,
+                error,
+            }
+        })?;
+        if header.lsn.0 <= snapshot_end {
+            continue;
+        }
+        let WalRecord::Command(command) = record else {
+            continue;
+        };
+        engine
+            .sm
+            .apply(header.lsn, header.request_slot, &command)
+            .map_err(|error| OpenError::Replay { offset, error })?;
+        frames_replayed += 1;
+        crash_point!(
+            engine,
+            CrashPoint::RecoveryAfterReplayedFrame(frames_replayed),
+            OpenError::Crashed
+        );
+    }
+    // Every frame up to the snapshot was durable before the snapshot was
+    // taken, so a log that ends below it has lost frames.
+    if let Some(last) = previous.filter(|last| last.0 < snapshot_end) {
+        return Err(OpenError::LsnGap {
+            offset: report.valid_len,
+            expected: Lsn(last.0 + 1),
+            found: Lsn(snapshot_end),
+        });
+    }
+    let last_lsn = previous.map_or(snapshot_end, |lsn| lsn.0.max(snapshot_end));
+    engine.next_lsn = Lsn(last_lsn + 1);
+
+    let mode = match (snapshot.is_some(), frames_replayed > 0) {
+        (false, false) => StartMode::Fresh,
+        (false, true) => StartMode::WalOnly,
+        (true, false) => StartMode::SnapshotOnly,
+        (true, true) => StartMode::SnapshotAndWal,
+    };
+    let report = RecoveryReport {
+        mode,
+        snapshot_lsn,
+        frames_replayed,
+        torn_bytes,
+        last_applied_lsn: engine.sm.last_applied_lsn(),
+    };
+    Ok((engine, report))
+}
