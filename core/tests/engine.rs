@@ -1,6 +1,9 @@
 //! The durable engine on real files: write path, reads, recovery modes,
 //! checkpoints, torn tails and corruption. No fault seams needed here.
 
+#[path = "support/scratch_dir.rs"]
+mod scratch_dir;
+
 use allocdb_core::engine::{Engine, EngineConfig, OpenError, ReadError, StartMode, SubmitError};
 use allocdb_core::snapshot::SNAPSHOT_FILE_NAME;
 use allocdb_core::wal::{scan, WAL_FILE_NAME};
@@ -55,7 +58,7 @@ fn workload(engine: &mut Engine, n: u64) {
 
 #[test]
 fn write_path_recovery_modes_and_replay_equivalence() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch_dir::scratch_dir();
     let (mut engine, report) = open(dir.path());
     assert_eq!(report.mode, StartMode::Fresh);
     workload(&mut engine, 12);
@@ -100,7 +103,7 @@ fn write_path_recovery_modes_and_replay_equivalence() {
 
 #[test]
 fn checkpoint_keeps_one_checkpoint_of_overlap() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch_dir::scratch_dir();
     let (mut engine, _) = open(dir.path());
     workload(&mut engine, 8);
     let first = engine.checkpoint().unwrap();
@@ -133,7 +136,7 @@ fn workload_more(engine: &mut Engine, n: u64) {
 
 #[test]
 fn definite_rejections_write_nothing() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch_dir::scratch_dir();
     let (mut engine, _) = open(dir.path());
     engine.submit(request(1, create(1)), Slot(5)).unwrap();
     let len = engine.wal_len();
@@ -180,7 +183,7 @@ fn definite_rejections_write_nothing() {
 
 #[test]
 fn reads_are_fenced_by_lsn() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch_dir::scratch_dir();
     let (mut engine, _) = open(dir.path());
     let applied = engine.submit(request(1, create(1)), Slot(0)).unwrap();
     let resource = engine
@@ -231,14 +234,14 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn torn_last_frame_at_every_offset_recovers_and_continues() {
-    let base = tempfile::tempdir().unwrap();
+    let base = scratch_dir::scratch_dir();
     let (mut engine, _) = open(base.path());
     workload(&mut engine, 6);
     drop(engine);
     let ends = boundaries(base.path());
     let (last_start, last_end) = (ends[ends.len() - 2], ends[ends.len() - 1]);
     // The durable prefix: the state after five frames.
-    let prefix = tempfile::tempdir().unwrap();
+    let prefix = scratch_dir::scratch_dir();
     copy_dir(base.path(), prefix.path());
     let wal = prefix.path().join(WAL_FILE_NAME);
     let bytes = fs::read(&wal).unwrap();
@@ -246,7 +249,7 @@ fn torn_last_frame_at_every_offset_recovers_and_continues() {
     let expected = open(prefix.path()).0.state_machine().digest();
 
     for cut in last_start + 1..last_end {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = scratch_dir::scratch_dir();
         copy_dir(base.path(), dir.path());
         fs::write(dir.path().join(WAL_FILE_NAME), &bytes[..cut]).unwrap();
         let (mut engine, report) = open(dir.path());
@@ -268,14 +271,14 @@ fn torn_last_frame_at_every_offset_recovers_and_continues() {
 
 #[test]
 fn every_bit_flip_before_the_last_frame_fails_closed_at_its_frame() {
-    let base = tempfile::tempdir().unwrap();
+    let base = scratch_dir::scratch_dir();
     let (mut engine, _) = open(base.path());
     workload(&mut engine, 4);
     drop(engine);
     let ends = boundaries(base.path());
     let bytes = fs::read(base.path().join(WAL_FILE_NAME)).unwrap();
     let last_start = ends[ends.len() - 2];
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch_dir::scratch_dir();
     let wal = dir.path().join(WAL_FILE_NAME);
     for byte in 0..bytes.len() {
         let frame_start = *ends.iter().rfind(|&&e| e <= byte).unwrap();
@@ -310,7 +313,7 @@ fn every_bit_flip_before_the_last_frame_fails_closed_at_its_frame() {
 
 #[test]
 fn every_snapshot_bit_flip_is_rejected() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch_dir::scratch_dir();
     let (mut engine, _) = open(dir.path());
     workload(&mut engine, 6);
     engine.checkpoint().unwrap();
@@ -335,7 +338,7 @@ fn every_snapshot_bit_flip_is_rejected() {
 
 #[test]
 fn a_wal_that_skips_lsns_fails_closed() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch_dir::scratch_dir();
     let (mut engine, _) = open(dir.path());
     workload(&mut engine, 3);
     drop(engine);

@@ -2,6 +2,9 @@
 //! after the crash only the files remain; recovery yields the durable
 //! prefix, and a retry of the in-flight operation applies exactly once.
 
+#[path = "support/scratch_dir.rs"]
+mod scratch_dir;
+
 use allocdb_core::engine::fault::{CrashPoint, Faults, PersistFailure};
 use allocdb_core::engine::{Engine, EngineConfig, OpenError, SubmitError};
 use allocdb_core::{
@@ -58,7 +61,7 @@ fn lose_unsynced(dir: &Path, durable_len: u64) {
 /// losing unsynced bytes), retries the same operation, and checks it took
 /// effect exactly once.
 fn crash_client_write(point: CrashPoint, lose: bool) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch_dir::scratch_dir();
     let mut engine = open(dir.path());
     engine.submit(create(1), Slot(1)).unwrap();
     engine.arm_crash(point);
@@ -123,7 +126,7 @@ fn expire_crash_points() {
         CrashPoint::ExpireAfterApply,
     ] {
         for lose in [false, true] {
-            let dir = tempfile::tempdir().unwrap();
+            let dir = scratch_dir::scratch_dir();
             let mut engine = open(dir.path());
             engine.submit(create(1), Slot(0)).unwrap();
             engine.submit(reserve(10, 1, 2), Slot(0)).unwrap();
@@ -178,7 +181,7 @@ fn checkpoint_crash_points_recover_the_same_state() {
         CrashPoint::CheckpointAfterWalRename,
         CrashPoint::CheckpointAfterWalRewrite,
     ] {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = scratch_dir::scratch_dir();
         let mut engine = open(dir.path());
         for id in 1..=4 {
             engine.submit(create(id), Slot(id as u64)).unwrap();
@@ -207,7 +210,7 @@ fn checkpoint_crash_points_recover_the_same_state() {
 
 #[test]
 fn recovery_crash_points_leave_recoverable_files() {
-    let base = tempfile::tempdir().unwrap();
+    let base = scratch_dir::scratch_dir();
     let mut engine = open(base.path());
     for id in 1..=3 {
         engine.submit(create(id), Slot(0)).unwrap();
@@ -230,7 +233,7 @@ fn recovery_crash_points_leave_recoverable_files() {
         CrashPoint::RecoveryAfterReplayedFrame(1),
         CrashPoint::RecoveryAfterReplayedFrame(3),
     ] {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = scratch_dir::scratch_dir();
         for entry in std::fs::read_dir(base.path()).unwrap() {
             let entry = entry.unwrap();
             std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
@@ -258,7 +261,7 @@ fn persist_failures_halt_and_resolve_exactly_once_after_restart() {
         PersistFailure::SyncFails,
     ] {
         for lose in [false, true] {
-            let dir = tempfile::tempdir().unwrap();
+            let dir = scratch_dir::scratch_dir();
             let mut engine = open(dir.path());
             engine.submit(create(1), Slot(0)).unwrap();
             engine.arm_persist_failure(failure);
