@@ -1,3 +1,12 @@
-//! The simulation testbed. Its oracles judge the real engine.
+//! The simulation testbed: drives the real AllocDB engine on real files with
+//! seeded workloads and explicit faults, and judges every step with oracles.
 
+pub mod action;
+pub mod driver;
 pub mod oracle;
+pub mod rng;
+pub mod run_dir;
+pub mod shadow;
+pub mod stats;
+pub mod transcript;
+pub mod view;

@@ -53,10 +53,11 @@ pub(super) fn recover(
     // the same machinery as live execution.
     let mut sm = StateMachine::new(config.core)?;
     let snapshot = load_snapshot(dir, &config.core)?;
+    // A snapshot taken before any command has LSN 0 and still counts.
     let snapshot_lsn = match &snapshot {
         Some(image) => {
             sm = StateMachine::restore(config.core, image)?;
-            sm.last_applied_lsn()
+            Some(image.last_applied_lsn)
         }
         None => None,
     };

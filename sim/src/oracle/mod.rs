@@ -1,3 +1,7 @@
-//! Independent judges of the real core: a reference model written only from the documented semantics.
+//! The oracles that judge every step, and the reference model they use.
 
+pub mod checks;
+pub mod failure;
 pub mod model;
+
+pub use failure::{Oracle, OracleFailure, Violation};

@@ -1,0 +1,230 @@
+//! The simulator's explicit actions. Everything that happens in a run is one
+//! of these: nothing advances time, crashes or corrupts on its own. The same
+//! type is what RON scenarios are made of.
+
+use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
+use serde::{Deserialize, Serialize};
+
+/// A client command with plain integer ids, as a scenario author writes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum SimCommand {
+    CreateResource {
+        resource: u128,
+    },
+    Reserve {
+        resources: Vec<u128>,
+        holder: u128,
+        ttl: u64,
+    },
+    Activate {
+        lease: u128,
+        holder: u128,
+        epoch: u64,
+    },
+    Release {
+        lease: u128,
+        holder: u128,
+        epoch: u64,
+    },
+    Revoke {
+        lease: u128,
+    },
+    Reclaim {
+        lease: u128,
+    },
+}
+
+/// What happens to the WAL bytes written after the last successful sync
+/// when the process dies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Unsynced {
+    /// The page cache reached the disk: every byte survives.
+    Keep,
+    /// Nothing after the last sync survives.
+    Lose,
+    /// Only the first `bytes` unsynced bytes survive (a torn write when the
+    /// cut falls inside a frame).
+    KeepPrefix(u64),
+}
+
+/// Which file a bit flip damages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FlipTarget {
+    /// Frame `frame` (0-based, in the current WAL file), byte `byte` within it.
+    WalFrame { frame: u32, byte: u32 },
+    /// Byte `byte` of the snapshot file.
+    Snapshot { byte: u32 },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    /// Client `client` sends a new request.
+    Submit {
+        client: u32,
+        operation: u128,
+        command: SimCommand,
+    },
+    /// The client that sent `operation` sends it again, byte for byte.
+    Retry {
+        operation: u128,
+    },
+    /// The simulated clock moves forward.
+    AdvanceSlot {
+        by: u64,
+    },
+    /// The maintenance tick at the current slot.
+    Tick,
+    Checkpoint,
+    ReadResource {
+        resource: u128,
+        #[serde(default)]
+        required_lsn: Option<u64>,
+    },
+    ReadLease {
+        lease: u128,
+        #[serde(default)]
+        required_lsn: Option<u64>,
+    },
+    /// The engine dies when it next reaches `point`.
+    ArmCrash(#[serde(with = "CrashPointDef")] CrashPoint),
+    /// The next WAL append (or its sync) fails.
+    ArmPersistFailure(#[serde(with = "PersistFailureDef")] PersistFailure),
+    /// The process dies now (if it is alive); the unsynced WAL tail fares as
+    /// `unsynced` says.
+    Crash {
+        unsynced: Unsynced,
+    },
+    /// While down: cut the last WAL frame to its first `keep` bytes.
+    TearLastFrame {
+        keep: u32,
+    },
+    /// While down: flip one bit.
+    FlipBit {
+        target: FlipTarget,
+        bit: u8,
+    },
+    /// Start the engine through recovery.
+    Restart,
+}
+
+/// Serde shadow of the core's [`CrashPoint`] (serde checks it matches), so
+/// scenarios name the real type without the core depending on serde.
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "CrashPoint")]
+pub enum CrashPointDef {
+    ClientBeforeAppend,
+    ClientAfterAppend,
+    ClientAfterSync,
+    ClientAfterApply,
+    ExpireBeforeAppend,
+    ExpireAfterAppend,
+    ExpireAfterSync,
+    ExpireAfterApply,
+    CheckpointAfterSnapshotTemp,
+    CheckpointAfterSnapshotRename,
+    CheckpointAfterSnapshot,
+    CheckpointAfterWalRename,
+    CheckpointAfterWalRewrite,
+    RecoveryAfterSnapshotLoad,
+    RecoveryAfterTornTailTruncate,
+    RecoveryAfterReplayedFrame(u64),
+}
+
+/// Serde shadow of the core's [`PersistFailure`].
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "PersistFailure")]
+pub enum PersistFailureDef {
+    AppendFails,
+    PartialAppend { bytes: u32 },
+    SyncFails,
+}
+
+/// A stable name for a persist failure kind (its size is not part of it).
+pub fn persist_failure_name(failure: PersistFailure) -> &'static str {
+    match failure {
+        PersistFailure::AppendFails => "append_fails",
+        PersistFailure::PartialAppend { .. } => "partial_append",
+        PersistFailure::SyncFails => "sync_fails",
+    }
+}
+
+/// The kind of an action, for counting what a sweep exercised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ActionKind {
+    Submit,
+    Retry,
+    AdvanceSlot,
+    Tick,
+    Checkpoint,
+    Read,
+    ArmCrash,
+    ArmPersistFailure,
+    Crash,
+    TearLastFrame,
+    FlipWalBit,
+    FlipSnapshotBit,
+    Restart,
+}
+
+impl ActionKind {
+    pub const ALL: [ActionKind; 13] = [
+        ActionKind::Submit,
+        ActionKind::Retry,
+        ActionKind::AdvanceSlot,
+        ActionKind::Tick,
+        ActionKind::Checkpoint,
+        ActionKind::Read,
+        ActionKind::ArmCrash,
+        ActionKind::ArmPersistFailure,
+        ActionKind::Crash,
+        ActionKind::TearLastFrame,
+        ActionKind::FlipWalBit,
+        ActionKind::FlipSnapshotBit,
+        ActionKind::Restart,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ActionKind::Submit => "submit",
+            ActionKind::Retry => "retry",
+            ActionKind::AdvanceSlot => "advance_slot",
+            ActionKind::Tick => "tick",
+            ActionKind::Checkpoint => "checkpoint",
+            ActionKind::Read => "read",
+            ActionKind::ArmCrash => "arm_crash",
+            ActionKind::ArmPersistFailure => "arm_persist_failure",
+            ActionKind::Crash => "crash",
+            ActionKind::TearLastFrame => "tear_last_frame",
+            ActionKind::FlipWalBit => "flip_wal_bit",
+            ActionKind::FlipSnapshotBit => "flip_snapshot_bit",
+            ActionKind::Restart => "restart",
+        }
+    }
+}
+
+impl Action {
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Action::Submit { .. } => ActionKind::Submit,
+            Action::Retry { .. } => ActionKind::Retry,
+            Action::AdvanceSlot { .. } => ActionKind::AdvanceSlot,
+            Action::Tick => ActionKind::Tick,
+            Action::Checkpoint => ActionKind::Checkpoint,
+            Action::ReadResource { .. } | Action::ReadLease { .. } => ActionKind::Read,
+            Action::ArmCrash(_) => ActionKind::ArmCrash,
+            Action::ArmPersistFailure(_) => ActionKind::ArmPersistFailure,
+            Action::Crash { .. } => ActionKind::Crash,
+            Action::TearLastFrame { .. } => ActionKind::TearLastFrame,
+            Action::FlipBit {
+                target: FlipTarget::WalFrame { .. },
+                ..
+            } => ActionKind::FlipWalBit,
+            Action::FlipBit {
+                target: FlipTarget::Snapshot { .. },
+                ..
+            } => ActionKind::FlipSnapshotBit,
+            Action::Restart => ActionKind::Restart,
+        }
+    }
+}

@@ -1,0 +1,1106 @@
+//! The simulator: one seeded run of explicit actions against the real
+//! engine on real files, judged by the oracles after every step.
+//!
+//! The driver keeps its own books (which frames are where in the WAL and
+//! which are durable, which LSNs were acknowledged, what the snapshot
+//! covers) and from them predicts what every crash, tear and flip must lead
+//! to. The engine is never asked what it should have done.
+
+use crate::action::{persist_failure_name, Action, FlipTarget, SimCommand, Unsynced};
+use crate::oracle::checks::{self, ExpectedFailure, ExpectedRecovery};
+use crate::oracle::model::Model;
+use crate::oracle::{Oracle, OracleFailure, Violation};
+use crate::run_dir::RunDir;
+use crate::shadow::{command_frame_len, FrameKind, WalShadow};
+use crate::stats::RunStats;
+use crate::transcript::{describe_action, describe_applied, Transcript};
+use crate::view::{EngineStatus, InFlight, SimView};
+use allocdb_core::engine::fault::{CrashPoint, Faults, PersistFailure};
+use allocdb_core::engine::{
+    CheckpointError, Engine, EngineConfig, OpenError, ReadError, RecoveryReport, StartMode,
+    SubmitError, TICK_BATCH_LIMIT,
+};
+use allocdb_core::snapshot::SNAPSHOT_FILE_NAME;
+use allocdb_core::wal::WAL_FILE_NAME;
+use allocdb_core::{
+    Applied, Bundle, ClientId, ClientRequest, Command, CommandKind, HolderId, LeaseEpoch, LeaseId,
+    LogCommand, Lsn, OperationId, Outcome, ResourceId, Slot, BUNDLE_SIZE_LIMIT,
+};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, OpenOptions};
+use std::io;
+use std::path::PathBuf;
+
+/// Self-test switches of the simulator (never of the core): they make the
+/// simulator itself wrong so the whole failure path can be exercised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SelfTest {
+    /// The model predicts a deadline one slot late for every successful reserve.
+    WrongModel,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SimConfig {
+    pub engine: EngineConfig,
+    pub selftest: Option<SelfTest>,
+}
+
+/// Why a run stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Oracle(#[from] OracleFailure),
+    #[error("step {step}: {reason}")]
+    InvalidAction { step: u64, reason: String },
+    #[error("step {step}: simulator I/O on the run directory failed: {source}")]
+    Io { step: u64, source: io::Error },
+}
+
+/// Damage the simulator did to the files while the engine was down.
+#[derive(Clone, Copy, Debug)]
+enum Damage {
+    WalBit { offset: u64, bit: u8, frame: usize },
+    SnapshotBit { offset: u64, bit: u8 },
+}
+
+pub struct Simulator {
+    seed: u64,
+    config: SimConfig,
+    dir: RunDir,
+    engine: Option<Engine>,
+    status: EngineStatus,
+    slot: Slot,
+    model: Model,
+    /// Commands whose frames were appended in the current timeline, in LSN
+    /// order. Recovery must reproduce a prefix of it.
+    history: Vec<(Lsn, Slot, LogCommand)>,
+    shadow: WalShadow,
+    next_lsn: Lsn,
+    snapshot_lsn: Option<Lsn>,
+    acknowledged: BTreeSet<Lsn>,
+    requests: BTreeMap<u128, (u32, ClientRequest)>,
+    submitted: Vec<u128>,
+    in_flight: Vec<InFlight>,
+    next_operation: u128,
+    armed_crash: Option<CrashPoint>,
+    armed_persist: Option<PersistFailure>,
+    recovery_crash: Option<CrashPoint>,
+    damage: Option<Damage>,
+    step: u64,
+    transcript: Transcript,
+    stats: RunStats,
+}
+
+type StepResult = Result<StepLine, RunError>;
+
+/// What one step did, for the transcript.
+struct StepLine {
+    outcome: String,
+    lsn: Option<Lsn>,
+}
+
+impl StepLine {
+    fn new(outcome: impl Into<String>) -> StepLine {
+        StepLine {
+            outcome: outcome.into(),
+            lsn: None,
+        }
+    }
+}
+
+impl Simulator {
+    /// Starts a fresh engine in a new run directory. `header` lines (fault
+    /// mix and the like) go at the top of the transcript.
+    pub fn new(seed: u64, config: SimConfig, header: &[String]) -> Result<Simulator, RunError> {
+        let io = |source| RunError::Io { step: 0, source };
+        let dir = RunDir::new().map_err(io)?;
+        let (engine, _) = Engine::open(dir.path(), config.engine).map_err(|e| RunError::Io {
+            step: 0,
+            source: io::Error::other(e.to_string()),
+        })?;
+        let mut transcript = Transcript::new(seed, &config.engine);
+        for line in header {
+            transcript.header(line);
+        }
+        if let Some(selftest) = config.selftest {
+            transcript.header(&format!("selftest: {selftest:?}"));
+        }
+        Ok(Simulator {
+            seed,
+            model: Model::new(config.engine.core),
+            config,
+            dir,
+            engine: Some(engine),
+            status: EngineStatus::Up,
+            slot: Slot(0),
+            history: Vec::new(),
+            shadow: WalShadow::default(),
+            next_lsn: Lsn(1),
+            snapshot_lsn: None,
+            acknowledged: BTreeSet::new(),
+            requests: BTreeMap::new(),
+            submitted: Vec::new(),
+            in_flight: Vec::new(),
+            next_operation: 1,
+            armed_crash: None,
+            armed_persist: None,
+            recovery_crash: None,
+            damage: None,
+            step: 0,
+            transcript,
+            stats: RunStats::default(),
+        })
+    }
+
+    pub fn transcript(&self) -> &Transcript {
+        &self.transcript
+    }
+
+    pub fn stats(&self) -> &RunStats {
+        &self.stats
+    }
+
+    pub fn steps(&self) -> u64 {
+        self.step
+    }
+
+    /// Keeps the run directory (for a failure) and returns its path.
+    pub fn keep_dir(self) -> PathBuf {
+        self.dir.keep()
+    }
+
+    pub fn view(&self) -> SimView<'_> {
+        SimView {
+            slot: self.slot,
+            status: self.status,
+            model: &self.model,
+            in_flight: &self.in_flight,
+            submitted: &self.submitted,
+            wal_frames: self.shadow.frames().len() as u32,
+            snapshot_len: self.snapshot_len(),
+            unsynced_bytes: self.shadow.unsynced(),
+            next_operation: self.next_operation,
+        }
+    }
+
+    fn snapshot_len(&self) -> Option<u64> {
+        fs::metadata(self.dir.path().join(SNAPSHOT_FILE_NAME))
+            .ok()
+            .map(|m| m.len())
+    }
+
+    fn fail(&self, violation: Violation) -> RunError {
+        RunError::Oracle(OracleFailure {
+            oracle: violation.oracle,
+            seed: self.seed,
+            step: self.step,
+            detail: violation.detail,
+        })
+    }
+
+    fn invalid(&self, reason: impl Into<String>) -> RunError {
+        RunError::InvalidAction {
+            step: self.step,
+            reason: reason.into(),
+        }
+    }
+
+    fn io(&self, source: io::Error) -> RunError {
+        RunError::Io {
+            step: self.step,
+            source,
+        }
+    }
+
+    fn engine_behaviour(&self, detail: impl Into<String>) -> RunError {
+        self.fail(Violation::new(Oracle::EngineBehaviour, detail))
+    }
+
+    /// Runs one action, then every oracle, and appends the transcript line.
+    pub fn step(&mut self, action: &Action) -> Result<(), RunError> {
+        self.step += 1;
+        self.stats.action(action.kind());
+        let line = match action {
+            Action::Submit {
+                client,
+                operation,
+                command,
+            } => self.submit(*client, *operation, command)?,
+            Action::Retry { operation } => self.retry(*operation)?,
+            Action::AdvanceSlot { by } => self.advance(*by)?,
+            Action::Tick => self.tick()?,
+            Action::Checkpoint => self.checkpoint()?,
+            Action::ReadResource {
+                resource,
+                required_lsn,
+            } => self.read_resource(*resource, *required_lsn)?,
+            Action::ReadLease {
+                lease,
+                required_lsn,
+            } => self.read_lease(*lease, *required_lsn)?,
+            Action::ArmCrash(point) => self.arm_crash(*point),
+            Action::ArmPersistFailure(failure) => self.arm_persist(*failure),
+            Action::Crash { unsynced } => self.crash(*unsynced)?,
+            Action::TearLastFrame { keep } => self.tear(*keep)?,
+            Action::FlipBit { target, bit } => self.flip(*target, *bit)?,
+            Action::Restart => self.restart()?,
+        };
+        self.check_live()?;
+        let digest = match (&self.engine, self.status) {
+            (Some(engine), EngineStatus::Up) => Some(engine.state_machine().digest()),
+            _ => None,
+        };
+        self.transcript.step(
+            self.step,
+            self.slot,
+            &describe_action(action),
+            &line.outcome,
+            line.lsn,
+            digest,
+        );
+        Ok(())
+    }
+
+    /// The per-step oracles on a running engine.
+    fn check_live(&self) -> Result<(), RunError> {
+        let (Some(engine), EngineStatus::Up) = (&self.engine, self.status) else {
+            return Ok(());
+        };
+        let sm = engine.state_machine();
+        checks::audit(sm).map_err(|v| self.fail(v))?;
+        checks::digest(sm.digest(), self.model.digest()).map_err(|v| self.fail(v))?;
+        let leases: Vec<_> = sm.leases().collect();
+        checks::no_early_reuse(leases.iter(), self.config.engine.core.history_window_slots)
+            .map_err(|v| self.fail(v))
+    }
+
+    // ---- client writes -------------------------------------------------
+
+    fn to_request(
+        &self,
+        client: u32,
+        operation: u128,
+        command: &SimCommand,
+    ) -> Result<ClientRequest, RunError> {
+        let command = match command {
+            SimCommand::CreateResource { resource } => Command::CreateResource {
+                resource_id: ResourceId(*resource),
+            },
+            SimCommand::Reserve {
+                resources,
+                holder,
+                ttl,
+            } => {
+                let ids: Vec<ResourceId> = resources.iter().map(|&r| ResourceId(r)).collect();
+                let resources = Bundle::from_slice(&ids).map_err(|_| {
+                    self.invalid(format!(
+                        "a reserve lists {} resources; a command carries at most {BUNDLE_SIZE_LIMIT}",
+                        ids.len()
+                    ))
+                })?;
+                Command::Reserve {
+                    resources,
+                    holder_id: HolderId(*holder),
+                    ttl_slots: *ttl,
+                }
+            }
+            SimCommand::Activate {
+                lease,
+                holder,
+                epoch,
+            } => Command::Activate {
+                lease_id: LeaseId(*lease),
+                holder_id: HolderId(*holder),
+                lease_epoch: LeaseEpoch(*epoch),
+            },
+            SimCommand::Release {
+                lease,
+                holder,
+                epoch,
+            } => Command::Release {
+                lease_id: LeaseId(*lease),
+                holder_id: HolderId(*holder),
+                lease_epoch: LeaseEpoch(*epoch),
+            },
+            SimCommand::Revoke { lease } => Command::Revoke {
+                lease_id: LeaseId(*lease),
+            },
+            SimCommand::Reclaim { lease } => Command::Reclaim {
+                lease_id: LeaseId(*lease),
+            },
+        };
+        Ok(ClientRequest {
+            operation_id: OperationId(operation),
+            client_id: ClientId(u128::from(client)),
+            command,
+        })
+    }
+
+    fn submit(&mut self, client: u32, operation: u128, command: &SimCommand) -> StepResult {
+        let request = self.to_request(client, operation, command)?;
+        self.requests.entry(operation).or_insert((client, request));
+        self.submitted.push(operation);
+        self.next_operation = self.next_operation.max(operation + 1);
+        self.deliver(client, request)
+    }
+
+    fn retry(&mut self, operation: u128) -> StepResult {
+        let Some(&(client, request)) = self.requests.get(&operation) else {
+            return Err(self.invalid(format!(
+                "retry of operation {operation}, which was never submitted"
+            )));
+        };
+        self.deliver(client, request)
+    }
+
+    fn keep_in_flight(&mut self, client: u32, operation: u128) {
+        if !self.in_flight.iter().any(|f| f.operation == operation) {
+            self.in_flight.push(InFlight { client, operation });
+        }
+    }
+
+    /// The model's prediction for a command the engine applied.
+    fn predict(&mut self, lsn: Lsn, command: &LogCommand) -> Result<Applied, RunError> {
+        let mut predicted = self
+            .model
+            .apply(lsn, self.slot, command)
+            .map_err(|e| self.engine_behaviour(format!("the model refused lsn {}: {e}", lsn.0)))?;
+        if self.config.selftest == Some(SelfTest::WrongModel)
+            && command.kind() == CommandKind::Reserve
+        {
+            if let Outcome::Reserved { deadline_slot, .. } = &mut predicted.outcome {
+                *deadline_slot = Slot(deadline_slot.0 + 1);
+            }
+        }
+        Ok(predicted)
+    }
+
+    fn deliver(&mut self, client: u32, request: ClientRequest) -> StepResult {
+        let operation = request.operation_id.0;
+        if self.status == EngineStatus::Down {
+            self.keep_in_flight(client, operation);
+            return Ok(StepLine::new("undelivered: engine down"));
+        }
+        let slot = self.slot;
+        let command = LogCommand::Client(request);
+        let lsn = self.next_lsn;
+        let engine = self.engine.as_mut().expect("up or halted has an engine");
+        let before = engine.wal_len();
+        let result = engine.submit(request, slot);
+        let after = engine.wal_len();
+        let engine_durable = engine.durable_wal_len();
+        self.record_append(lsn, command, before, after)?;
+
+        match result {
+            Ok(applied) => {
+                if applied.lsn != lsn {
+                    return Err(self.engine_behaviour(format!(
+                        "committed at lsn {}, expected {}",
+                        applied.lsn.0, lsn.0
+                    )));
+                }
+                self.shadow.mark_synced();
+                checks::acknowledged_durable(lsn, after, engine_durable)
+                    .map_err(|v| self.fail(v))?;
+                let predicted = self.predict(lsn, &command)?;
+                checks::agreement("client command", &applied, &predicted)
+                    .map_err(|v| self.fail(v))?;
+                self.acknowledged.insert(lsn);
+                self.in_flight.retain(|f| f.operation != operation);
+                Ok(StepLine {
+                    outcome: describe_applied(&applied),
+                    lsn: Some(lsn),
+                })
+            }
+            Err(error) => {
+                let line = self.write_failed(
+                    error,
+                    &[
+                        CrashPoint::ClientBeforeAppend,
+                        CrashPoint::ClientAfterAppend,
+                        CrashPoint::ClientAfterSync,
+                        CrashPoint::ClientAfterApply,
+                    ],
+                    engine_durable,
+                )?;
+                if error.is_definite() {
+                    self.in_flight.retain(|f| f.operation != operation);
+                } else {
+                    self.keep_in_flight(client, operation);
+                }
+                Ok(line)
+            }
+        }
+    }
+
+    /// Books whatever the engine appended for the frame at `lsn`.
+    fn record_append(
+        &mut self,
+        lsn: Lsn,
+        command: LogCommand,
+        before: u64,
+        after: u64,
+    ) -> Result<(), RunError> {
+        if after == before {
+            return Ok(());
+        }
+        let len = command_frame_len(&command);
+        let written = after - before;
+        if after < before || written > len {
+            return Err(self.engine_behaviour(format!(
+                "one command changed the WAL from {before} to {after} bytes; its frame is {len}"
+            )));
+        }
+        self.shadow.push(lsn, FrameKind::Command, len, written);
+        self.history.push((lsn, self.slot, command));
+        self.next_lsn = Lsn(lsn.0 + 1);
+        Ok(())
+    }
+
+    /// A write path returned an error: check it is the one armed, and book
+    /// what is durable. `points` are the crash points of this path in order.
+    fn write_failed(
+        &mut self,
+        error: SubmitError,
+        points: &[CrashPoint; 4],
+        engine_durable: u64,
+    ) -> StepResult {
+        match error {
+            SubmitError::Crashed(point) => {
+                if self.armed_crash != Some(point) {
+                    return Err(self.engine_behaviour(format!(
+                        "crashed at {point:?}, armed {:?}",
+                        self.armed_crash
+                    )));
+                }
+                self.armed_crash = None;
+                self.stats.crash_point(point);
+                // Everything before the append was synced, and so is the
+                // frame itself from the third point on.
+                if point != points[1] {
+                    self.shadow.mark_synced();
+                }
+                self.status = EngineStatus::Down;
+                if engine_durable != self.shadow.durable_len() {
+                    return Err(self.fail(Violation::new(
+                        Oracle::Durability,
+                        format!(
+                            "after a crash at {point:?} the engine reports {engine_durable} synced bytes, the write path implies {}",
+                            self.shadow.durable_len()
+                        ),
+                    )));
+                }
+                Ok(StepLine::new(format!("crashed at {}", point.name())))
+            }
+            SubmitError::StorageFailure { .. } => {
+                let Some(failure) = self.armed_persist.take() else {
+                    return Err(
+                        self.engine_behaviour(format!("storage failure with none armed: {error}"))
+                    );
+                };
+                self.stats.persist_failure(failure);
+                self.status = EngineStatus::Halted;
+                Ok(StepLine::new(format!(
+                    "storage_failure ({})",
+                    persist_failure_name(failure)
+                )))
+            }
+            SubmitError::EngineHalted if self.status == EngineStatus::Halted => {
+                Ok(StepLine::new("engine_halted"))
+            }
+            other if other.is_definite() => Ok(StepLine::new(format!("rejected: {other}"))),
+            other => Err(self.engine_behaviour(format!("unexpected error: {other}"))),
+        }
+    }
+
+    // ---- time and maintenance -----------------------------------------
+
+    fn advance(&mut self, by: u64) -> StepResult {
+        let max = self.config.engine.core.max_request_slot();
+        let Some(slot) = self.slot.0.checked_add(by).filter(|&s| s <= max) else {
+            return Err(self.invalid(format!(
+                "advancing by {by} passes the largest safe slot {max}"
+            )));
+        };
+        self.slot = Slot(slot);
+        Ok(StepLine::new(format!("slot {slot}")))
+    }
+
+    fn tick(&mut self) -> StepResult {
+        if self.status == EngineStatus::Down {
+            return Ok(StepLine::new("undelivered: engine down"));
+        }
+        let limit =
+            (self.config.engine.core.max_expirations_per_tick as usize).min(TICK_BATCH_LIMIT);
+        let due = self.model.due_expirations(self.slot, limit);
+        let slot = self.slot;
+        let engine = self.engine.as_mut().expect("up or halted has an engine");
+        let before = engine.wal_len();
+        let mut committed = Vec::new();
+        let result = engine.tick_expirations_with(slot, |applied| committed.push(*applied));
+        let after = engine.wal_len();
+        let engine_durable = engine.durable_wal_len();
+
+        // Book the frames: each is the next due expire, in order.
+        let mut position = before;
+        let mut expires = Vec::new();
+        for (i, &(lease_id, deadline_slot)) in due.iter().enumerate() {
+            if position >= after {
+                break;
+            }
+            let command = LogCommand::Expire {
+                lease_id,
+                deadline_slot,
+            };
+            let frame = command_frame_len(&command);
+            let end = (position + frame).min(after);
+            let lsn = Lsn(self.next_lsn.0);
+            self.record_append(lsn, command, position, end)?;
+            if end - position == frame && i + 1 < due.len() && end < after {
+                // Earlier frames of a tick were synced before the next append.
+                self.shadow.mark_synced();
+            }
+            expires.push((lsn, command));
+            position = end;
+        }
+        if position < after {
+            return Err(self.fail(Violation::new(
+                Oracle::ModelAgreement,
+                format!(
+                    "the tick wrote {} bytes of expires; the model predicted {} expires",
+                    after - before,
+                    due.len()
+                ),
+            )));
+        }
+        if committed.len() > expires.len() {
+            return Err(self.engine_behaviour("more expires applied than appended"));
+        }
+        for (applied, (lsn, command)) in committed.iter().zip(&expires) {
+            let predicted = self.predict(*lsn, command)?;
+            checks::agreement("expire", applied, &predicted).map_err(|v| self.fail(v))?;
+        }
+        let lsn = committed.last().map(|a| a.lsn);
+        match result {
+            Ok(report) => {
+                if committed.len() != due.len() {
+                    return Err(self.fail(Violation::new(
+                        Oracle::ModelAgreement,
+                        format!(
+                            "the tick committed {} expires, the model predicted {due:?}",
+                            committed.len()
+                        ),
+                    )));
+                }
+                self.shadow.mark_synced();
+                for applied in &committed {
+                    checks::acknowledged_durable(applied.lsn, after, engine_durable)
+                        .map_err(|v| self.fail(v))?;
+                    self.acknowledged.insert(applied.lsn);
+                }
+                Ok(StepLine {
+                    outcome: format!("expired {} noop {}", report.expired, report.noops),
+                    lsn,
+                })
+            }
+            Err(error) => {
+                // Applied means synced first, so every applied expire is durable.
+                for applied in &committed {
+                    self.acknowledged.insert(applied.lsn);
+                }
+                let mut line = self.write_failed(
+                    error,
+                    &[
+                        CrashPoint::ExpireBeforeAppend,
+                        CrashPoint::ExpireAfterAppend,
+                        CrashPoint::ExpireAfterSync,
+                        CrashPoint::ExpireAfterApply,
+                    ],
+                    engine_durable,
+                )?;
+                line.lsn = lsn;
+                Ok(line)
+            }
+        }
+    }
+
+    fn checkpoint(&mut self) -> StepResult {
+        if self.status != EngineStatus::Up {
+            return Ok(StepLine::new(format!("skipped: engine {:?}", self.status)));
+        }
+        let previous = self.snapshot_lsn.unwrap_or(Lsn(0));
+        let marker_lsn = self.next_lsn;
+        let snapshot_lsn = self.model.last_applied_lsn().unwrap_or(Lsn(0));
+        let engine = self.engine.as_mut().expect("up has an engine");
+        match engine.checkpoint() {
+            Ok(report) => {
+                if report.snapshot_lsn != snapshot_lsn {
+                    return Err(self.engine_behaviour(format!(
+                        "snapshot at lsn {}, applied {}",
+                        report.snapshot_lsn.0, snapshot_lsn.0
+                    )));
+                }
+                self.snapshot_lsn = Some(snapshot_lsn);
+                self.shadow.rewrite(previous, marker_lsn);
+                self.next_lsn = Lsn(marker_lsn.0 + 1);
+                Ok(StepLine::new(format!(
+                    "snapshot at lsn {}, {} frames kept",
+                    snapshot_lsn.0, report.frames_kept
+                )))
+            }
+            Err(CheckpointError::Crashed(point)) => {
+                if self.armed_crash != Some(point) {
+                    return Err(self.engine_behaviour(format!(
+                        "crashed at {point:?}, armed {:?}",
+                        self.armed_crash
+                    )));
+                }
+                self.armed_crash = None;
+                self.stats.crash_point(point);
+                self.status = EngineStatus::Down;
+                match point {
+                    CrashPoint::CheckpointAfterSnapshotTemp => {}
+                    CrashPoint::CheckpointAfterSnapshotRename
+                    | CrashPoint::CheckpointAfterSnapshot => {
+                        self.snapshot_lsn = Some(snapshot_lsn);
+                    }
+                    _ => {
+                        self.snapshot_lsn = Some(snapshot_lsn);
+                        self.shadow.rewrite(previous, marker_lsn);
+                        self.next_lsn = Lsn(marker_lsn.0 + 1);
+                    }
+                }
+                Ok(StepLine::new(format!("crashed at {}", point.name())))
+            }
+            Err(other) => Err(self.engine_behaviour(format!("checkpoint failed: {other}"))),
+        }
+    }
+
+    // ---- reads ---------------------------------------------------------
+
+    fn read_check(
+        &self,
+        required_lsn: Option<u64>,
+    ) -> Result<Option<Result<(), ReadError>>, RunError> {
+        match self.status {
+            EngineStatus::Down => Ok(None),
+            EngineStatus::Halted => Ok(Some(Err(ReadError::EngineHalted))),
+            EngineStatus::Up => {
+                let applied = self.model.last_applied_lsn();
+                Ok(Some(match required_lsn {
+                    Some(required) if applied.is_none_or(|a| a.0 < required) => {
+                        Err(ReadError::FenceNotApplied {
+                            required: Lsn(required),
+                            applied,
+                        })
+                    }
+                    _ => Ok(()),
+                }))
+            }
+        }
+    }
+
+    fn read_resource(&mut self, resource: u128, required_lsn: Option<u64>) -> StepResult {
+        let Some(gate) = self.read_check(required_lsn)? else {
+            return Ok(StepLine::new("undelivered: engine down"));
+        };
+        let engine = self.engine.as_ref().expect("up or halted has an engine");
+        let got = engine.get_resource(ResourceId(resource), required_lsn.map(Lsn));
+        let expected = gate.map(|()| self.model.get_resource(ResourceId(resource)));
+        if got != expected {
+            return Err(self.fail(Violation::new(
+                Oracle::ModelAgreement,
+                format!("read resource {resource}: engine {got:?}, model {expected:?}"),
+            )));
+        }
+        Ok(StepLine::new(match got {
+            Ok(Some(r)) => format!("{} v{}", r.state.name(), r.version),
+            Ok(None) => "not found".to_string(),
+            Err(e) => format!("refused: {e}"),
+        }))
+    }
+
+    fn read_lease(&mut self, lease: u128, required_lsn: Option<u64>) -> StepResult {
+        let Some(gate) = self.read_check(required_lsn)? else {
+            return Ok(StepLine::new("undelivered: engine down"));
+        };
+        let engine = self.engine.as_ref().expect("up or halted has an engine");
+        let got = engine.get_lease(LeaseId(lease), required_lsn.map(Lsn));
+        let expected = gate.and_then(|()| {
+            self.model
+                .get_lease(LeaseId(lease))
+                .map_err(|code| match code {
+                    allocdb_core::ResultCode::LeaseRetired => ReadError::LeaseRetired,
+                    _ => ReadError::LeaseNotFound,
+                })
+        });
+        if got != expected {
+            return Err(self.fail(Violation::new(
+                Oracle::ModelAgreement,
+                format!("read lease {lease}: engine {got:?}, model {expected:?}"),
+            )));
+        }
+        Ok(StepLine::new(match got {
+            Ok(l) => format!("{} epoch {}", l.state.name(), l.lease_epoch.0),
+            Err(e) => format!("refused: {e}"),
+        }))
+    }
+
+    // ---- faults --------------------------------------------------------
+
+    fn arm_crash(&mut self, point: CrashPoint) -> StepLine {
+        if matches!(
+            point,
+            CrashPoint::RecoveryAfterSnapshotLoad
+                | CrashPoint::RecoveryAfterTornTailTruncate
+                | CrashPoint::RecoveryAfterReplayedFrame(_)
+        ) {
+            self.recovery_crash = Some(point);
+            return StepLine::new("armed for the next restart");
+        }
+        match (self.status, self.engine.as_mut()) {
+            (EngineStatus::Up, Some(engine)) => {
+                engine.arm_crash(point);
+                self.armed_crash = Some(point);
+                StepLine::new("armed")
+            }
+            _ => StepLine::new("ignored: engine not up"),
+        }
+    }
+
+    fn arm_persist(&mut self, failure: PersistFailure) -> StepLine {
+        match (self.status, self.engine.as_mut()) {
+            (EngineStatus::Up, Some(engine)) => {
+                engine.arm_persist_failure(failure);
+                self.armed_persist = Some(failure);
+                StepLine::new("armed")
+            }
+            _ => StepLine::new("ignored: engine not up"),
+        }
+    }
+
+    fn wal_path(&self) -> PathBuf {
+        self.dir.path().join(WAL_FILE_NAME)
+    }
+
+    fn truncate_wal(&mut self, len: u64) -> Result<(), RunError> {
+        let file = OpenOptions::new()
+            .write(true)
+            .open(self.wal_path())
+            .map_err(|e| self.io(e))?;
+        file.set_len(len).map_err(|e| self.io(e))?;
+        self.shadow.truncate(len);
+        Ok(())
+    }
+
+    /// The process dies; arms die with it.
+    fn kill(&mut self) {
+        self.engine = None;
+        self.status = EngineStatus::Down;
+        self.armed_crash = None;
+        self.armed_persist = None;
+    }
+
+    fn crash(&mut self, unsynced: Unsynced) -> StepResult {
+        self.kill();
+        let durable = self.shadow.durable_len();
+        let len = self.shadow.file_len();
+        let keep = match unsynced {
+            Unsynced::Keep => len,
+            Unsynced::Lose => durable,
+            Unsynced::KeepPrefix(bytes) => durable + bytes.min(len - durable),
+        };
+        if keep < len {
+            self.truncate_wal(keep)?;
+        }
+        Ok(StepLine::new(format!(
+            "down, {} of {} unsynced bytes kept",
+            keep - durable,
+            len - durable
+        )))
+    }
+
+    fn tear(&mut self, keep: u32) -> StepResult {
+        if self.status != EngineStatus::Down {
+            return Err(self.invalid("tear_last_frame needs the engine down (crash first)"));
+        }
+        let durable = self.shadow.durable_len();
+        let Some(last) = self.shadow.frames().last().copied() else {
+            return Ok(StepLine::new("nothing to tear: the WAL is empty"));
+        };
+        if last.start < durable {
+            return Ok(StepLine::new("nothing to tear: the last frame is durable"));
+        }
+        if u64::from(keep) >= last.written {
+            return Ok(StepLine::new("nothing to tear: keep covers the frame"));
+        }
+        self.truncate_wal(last.start + u64::from(keep))?;
+        Ok(StepLine::new(format!(
+            "last frame (lsn {}) torn to {keep} bytes",
+            last.lsn.0
+        )))
+    }
+
+    fn flip(&mut self, target: FlipTarget, bit: u8) -> StepResult {
+        if self.status != EngineStatus::Down {
+            return Err(self.invalid("flip_bit needs the engine down (crash first)"));
+        }
+        if bit > 7 {
+            return Err(self.invalid(format!("bit {bit} is not in 0..=7")));
+        }
+        if self.damage.is_some() {
+            return Ok(StepLine::new("ignored: damage already pending"));
+        }
+        let (path, offset, damage) = match target {
+            FlipTarget::WalFrame { frame, byte } => {
+                let Some(f) = self.shadow.frames().get(frame as usize).copied() else {
+                    return Ok(StepLine::new(format!(
+                        "ignored: the WAL has no frame {frame}"
+                    )));
+                };
+                if u64::from(byte) >= f.written {
+                    return Ok(StepLine::new(format!(
+                        "ignored: frame {frame} has {} bytes",
+                        f.written
+                    )));
+                }
+                let offset = f.start + u64::from(byte);
+                (
+                    self.wal_path(),
+                    offset,
+                    Damage::WalBit {
+                        offset,
+                        bit,
+                        frame: frame as usize,
+                    },
+                )
+            }
+            FlipTarget::Snapshot { byte } => {
+                let Some(len) = self.snapshot_len() else {
+                    return Ok(StepLine::new("ignored: no snapshot"));
+                };
+                if u64::from(byte) >= len {
+                    return Ok(StepLine::new(format!(
+                        "ignored: the snapshot has {len} bytes"
+                    )));
+                }
+                let offset = u64::from(byte);
+                (
+                    self.dir.path().join(SNAPSHOT_FILE_NAME),
+                    offset,
+                    Damage::SnapshotBit { offset, bit },
+                )
+            }
+        };
+        flip_bit(&path, offset, bit).map_err(|e| self.io(e))?;
+        self.damage = Some(damage);
+        Ok(StepLine::new(format!("flipped bit {bit} at byte {offset}")))
+    }
+
+    // ---- restart -------------------------------------------------------
+
+    fn open(&self, faults: Faults) -> Result<(Engine, RecoveryReport), OpenError> {
+        Engine::open_with_faults(self.dir.path(), self.config.engine, faults)
+    }
+
+    fn restart(&mut self) -> StepResult {
+        // A restart of a live or halted process keeps every written byte.
+        self.kill();
+        let mut notes = Vec::new();
+        if let Some(damage) = self.damage.take() {
+            if let Some(note) = self.confirm_fail_closed(damage)? {
+                notes.push(note);
+            }
+        }
+
+        let expected = self.expected_recovery();
+        if let Some(point) = self.recovery_crash.take() {
+            let reachable = match point {
+                CrashPoint::RecoveryAfterSnapshotLoad => expected.report.snapshot_lsn.is_some(),
+                CrashPoint::RecoveryAfterTornTailTruncate => expected.report.torn_bytes > 0,
+                CrashPoint::RecoveryAfterReplayedFrame(k) => expected.report.frames_replayed >= k,
+                _ => false,
+            };
+            if reachable {
+                let faults = Faults {
+                    crash: Some(point),
+                    persist: None,
+                };
+                return match self.open(faults) {
+                    Err(OpenError::Crashed(p)) if p == point => {
+                        self.stats.crash_point(point);
+                        // Opening syncs the whole file; a crash after the
+                        // truncate has already cut the torn tail.
+                        if point != CrashPoint::RecoveryAfterSnapshotLoad {
+                            self.shadow.recovered();
+                        }
+                        self.shadow.mark_synced();
+                        notes.push(format!("crashed at {}", point.name()));
+                        Ok(StepLine::new(notes.join("; ")))
+                    }
+                    Err(other) => Err(self.fail(Violation::new(
+                        Oracle::ReplayEquivalence,
+                        format!("recovery failed: {other}"),
+                    ))),
+                    Ok(_) => Err(self
+                        .engine_behaviour(format!("recovery did not reach armed point {point:?}"))),
+                };
+            }
+            notes.push(format!("{} not reached", point.name()));
+        }
+
+        let (engine, report) = match self.open(Faults::default()) {
+            Ok(opened) => opened,
+            Err(error) => {
+                return Err(self.fail(Violation::new(
+                    Oracle::ReplayEquivalence,
+                    format!("recovery of undamaged storage failed: {error}"),
+                )))
+            }
+        };
+        checks::recovery(&expected, &report, engine.state_machine().digest())
+            .map_err(|v| self.fail(v))?;
+        checks::acknowledged_survive(&self.acknowledged, report.last_applied_lsn)
+            .map_err(|v| self.fail(v))?;
+        self.stats.recovery(report.mode, report.torn_bytes > 0);
+
+        let survived = self.survived_lsn();
+        self.history.retain(|(lsn, ..)| *lsn <= survived);
+        self.model = self.replay_model();
+        self.shadow.recovered();
+        self.next_lsn = Lsn(survived
+            .max(self.shadow.frames().last().map_or(Lsn(0), |f| f.lsn))
+            .0
+            + 1);
+        self.engine = Some(engine);
+        self.status = EngineStatus::Up;
+        notes.push(format!(
+            "{} snapshot={} replayed={} torn={}",
+            report.mode.name(),
+            report
+                .snapshot_lsn
+                .map_or("-".to_string(), |l| l.0.to_string()),
+            report.frames_replayed,
+            report.torn_bytes
+        ));
+        Ok(StepLine {
+            outcome: notes.join("; "),
+            lsn: report.last_applied_lsn,
+        })
+    }
+
+    /// The last LSN the files on disk still hold (snapshot or WAL).
+    fn survived_lsn(&self) -> Lsn {
+        let wal = self.shadow.last_complete_lsn().unwrap_or(Lsn(0));
+        wal.max(self.snapshot_lsn.unwrap_or(Lsn(0)))
+    }
+
+    /// The model rebuilt from the commands that survive.
+    fn replay_model(&self) -> Model {
+        let survived = self.survived_lsn();
+        let mut model = Model::new(self.config.engine.core);
+        for (lsn, slot, command) in self.history.iter().filter(|(lsn, ..)| *lsn <= survived) {
+            model
+                .apply(*lsn, *slot, command)
+                .expect("history is in LSN and slot order");
+        }
+        model
+    }
+
+    fn expected_recovery(&self) -> ExpectedRecovery {
+        let snapshot = self.snapshot_lsn;
+        let after = snapshot.unwrap_or(Lsn(0));
+        let frames_replayed = self
+            .shadow
+            .frames()
+            .iter()
+            .filter(|f| f.is_complete() && f.lsn > after && f.kind == FrameKind::Command)
+            .count() as u64;
+        let mode = match (snapshot.is_some(), frames_replayed > 0) {
+            (false, false) => StartMode::Fresh,
+            (false, true) => StartMode::WalOnly,
+            (true, false) => StartMode::SnapshotOnly,
+            (true, true) => StartMode::SnapshotAndWal,
+        };
+        let model = self.replay_model();
+        ExpectedRecovery {
+            report: RecoveryReport {
+                mode,
+                snapshot_lsn: snapshot,
+                frames_replayed,
+                torn_bytes: self.shadow.file_len() - self.shadow.complete_len(),
+                last_applied_lsn: model.last_applied_lsn(),
+            },
+            digest: model.digest(),
+        }
+    }
+
+    /// Recovery over damaged files must fail closed where the damage is;
+    /// afterwards the damage is undone (as an operator restoring the bytes
+    /// would) so the run can go on. A flip in the tail, with no valid frame
+    /// after it, may also read as a torn tail: then the frame is gone.
+    fn confirm_fail_closed(&mut self, damage: Damage) -> Result<Option<String>, RunError> {
+        let (path, offset, bit, expected) = match damage {
+            Damage::SnapshotBit { offset, bit } => (
+                self.dir.path().join(SNAPSHOT_FILE_NAME),
+                offset,
+                bit,
+                ExpectedFailure::Snapshot,
+            ),
+            Damage::WalBit { offset, bit, frame } => {
+                let start = self.shadow.frames()[frame].start;
+                (
+                    self.wal_path(),
+                    offset,
+                    bit,
+                    ExpectedFailure::WalCorruptionAt { offset: start },
+                )
+            }
+        };
+        let result = self.open(Faults::default()).map(|(_, report)| report);
+        let tail_frame = match damage {
+            Damage::WalBit { frame, .. } => {
+                let frames = self.shadow.frames();
+                let valid_frame_follows = frames[frame + 1..].iter().any(|f| f.is_complete());
+                (!valid_frame_follows).then_some(frame)
+            }
+            Damage::SnapshotBit { .. } => None,
+        };
+        if let (Some(frame), Ok(report)) = (tail_frame, &result) {
+            // Read as a torn tail: the damaged frame and all after it are gone.
+            let start = self.shadow.frames()[frame].start;
+            if report.torn_bytes != self.shadow.file_len() - start {
+                return Err(self.fail(Violation::new(
+                    Oracle::FailClosed,
+                    format!(
+                        "a flip in the tail frame at byte {start} was cut as {} torn bytes",
+                        report.torn_bytes
+                    ),
+                )));
+            }
+            let lost = self.shadow.frames()[frame].lsn;
+            self.shadow.truncate(start);
+            self.shadow.recovered();
+            self.acknowledged.retain(|lsn| *lsn < lost);
+            self.stats.fail_closed_or_torn(false);
+            return Ok(Some(format!(
+                "damaged tail frame read as torn at byte {start}"
+            )));
+        }
+        checks::fail_closed(expected, &result).map_err(|v| self.fail(v))?;
+        self.stats.fail_closed_or_torn(true);
+        flip_bit(&path, offset, bit).map_err(|e| self.io(e))?;
+        Ok(Some(format!(
+            "failed closed as expected ({expected:?}), damage undone"
+        )))
+    }
+}
+
+fn flip_bit(path: &std::path::Path, offset: u64, bit: u8) -> io::Result<()> {
+    let mut bytes = fs::read(path)?;
+    let byte = bytes
+        .get_mut(offset as usize)
+        .ok_or_else(|| io::Error::other(format!("offset {offset} beyond {}", path.display())))?;
+    *byte ^= 1 << bit;
+    fs::write(path, &bytes)
+}

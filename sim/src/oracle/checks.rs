@@ -1,0 +1,153 @@
+//! The oracles as pure functions over observations, so that each can be fed
+//! a deliberately wrong observation in a test and shown to fire.
+
+use super::failure::{Oracle, Violation};
+use allocdb_core::engine::{OpenError, RecoveryReport};
+use allocdb_core::{Applied, Lease, LeaseState, Lsn, Slot, StateMachine};
+use std::collections::BTreeSet;
+
+pub type Check = Result<(), Violation>;
+
+/// The core's own full audit.
+pub fn audit(sm: &StateMachine) -> Check {
+    sm.check_invariants()
+        .map_err(|v| Violation::new(Oracle::InvariantAudit, v.to_string()))
+}
+
+/// A committed result against the model's prediction.
+pub fn agreement(what: &str, engine: &Applied, model: &Applied) -> Check {
+    if engine == model {
+        return Ok(());
+    }
+    Err(Violation::new(
+        Oracle::ModelAgreement,
+        format!("{what}: engine {engine:?}, model {model:?}"),
+    ))
+}
+
+pub fn digest(engine: u64, model: u64) -> Check {
+    if engine == model {
+        return Ok(());
+    }
+    Err(Violation::new(
+        Oracle::StateDigest,
+        format!("engine digest {engine:016x}, model digest {model:016x}"),
+    ))
+}
+
+/// A reply was published: the frame must already be durable.
+pub fn acknowledged_durable(lsn: Lsn, frame_end: u64, durable_len: u64) -> Check {
+    if frame_end <= durable_len {
+        return Ok(());
+    }
+    Err(Violation::new(
+        Oracle::Durability,
+        format!(
+            "lsn {} acknowledged with its frame ending at byte {frame_end}, but only {durable_len} bytes are synced",
+            lsn.0
+        ),
+    ))
+}
+
+/// After recovery every acknowledged LSN must be applied.
+pub fn acknowledged_survive(acknowledged: &BTreeSet<Lsn>, recovered: Option<Lsn>) -> Check {
+    let recovered = recovered.unwrap_or(Lsn(0));
+    match acknowledged.range(Lsn(recovered.0 + 1)..).next() {
+        None => Ok(()),
+        Some(lost) => Err(Violation::new(
+            Oracle::Durability,
+            format!(
+                "lsn {} was acknowledged but recovery stopped at lsn {}",
+                lost.0, recovered.0
+            ),
+        )),
+    }
+}
+
+/// What recovery must report, from the simulator's own bookkeeping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExpectedRecovery {
+    pub report: RecoveryReport,
+    pub digest: u64,
+}
+
+pub fn recovery(expected: &ExpectedRecovery, report: &RecoveryReport, digest: u64) -> Check {
+    if report != &expected.report {
+        return Err(Violation::new(
+            Oracle::ReplayEquivalence,
+            format!(
+                "recovery reported {report:?}, expected {:?}",
+                expected.report
+            ),
+        ));
+    }
+    if digest != expected.digest {
+        return Err(Violation::new(
+            Oracle::ReplayEquivalence,
+            format!(
+                "recovered digest {digest:016x}, durable prefix digest {:016x}",
+                expected.digest
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// What damage on disk must make recovery do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExpectedFailure {
+    /// WAL corruption naming the frame that starts at `offset`.
+    WalCorruptionAt { offset: u64 },
+    /// A rejected snapshot.
+    Snapshot,
+}
+
+pub fn fail_closed(expected: ExpectedFailure, result: &Result<RecoveryReport, OpenError>) -> Check {
+    let fail = |detail: String| Err(Violation::new(Oracle::FailClosed, detail));
+    match (expected, result) {
+        (_, Ok(report)) => fail(format!(
+            "recovery accepted damaged storage ({expected:?}) and reported {report:?}"
+        )),
+        (ExpectedFailure::WalCorruptionAt { offset }, Err(OpenError::WalCorruption(c))) => {
+            if c.offset as u64 == offset {
+                Ok(())
+            } else {
+                fail(format!(
+                    "corruption reported at byte {}, damage is in the frame at {offset}",
+                    c.offset
+                ))
+            }
+        }
+        (ExpectedFailure::Snapshot, Err(OpenError::Snapshot(_))) => Ok(()),
+        (_, Err(other)) => fail(format!(
+            "expected {expected:?}, recovery failed with: {other}"
+        )),
+    }
+}
+
+/// Invariant 8: an expired lease ended at or after its deadline. (Release
+/// and reclaim are the holder's and observer's own acts, never early.)
+pub fn no_early_reuse<'a>(leases: impl Iterator<Item = &'a Lease>, history_window: u64) -> Check {
+    for lease in leases {
+        if lease.state != LeaseState::Expired {
+            continue;
+        }
+        let Some(retire_after) = lease.retire_after_slot else {
+            return Err(Violation::new(
+                Oracle::EarlyReuse,
+                format!("expired lease {:?} has no retire slot", lease.lease_id),
+            ));
+        };
+        let ended = Slot(retire_after.0 - history_window);
+        if ended < lease.deadline_slot {
+            return Err(Violation::new(
+                Oracle::EarlyReuse,
+                format!(
+                    "lease {:?} expired at slot {} before its deadline {}",
+                    lease.lease_id, ended.0, lease.deadline_slot.0
+                ),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! The simulator's own record of the WAL file: which frame sits at which
+//! bytes, how much of it was written, and how much is durable. It is kept
+//! from what the simulator did and saw (frame sizes from the format), so
+//! that it can say what must survive a crash without asking the engine.
+
+use allocdb_core::ids::Lsn;
+use allocdb_core::wal::{encoded_command_len, FRAME_HEADER_LEN, SNAPSHOT_MARKER_LEN};
+use allocdb_core::LogCommand;
+
+/// What a frame holds; the commands themselves are in the driver's history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameKind {
+    Command,
+    Marker,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShadowFrame {
+    pub lsn: Lsn,
+    pub kind: FrameKind,
+    pub start: u64,
+    /// Bytes of the whole frame.
+    pub len: u64,
+    /// Bytes of it in the file (`< len` for a torn or partial frame).
+    pub written: u64,
+}
+
+impl ShadowFrame {
+    pub fn end(&self) -> u64 {
+        self.start + self.written
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.written == self.len
+    }
+}
+
+pub fn command_frame_len(command: &LogCommand) -> u64 {
+    (FRAME_HEADER_LEN + encoded_command_len(command)) as u64
+}
+
+pub fn marker_frame_len() -> u64 {
+    (FRAME_HEADER_LEN + SNAPSHOT_MARKER_LEN) as u64
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct WalShadow {
+    frames: Vec<ShadowFrame>,
+    durable_len: u64,
+}
+
+impl WalShadow {
+    pub fn frames(&self) -> &[ShadowFrame] {
+        &self.frames
+    }
+
+    /// Bytes in the WAL file.
+    pub fn file_len(&self) -> u64 {
+        self.frames.last().map_or(0, ShadowFrame::end)
+    }
+
+    pub fn durable_len(&self) -> u64 {
+        self.durable_len
+    }
+
+    pub fn unsynced(&self) -> u64 {
+        self.file_len() - self.durable_len
+    }
+
+    /// Records a frame appended (fully or in part) at the end.
+    pub fn push(&mut self, lsn: Lsn, kind: FrameKind, len: u64, written: u64) {
+        assert!(written <= len);
+        assert!(
+            self.frames.last().is_none_or(ShadowFrame::is_complete),
+            "nothing is appended after a partial frame without recovery first"
+        );
+        let start = self.file_len();
+        self.frames.push(ShadowFrame {
+            lsn,
+            kind,
+            start,
+            len,
+            written,
+        });
+    }
+
+    pub fn mark_synced(&mut self) {
+        self.durable_len = self.file_len();
+    }
+
+    /// The file was cut to `len` bytes.
+    pub fn truncate(&mut self, len: u64) {
+        self.frames.retain(|f| f.start < len);
+        if let Some(last) = self.frames.last_mut() {
+            last.written = last.written.min(len - last.start);
+        }
+        self.durable_len = self.durable_len.min(len);
+    }
+
+    /// End of the last complete frame: where recovery cuts a torn tail.
+    pub fn complete_len(&self) -> u64 {
+        self.frames
+            .iter()
+            .rev()
+            .find(|f| f.is_complete())
+            .map_or(0, ShadowFrame::end)
+    }
+
+    pub fn last_complete_lsn(&self) -> Option<Lsn> {
+        self.frames
+            .iter()
+            .rev()
+            .find(|f| f.is_complete())
+            .map(|f| f.lsn)
+    }
+
+    /// Recovery truncated the torn tail and synced everything.
+    pub fn recovered(&mut self) {
+        let len = self.complete_len();
+        self.truncate(len);
+        self.durable_len = len;
+    }
+
+    /// A checkpoint replaced the log with the frames after `previous`
+    /// snapshot's LSN plus a marker at `marker_lsn`; all of it durable.
+    pub fn rewrite(&mut self, previous: Lsn, marker_lsn: Lsn) {
+        let kept: Vec<ShadowFrame> = self
+            .frames
+            .iter()
+            .filter(|f| f.lsn > previous && f.is_complete())
+            .copied()
+            .collect();
+        self.frames.clear();
+        for frame in kept {
+            self.push(frame.lsn, frame.kind, frame.len, frame.len);
+        }
+        let marker = marker_frame_len();
+        self.push(marker_lsn, FrameKind::Marker, marker, marker);
+        self.mark_synced();
+    }
+}

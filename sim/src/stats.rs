@@ -1,0 +1,114 @@
+//! What a run (or a sweep) exercised: counts of every action kind, crash
+//! point, persist failure and recovery outcome. Ordered maps only, so that
+//! reports print the same way every time.
+
+use crate::action::{persist_failure_name, ActionKind};
+use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
+use allocdb_core::engine::StartMode;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunStats {
+    pub actions: BTreeMap<ActionKind, u64>,
+    pub crash_points: BTreeMap<&'static str, u64>,
+    pub persist_failures: BTreeMap<&'static str, u64>,
+    pub recoveries: BTreeMap<&'static str, u64>,
+    pub torn_tails_recovered: u64,
+    pub fail_closed_confirmed: u64,
+    pub damaged_tail_read_as_torn: u64,
+}
+
+impl RunStats {
+    pub fn action(&mut self, kind: ActionKind) {
+        *self.actions.entry(kind).or_default() += 1;
+    }
+
+    pub fn crash_point(&mut self, point: CrashPoint) {
+        *self.crash_points.entry(point.name()).or_default() += 1;
+    }
+
+    pub fn persist_failure(&mut self, failure: PersistFailure) {
+        *self
+            .persist_failures
+            .entry(persist_failure_name(failure))
+            .or_default() += 1;
+    }
+
+    pub fn recovery(&mut self, mode: StartMode, torn: bool) {
+        *self.recoveries.entry(mode.name()).or_default() += 1;
+        self.torn_tails_recovered += u64::from(torn);
+    }
+
+    pub fn fail_closed_or_torn(&mut self, failed_closed: bool) {
+        if failed_closed {
+            self.fail_closed_confirmed += 1;
+        } else {
+            self.damaged_tail_read_as_torn += 1;
+        }
+    }
+
+    pub fn merge(&mut self, other: &RunStats) {
+        for (k, v) in &other.actions {
+            *self.actions.entry(*k).or_default() += v;
+        }
+        for (into, from) in [
+            (&mut self.crash_points, &other.crash_points),
+            (&mut self.persist_failures, &other.persist_failures),
+            (&mut self.recoveries, &other.recoveries),
+        ] {
+            for (k, v) in from {
+                *into.entry(k).or_default() += v;
+            }
+        }
+        self.torn_tails_recovered += other.torn_tails_recovered;
+        self.fail_closed_confirmed += other.fail_closed_confirmed;
+        self.damaged_tail_read_as_torn += other.damaged_tail_read_as_torn;
+    }
+
+    /// Lines of `name count`, every known kind listed (zeros included), so a
+    /// reader sees what was never exercised.
+    pub fn report(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for kind in ActionKind::ALL {
+            lines.push(format!(
+                "action {} {}",
+                kind.name(),
+                self.actions.get(&kind).copied().unwrap_or(0)
+            ));
+        }
+        for point in CrashPoint::ALL {
+            lines.push(format!(
+                "crash_point {} {}",
+                point.name(),
+                self.crash_points.get(point.name()).copied().unwrap_or(0)
+            ));
+        }
+        for failure in [
+            PersistFailure::AppendFails,
+            PersistFailure::PartialAppend { bytes: 0 },
+            PersistFailure::SyncFails,
+        ] {
+            let name = persist_failure_name(failure);
+            lines.push(format!(
+                "persist_failure {name} {}",
+                self.persist_failures.get(name).copied().unwrap_or(0)
+            ));
+        }
+        for (mode, count) in &self.recoveries {
+            lines.push(format!("recovery {mode} {count}"));
+        }
+        lines.push(format!(
+            "torn_tails_recovered {}",
+            self.torn_tails_recovered
+        ));
+        lines.push(format!(
+            "fail_closed_confirmed {}",
+            self.fail_closed_confirmed
+        ));
+        lines.push(format!(
+            "damaged_tail_read_as_torn {}",
+            self.damaged_tail_read_as_torn
+        ));
+        lines
+    }
+}

@@ -1,0 +1,166 @@
+//! The transcript: a header (seed, config, fault mix) and one line per step
+//! (step, slot, action, outcome, LSN, state digest). Only values the run
+//! itself decides go in: no clock, no paths, no hash-map order.
+
+use crate::action::persist_failure_name;
+use crate::action::{Action, FlipTarget, SimCommand, Unsynced};
+use allocdb_core::engine::EngineConfig;
+use allocdb_core::{Applied, Lsn, Outcome, Slot};
+use std::fmt::Write;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Transcript {
+    text: String,
+}
+
+impl Transcript {
+    pub fn new(seed: u64, config: &EngineConfig) -> Transcript {
+        let mut transcript = Transcript::default();
+        transcript.header(&format!("seed: {seed}"));
+        transcript.header(&format!("config: {config:?}"));
+        transcript
+    }
+
+    pub fn header(&mut self, line: &str) {
+        let _ = writeln!(self.text, "# {line}");
+    }
+
+    pub fn step(
+        &mut self,
+        step: u64,
+        slot: Slot,
+        action: &str,
+        outcome: &str,
+        lsn: Option<Lsn>,
+        digest: Option<u64>,
+    ) {
+        let lsn = lsn.map_or("-".to_string(), |l| l.0.to_string());
+        let digest = digest.map_or("-".to_string(), |d| format!("{d:016x}"));
+        let _ = writeln!(
+            self.text,
+            "{step:>5} slot={:<4} {action} => {outcome} | lsn={lsn} digest={digest}",
+            slot.0
+        );
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+pub fn describe_command(command: &SimCommand) -> String {
+    match command {
+        SimCommand::CreateResource { resource } => format!("create r{resource}"),
+        SimCommand::Reserve {
+            resources,
+            holder,
+            ttl,
+        } => {
+            let ids: Vec<String> = resources.iter().map(|r| format!("r{r}")).collect();
+            format!("reserve [{}] h{holder} ttl={ttl}", ids.join(","))
+        }
+        SimCommand::Activate {
+            lease,
+            holder,
+            epoch,
+        } => format!("activate l{lease} h{holder} e{epoch}"),
+        SimCommand::Release {
+            lease,
+            holder,
+            epoch,
+        } => format!("release l{lease} h{holder} e{epoch}"),
+        SimCommand::Revoke { lease } => format!("revoke l{lease}"),
+        SimCommand::Reclaim { lease } => format!("reclaim l{lease}"),
+    }
+}
+
+pub fn describe_action(action: &Action) -> String {
+    match action {
+        Action::Submit {
+            client,
+            operation,
+            command,
+        } => {
+            format!(
+                "submit c{client} op{operation} {}",
+                describe_command(command)
+            )
+        }
+        Action::Retry { operation } => format!("retry op{operation}"),
+        Action::AdvanceSlot { by } => format!("advance +{by}"),
+        Action::Tick => "tick".to_string(),
+        Action::Checkpoint => "checkpoint".to_string(),
+        Action::ReadResource {
+            resource,
+            required_lsn,
+        } => match required_lsn {
+            Some(lsn) => format!("read r{resource} fence={lsn}"),
+            None => format!("read r{resource}"),
+        },
+        Action::ReadLease {
+            lease,
+            required_lsn,
+        } => match required_lsn {
+            Some(lsn) => format!("read l{lease} fence={lsn}"),
+            None => format!("read l{lease}"),
+        },
+        Action::ArmCrash(point) => format!("arm_crash {}", point.name()),
+        Action::ArmPersistFailure(failure) => {
+            format!("arm_persist_failure {}", persist_failure_name(*failure))
+        }
+        Action::Crash { unsynced } => match unsynced {
+            Unsynced::Keep => "crash keep_unsynced".to_string(),
+            Unsynced::Lose => "crash lose_unsynced".to_string(),
+            Unsynced::KeepPrefix(n) => format!("crash keep_unsynced_prefix={n}"),
+        },
+        Action::TearLastFrame { keep } => format!("tear_last_frame keep={keep}"),
+        Action::FlipBit { target, bit } => match target {
+            FlipTarget::WalFrame { frame, byte } => {
+                format!("flip wal frame={frame} byte={byte} bit={bit}")
+            }
+            FlipTarget::Snapshot { byte } => format!("flip snapshot byte={byte} bit={bit}"),
+        },
+        Action::Restart => "restart".to_string(),
+    }
+}
+
+/// A committed result, compactly: lease ids print as their LSN part.
+pub fn describe_applied(applied: &Applied) -> String {
+    let cached = if applied.from_retry_cache {
+        " (cached)"
+    } else {
+        ""
+    };
+    let text = match applied.outcome {
+        Outcome::ResourceCreated => "created".to_string(),
+        Outcome::Reserved {
+            lease_id,
+            lease_epoch,
+            deadline_slot,
+        } => {
+            format!(
+                "reserved l{} e{} deadline={}",
+                lease_id.0, lease_epoch.0, deadline_slot.0
+            )
+        }
+        Outcome::Activated {
+            lease_id,
+            lease_epoch,
+        } => format!("activated l{} e{}", lease_id.0, lease_epoch.0),
+        Outcome::Released {
+            lease_id,
+            lease_epoch,
+        } => format!("released l{} e{}", lease_id.0, lease_epoch.0),
+        Outcome::Revoked {
+            lease_id,
+            lease_epoch,
+        } => format!("revoked l{} e{}", lease_id.0, lease_epoch.0),
+        Outcome::Reclaimed { lease_id } => format!("reclaimed l{}", lease_id.0),
+        Outcome::Expired {
+            lease_id,
+            lease_epoch,
+        } => format!("expired l{} e{}", lease_id.0, lease_epoch.0),
+        Outcome::Rejected(code) => code.name().to_string(),
+    };
+    format!("{text}{cached}")
+}

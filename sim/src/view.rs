@@ -1,0 +1,43 @@
+//! What the workload generator may look at when it chooses the next action:
+//! the simulator's own bookkeeping, never the engine under test.
+
+use crate::oracle::model::Model;
+use allocdb_core::Slot;
+
+/// Whether the engine process is running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineStatus {
+    /// Running and accepting writes.
+    Up,
+    /// Running but halted after a storage failure: it needs a restart.
+    Halted,
+    /// The process is gone (crashed); files may be damaged before restart.
+    Down,
+}
+
+/// A request that has no definite answer yet: its client will retry it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InFlight {
+    pub client: u32,
+    pub operation: u128,
+}
+
+pub struct SimView<'a> {
+    pub slot: Slot,
+    pub status: EngineStatus,
+    /// The model of the live engine's applied state (resources, leases,
+    /// operations). After a crash it still shows the pre-crash state.
+    pub model: &'a Model,
+    /// Requests awaiting a definite answer, oldest first.
+    pub in_flight: &'a [InFlight],
+    /// Every operation id submitted so far, oldest first.
+    pub submitted: &'a [u128],
+    /// Frames in the current WAL file (complete or torn), for bit flips.
+    pub wal_frames: u32,
+    /// Size in bytes of the snapshot file, if there is one.
+    pub snapshot_len: Option<u64>,
+    /// Bytes written to the WAL since the last sync (what a crash can lose).
+    pub unsynced_bytes: u64,
+    /// Next operation id the generator may use (monotonic, never reused).
+    pub next_operation: u128,
+}
