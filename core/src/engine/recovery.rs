@@ -98,9 +98,10 @@ pub(super) fn recover(
         );
     }
 
-    // Frames must continue the snapshot without a gap: the first may overlap
-    // it (a checkpoint keeps one checkpoint of overlap), and after that
-    // every LSN belongs to exactly one frame (commands and markers alike).
+    // No command may be missing after the snapshot: the first frame past
+    // `S` must be `S + 1` (or `1` without a snapshot) and every later frame
+    // the next LSN (commands and markers alike). Frames at or below `S` are
+    // covered by the snapshot; gaps among them lose nothing.
     let snapshot_end = snapshot_lsn.map_or(0, |lsn| lsn.0);
     let mut previous: Option<Lsn> = None;
     let mut frames_replayed = 0u64;
@@ -108,19 +109,18 @@ pub(super) fn recover(
         let scanned = scanned?;
         let offset = scanned.offset;
         let header = scanned.frame.header;
-        let (continues, expected) = match previous {
-            Some(p) => (header.lsn.0 == p.0 + 1, Lsn(p.0 + 1)),
-            None if snapshot_lsn.is_some() => {
-                (header.lsn.0 <= snapshot_end + 1, Lsn(snapshot_end + 1))
+        if header.lsn.0 > snapshot_end {
+            let expected = match previous {
+                Some(p) if p.0 >= snapshot_end => Lsn(p.0 + 1),
+                _ => Lsn(snapshot_end + 1),
+            };
+            if header.lsn != expected {
+                return Err(OpenError::LsnGap {
+                    offset,
+                    expected,
+                    found: header.lsn,
+                });
             }
-            None => (header.lsn == Lsn(1), Lsn(1)),
-        };
-        if !continues {
-            return Err(OpenError::LsnGap {
-                offset,
-                expected,
-                found: header.lsn,
-            });
         }
         previous = Some(header.lsn);
         let record = decode_record(header.record_type, scanned.frame.payload).map_err(|error| {
@@ -146,15 +146,6 @@ pub(super) fn recover(
             CrashPoint::RecoveryAfterReplayedFrame(frames_replayed),
             OpenError::Crashed
         );
-    }
-    // Every frame up to the snapshot was durable before the snapshot was
-    // taken, so a log that ends below it has lost frames.
-    if let Some(last) = previous.filter(|last| last.0 < snapshot_end) {
-        return Err(OpenError::LsnGap {
-            offset: report.valid_len,
-            expected: Lsn(last.0 + 1),
-            found: Lsn(snapshot_end),
-        });
     }
     let last_lsn = previous.map_or(snapshot_end, |lsn| lsn.0.max(snapshot_end));
     engine.next_lsn = Lsn(last_lsn + 1);
