@@ -22,10 +22,9 @@ impl WordHasher {
         }
     }
 
+    /// One multiply per word; `finish` does the avalanche.
     pub fn word(&mut self, value: u64) -> &mut Self {
-        self.state = (self.state ^ mix(value))
-            .rotate_left(27)
-            .wrapping_mul(MULTIPLIER);
+        self.state = (self.state.rotate_left(23) ^ value).wrapping_mul(MULTIPLIER);
         self.words += 1;
         self
     }
