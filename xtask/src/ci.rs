@@ -1,0 +1,119 @@
+//! `cargo xtask ci`: the ordered list of checks CI runs. Each step is one
+//! command; the first failure stops the run and is reported by step name.
+//! Adding a check (e.g. a bounded seed sweep) is one more entry in
+//! [`steps`].
+
+use crate::error::Error;
+use crate::process::Cmd;
+
+pub struct Step {
+    pub name: &'static str,
+    pub command: Cmd,
+}
+
+impl Step {
+    fn cargo(name: &'static str, args: &[&str]) -> Step {
+        Step {
+            name,
+            command: Cmd::cargo(args),
+        }
+    }
+}
+
+/// The CI checks, in order. The test runner is chosen here: nextest when
+/// `cargo nextest --version` works, else `cargo test`.
+///
+/// The workspace build has the core's `fault-injection` feature on (the
+/// simulator needs it), so two steps look at the core alone, as production
+/// builds it: clippy, and the doc tests that prove it has no fault seams.
+pub fn steps() -> Vec<Step> {
+    let nextest = Cmd::cargo(&["nextest", "--version"]).succeeds_quietly();
+    let tests = if nextest {
+        Step::cargo("tests", &["nextest", "run", "--workspace"])
+    } else {
+        Step::cargo("tests", &["test", "--workspace"])
+    };
+    vec![
+        Step::cargo("format", &["fmt", "--all", "--", "--check"]),
+        Step::cargo(
+            "clippy",
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
+        Step::cargo(
+            "clippy (production core)",
+            &[
+                "clippy",
+                "-p",
+                "allocdb-core",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
+        tests,
+        Step::cargo(
+            "doc tests (production core: no fault seams)",
+            &["test", "-p", "allocdb-core", "--doc"],
+        ),
+        Step::cargo("doc tests", &["test", "--workspace", "--doc"]),
+    ]
+}
+
+pub fn run() -> Result<(), Error> {
+    let steps = steps();
+    let total = steps.len();
+    for (index, step) in steps.iter().enumerate() {
+        println!(
+            "==> ci [{}/{total}] {}: {}",
+            index + 1,
+            step.name,
+            step.command
+        );
+        step.command.run().map_err(|source| Error::Step {
+            step: step.name,
+            source: Box::new(source),
+        })?;
+    }
+    println!("==> ci: all {total} steps passed");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_run_in_the_documented_order() {
+        let names: Vec<&str> = steps().iter().map(|s| s.name).collect();
+        assert_eq!(
+            names,
+            [
+                "format",
+                "clippy",
+                "clippy (production core)",
+                "tests",
+                "doc tests (production core: no fault seams)",
+                "doc tests"
+            ]
+        );
+        let commands: Vec<String> = steps().iter().map(|s| s.command.to_string()).collect();
+        assert_eq!(commands[0], "cargo fmt --all -- --check");
+        assert_eq!(
+            commands[1],
+            "cargo clippy --workspace --all-targets -- -D warnings"
+        );
+        assert!(
+            commands[3] == "cargo nextest run --workspace"
+                || commands[3] == "cargo test --workspace"
+        );
+        assert_eq!(commands[4], "cargo test -p allocdb-core --doc");
+    }
+}

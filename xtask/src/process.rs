@@ -1,0 +1,96 @@
+//! Subprocesses: run in the workspace root with inherited output, status
+//! checked.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::error::Error;
+
+/// The workspace root (xtask lives one level below it).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is inside the workspace")
+        .to_path_buf()
+}
+
+/// A command line to run from the workspace root.
+#[derive(Clone, Debug)]
+pub struct Cmd {
+    program: OsString,
+    /// How the program is shown in messages (`cargo`, not the full path).
+    shown: &'static str,
+    args: Vec<String>,
+}
+
+impl Cmd {
+    /// `cargo <args>`, using the cargo that runs xtask when there is one.
+    pub fn cargo(args: &[&str]) -> Cmd {
+        Cmd {
+            program: std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+            shown: "cargo",
+            args: args.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.program);
+        command.args(&self.args).current_dir(workspace_root());
+        command
+    }
+
+    /// Runs to completion with inherited stdio; a non-zero exit is an error.
+    pub fn run(&self) -> Result<(), Error> {
+        let status = self.command().status().map_err(|source| Error::Spawn {
+            command: self.to_string(),
+            source,
+        })?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(Error::Status {
+                command: self.to_string(),
+                status,
+            })
+        }
+    }
+
+    /// True when it starts and exits 0; all output discarded. For probes
+    /// such as `cargo nextest --version`.
+    pub fn succeeds_quietly(&self) -> bool {
+        self.command()
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    }
+}
+
+impl std::fmt::Display for Cmd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.shown)?;
+        for arg in &self.args {
+            write!(f, " {arg}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shows_cargo_not_its_path() {
+        let cmd = Cmd::cargo(&["fmt", "--all", "--", "--check"]);
+        assert_eq!(cmd.to_string(), "cargo fmt --all -- --check");
+    }
+
+    #[test]
+    fn workspace_root_holds_the_workspace_manifest() {
+        assert!(workspace_root().join("Cargo.toml").is_file());
+        assert!(workspace_root().join("xtask").is_dir());
+    }
+}
