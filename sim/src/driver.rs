@@ -77,6 +77,10 @@ pub struct Simulator {
     shadow: WalShadow,
     next_lsn: Lsn,
     snapshot_lsn: Option<Lsn>,
+    /// The model as of `snapshot_lsn`: recovery's starting point.
+    snapshot_model: Option<Model>,
+    /// Size of the snapshot file, kept so `view` needs no syscall.
+    snapshot_len: Option<u64>,
     acknowledged: BTreeSet<Lsn>,
     requests: BTreeMap<u128, (u32, ClientRequest)>,
     submitted: Vec<u128>,
@@ -137,6 +141,8 @@ impl Simulator {
             shadow: WalShadow::default(),
             next_lsn: Lsn(1),
             snapshot_lsn: None,
+            snapshot_model: None,
+            snapshot_len: None,
             acknowledged: BTreeSet::new(),
             requests: BTreeMap::new(),
             submitted: Vec::new(),
@@ -177,16 +183,20 @@ impl Simulator {
             in_flight: &self.in_flight,
             submitted: &self.submitted,
             wal_frames: self.shadow.frames().len() as u32,
-            snapshot_len: self.snapshot_len(),
+            snapshot_len: self.snapshot_len,
             unsynced_bytes: self.shadow.unsynced(),
             next_operation: self.next_operation,
         }
     }
 
-    fn snapshot_len(&self) -> Option<u64> {
-        fs::metadata(self.dir.path().join(SNAPSHOT_FILE_NAME))
+    /// The snapshot now on disk covers `lsn`, and the model at that point
+    /// is the live model.
+    fn snapshot_taken(&mut self, lsn: Lsn) {
+        self.snapshot_lsn = Some(lsn);
+        self.snapshot_model = Some(self.model.clone());
+        self.snapshot_len = fs::metadata(self.dir.path().join(SNAPSHOT_FILE_NAME))
             .ok()
-            .map(|m| m.len())
+            .map(|m| m.len());
     }
 
     fn fail(&self, violation: Violation) -> RunError {
@@ -245,11 +255,7 @@ impl Simulator {
             Action::FlipBit { target, bit } => self.flip(*target, *bit)?,
             Action::Restart => self.restart()?,
         };
-        self.check_live()?;
-        let digest = match (&self.engine, self.status) {
-            (Some(engine), EngineStatus::Up) => Some(engine.state_machine().digest()),
-            _ => None,
-        };
+        let digest = self.check_live()?;
         self.transcript.step(
             self.step,
             self.slot,
@@ -261,17 +267,18 @@ impl Simulator {
         Ok(())
     }
 
-    /// The per-step oracles on a running engine.
-    fn check_live(&self) -> Result<(), RunError> {
+    /// The per-step oracles on a running engine; returns its digest.
+    fn check_live(&self) -> Result<Option<u64>, RunError> {
         let (Some(engine), EngineStatus::Up) = (&self.engine, self.status) else {
-            return Ok(());
+            return Ok(None);
         };
         let sm = engine.state_machine();
         checks::audit(sm).map_err(|v| self.fail(v))?;
-        checks::digest(sm.digest(), self.model.digest()).map_err(|v| self.fail(v))?;
-        let leases: Vec<_> = sm.leases().collect();
-        checks::no_early_reuse(leases.iter(), self.config.engine.core.history_window_slots)
-            .map_err(|v| self.fail(v))
+        let digest = sm.digest();
+        checks::digest(digest, self.model.digest()).map_err(|v| self.fail(v))?;
+        checks::no_early_reuse(sm.leases(), self.config.engine.core.history_window_slots)
+            .map_err(|v| self.fail(v))?;
+        Ok(Some(digest))
     }
 
     // ---- client writes -------------------------------------------------
@@ -640,7 +647,7 @@ impl Simulator {
                         report.snapshot_lsn.0, snapshot_lsn.0
                     )));
                 }
-                self.snapshot_lsn = Some(snapshot_lsn);
+                self.snapshot_taken(snapshot_lsn);
                 self.shadow.rewrite(previous, marker_lsn);
                 self.next_lsn = Lsn(marker_lsn.0 + 1);
                 Ok(StepLine::new(format!(
@@ -662,10 +669,10 @@ impl Simulator {
                     CrashPoint::CheckpointAfterSnapshotTemp => {}
                     CrashPoint::CheckpointAfterSnapshotRename
                     | CrashPoint::CheckpointAfterSnapshot => {
-                        self.snapshot_lsn = Some(snapshot_lsn);
+                        self.snapshot_taken(snapshot_lsn);
                     }
                     _ => {
-                        self.snapshot_lsn = Some(snapshot_lsn);
+                        self.snapshot_taken(snapshot_lsn);
                         self.shadow.rewrite(previous, marker_lsn);
                         self.next_lsn = Lsn(marker_lsn.0 + 1);
                     }
@@ -790,6 +797,12 @@ impl Simulator {
             .map_err(|e| self.io(e))?;
         file.set_len(len).map_err(|e| self.io(e))?;
         self.shadow.truncate(len);
+        // Damage in bytes that are now gone no longer exists.
+        if let Some(Damage::WalBit { offset, .. }) = self.damage {
+            if offset >= len {
+                self.damage = None;
+            }
+        }
         Ok(())
     }
 
@@ -876,7 +889,7 @@ impl Simulator {
                 )
             }
             FlipTarget::Snapshot { byte } => {
-                let Some(len) = self.snapshot_len() else {
+                let Some(len) = self.snapshot_len else {
                     return Ok(StepLine::new("ignored: no snapshot"));
                 };
                 if u64::from(byte) >= len {
@@ -913,7 +926,7 @@ impl Simulator {
             }
         }
 
-        let expected = self.expected_recovery();
+        let (expected, expected_model) = self.expected_recovery();
         if let Some(point) = self.recovery_crash.take() {
             let reachable = match point {
                 CrashPoint::RecoveryAfterSnapshotLoad => expected.report.snapshot_lsn.is_some(),
@@ -966,7 +979,7 @@ impl Simulator {
 
         let survived = self.survived_lsn();
         self.history.retain(|(lsn, ..)| *lsn <= survived);
-        self.model = self.replay_model();
+        self.model = expected_model;
         self.shadow.recovered();
         self.next_lsn = Lsn(survived
             .max(self.shadow.frames().last().map_or(Lsn(0), |f| f.lsn))
@@ -995,11 +1008,20 @@ impl Simulator {
         wal.max(self.snapshot_lsn.unwrap_or(Lsn(0)))
     }
 
-    /// The model rebuilt from the commands that survive.
+    /// The model rebuilt from the commands that survive: the model at the
+    /// snapshot, then every later command whose frame is still there.
     fn replay_model(&self) -> Model {
         let survived = self.survived_lsn();
-        let mut model = Model::new(self.config.engine.core);
-        for (lsn, slot, command) in self.history.iter().filter(|(lsn, ..)| *lsn <= survived) {
+        let after = self.snapshot_lsn.unwrap_or(Lsn(0));
+        let mut model = self
+            .snapshot_model
+            .clone()
+            .unwrap_or_else(|| Model::new(self.config.engine.core));
+        let start = self.history.partition_point(|(lsn, ..)| *lsn <= after);
+        for (lsn, slot, command) in self.history[start..]
+            .iter()
+            .filter(|(lsn, ..)| *lsn <= survived)
+        {
             model
                 .apply(*lsn, *slot, command)
                 .expect("history is in LSN and slot order");
@@ -1007,7 +1029,7 @@ impl Simulator {
         model
     }
 
-    fn expected_recovery(&self) -> ExpectedRecovery {
+    fn expected_recovery(&self) -> (ExpectedRecovery, Model) {
         let snapshot = self.snapshot_lsn;
         let after = snapshot.unwrap_or(Lsn(0));
         let frames_replayed = self
@@ -1023,7 +1045,7 @@ impl Simulator {
             (true, true) => StartMode::SnapshotAndWal,
         };
         let model = self.replay_model();
-        ExpectedRecovery {
+        let expected = ExpectedRecovery {
             report: RecoveryReport {
                 mode,
                 snapshot_lsn: snapshot,
@@ -1032,7 +1054,8 @@ impl Simulator {
                 last_applied_lsn: model.last_applied_lsn(),
             },
             digest: model.digest(),
-        }
+        };
+        (expected, model)
     }
 
     /// Recovery over damaged files must fail closed where the damage is;

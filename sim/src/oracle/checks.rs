@@ -127,7 +127,7 @@ pub fn fail_closed(expected: ExpectedFailure, result: &Result<RecoveryReport, Op
 
 /// Invariant 8: an expired lease ended at or after its deadline. (Release
 /// and reclaim are the holder's and observer's own acts, never early.)
-pub fn no_early_reuse<'a>(leases: impl Iterator<Item = &'a Lease>, history_window: u64) -> Check {
+pub fn no_early_reuse(leases: impl IntoIterator<Item = Lease>, history_window: u64) -> Check {
     for lease in leases {
         if lease.state != LeaseState::Expired {
             continue;
@@ -150,4 +150,137 @@ pub fn no_early_reuse<'a>(leases: impl Iterator<Item = &'a Lease>, history_windo
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    //! Every oracle fed a deliberately wrong observation fires, with its own
+    //! typed failure. (The core's audit is shown to fire by the core's
+    //! restore tests: a broken image is refused with the violation.)
+    use super::*;
+    use allocdb_core::engine::StartMode;
+    use allocdb_core::wal::{Corruption, CorruptionKind};
+    use allocdb_core::{Bundle, HolderId, LeaseEpoch, LeaseId, Outcome, ResultCode};
+
+    fn applied(outcome: Outcome) -> Applied {
+        Applied {
+            lsn: Lsn(3),
+            outcome,
+            from_retry_cache: false,
+        }
+    }
+
+    fn report() -> RecoveryReport {
+        RecoveryReport {
+            mode: StartMode::WalOnly,
+            snapshot_lsn: None,
+            frames_replayed: 3,
+            torn_bytes: 0,
+            last_applied_lsn: Some(Lsn(3)),
+        }
+    }
+
+    fn oracle(check: Check) -> Oracle {
+        check.expect_err("the oracle must fire").oracle
+    }
+
+    #[test]
+    fn a_result_the_model_disagrees_with() {
+        let engine = applied(Outcome::ResourceCreated);
+        let model = applied(Outcome::Rejected(ResultCode::AlreadyExists));
+        assert_eq!(
+            oracle(agreement("x", &engine, &model)),
+            Oracle::ModelAgreement
+        );
+        assert!(agreement("x", &engine, &engine).is_ok());
+    }
+
+    #[test]
+    fn a_digest_mismatch_live_and_after_restart() {
+        assert_eq!(oracle(digest(1, 2)), Oracle::StateDigest);
+        let expected = ExpectedRecovery {
+            report: report(),
+            digest: 7,
+        };
+        assert_eq!(
+            oracle(recovery(&expected, &report(), 8)),
+            Oracle::ReplayEquivalence
+        );
+        let mut other = report();
+        other.frames_replayed = 2;
+        assert_eq!(
+            oracle(recovery(&expected, &other, 7)),
+            Oracle::ReplayEquivalence
+        );
+        assert!(recovery(&expected, &report(), 7).is_ok());
+    }
+
+    #[test]
+    fn a_definite_success_missing_after_a_crash() {
+        let acknowledged: BTreeSet<Lsn> = [Lsn(2), Lsn(5)].into();
+        assert_eq!(
+            oracle(acknowledged_survive(&acknowledged, Some(Lsn(4)))),
+            Oracle::Durability
+        );
+        assert_eq!(
+            oracle(acknowledged_survive(&acknowledged, None)),
+            Oracle::Durability
+        );
+        assert!(acknowledged_survive(&acknowledged, Some(Lsn(5))).is_ok());
+        assert_eq!(
+            oracle(acknowledged_durable(Lsn(5), 200, 150)),
+            Oracle::Durability
+        );
+    }
+
+    #[test]
+    fn a_resource_reused_early() {
+        let lease = |state, deadline, retire| Lease {
+            lease_id: LeaseId(1),
+            holder_id: HolderId(1),
+            state,
+            lease_epoch: LeaseEpoch(2),
+            created_lsn: Lsn(1),
+            deadline_slot: Slot(deadline),
+            retire_after_slot: Some(Slot(retire)),
+            members: Bundle::EMPTY,
+        };
+        // History window 8: retire 17 means it ended at 9, before deadline 10.
+        let early = lease(LeaseState::Expired, 10, 17);
+        assert_eq!(oracle(no_early_reuse([early], 8)), Oracle::EarlyReuse);
+        assert!(no_early_reuse([lease(LeaseState::Expired, 10, 18)], 8).is_ok());
+        assert!(no_early_reuse([lease(LeaseState::Released, 10, 9)], 8).is_ok());
+    }
+
+    #[test]
+    fn a_corrupted_log_that_recovery_accepted() {
+        let expected = ExpectedFailure::WalCorruptionAt { offset: 64 };
+        assert_eq!(
+            oracle(fail_closed(expected, &Ok(report()))),
+            Oracle::FailClosed
+        );
+        let elsewhere = Err(OpenError::WalCorruption(Corruption {
+            offset: 128,
+            kind: CorruptionKind::LsnNotIncreasing {
+                previous: Lsn(2),
+                found: Lsn(2),
+            },
+        }));
+        assert_eq!(
+            oracle(fail_closed(expected, &elsewhere)),
+            Oracle::FailClosed
+        );
+        let right = Err(OpenError::WalCorruption(Corruption {
+            offset: 64,
+            kind: CorruptionKind::LsnNotIncreasing {
+                previous: Lsn(2),
+                found: Lsn(2),
+            },
+        }));
+        assert!(fail_closed(expected, &right).is_ok());
+        assert_eq!(
+            oracle(fail_closed(ExpectedFailure::Snapshot, &Ok(report()))),
+            Oracle::FailClosed
+        );
+    }
 }

@@ -26,6 +26,7 @@ pub enum ModelApplyError {
     SlotRewound { last: Slot, got: Slot },
 }
 
+#[derive(Clone)]
 pub struct Model {
     config: Config,
     resources: BTreeMap<ResourceId, Resource>,
@@ -86,10 +87,15 @@ impl Model {
                 got: request_slot,
             });
         }
+        // Every record retires at least one slot after the slot that made it
+        // (both windows are at least 1), so nothing new falls due until the
+        // slot moves.
+        let slot_moved = request_slot > self.last_request_slot;
         self.last_applied_lsn = Some(lsn);
         self.last_request_slot = request_slot;
-
-        self.retire(request_slot);
+        if slot_moved {
+            self.retire(request_slot);
+        }
 
         let applied = match command {
             LogCommand::Client(request) => self.apply_client(lsn, request_slot, request),
@@ -116,6 +122,21 @@ impl Model {
 
     pub fn get_operation(&self, id: OperationId) -> Option<Operation> {
         self.operations.get(&id).copied()
+    }
+
+    /// Every resource, in id order.
+    pub fn resources(&self) -> impl Iterator<Item = &Resource> {
+        self.resources.values()
+    }
+
+    /// Every live or terminal-but-not-yet-retired lease, in id order.
+    pub fn leases(&self) -> impl Iterator<Item = &Lease> {
+        self.leases.values()
+    }
+
+    /// Every retained operation record, in id order.
+    pub fn operations(&self) -> impl Iterator<Item = &Operation> {
+        self.operations.values()
     }
 
     /// Reserved leases with `deadline <= now`, ordered by

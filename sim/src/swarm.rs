@@ -1,0 +1,771 @@
+//! Swarm configuration: each seed draws its own mix of client commands,
+//! timing actions and faults, so that a sweep explores many different
+//! workloads instead of one average one.
+//!
+//! A [`FaultSelection`] (from the command line) says which fault kinds a
+//! sweep may use at all; [`Mix::swarm`] then turns each selected kind on or
+//! off for one seed and draws its rate. Everything is drawn from the seed's
+//! [`SimRng`] in a fixed order, and [`Mix::describe`] renders the result
+//! without any hash-map iteration, so the transcript header is the same on
+//! every machine.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::str::FromStr;
+
+use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
+
+use crate::action::{persist_failure_name, ActionKind};
+use crate::rng::SimRng;
+
+/// A kind of fault the simulator can inject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FaultKind {
+    /// Arm a core crash point: the engine dies when it next reaches it.
+    ArmCrash,
+    /// Arm a persist failure: the next WAL append or sync fails.
+    PersistFailure,
+    /// The process dies now; unsynced WAL bytes are kept, lost or torn.
+    Crash,
+    /// While down: cut the last WAL frame short.
+    TearLastFrame,
+    /// While down: flip one bit of a WAL frame.
+    FlipWalBit,
+    /// While down: flip one bit of the snapshot file.
+    FlipSnapshotBit,
+}
+
+impl FaultKind {
+    pub const ALL: [FaultKind; 6] = [
+        FaultKind::ArmCrash,
+        FaultKind::PersistFailure,
+        FaultKind::Crash,
+        FaultKind::TearLastFrame,
+        FaultKind::FlipWalBit,
+        FaultKind::FlipSnapshotBit,
+    ];
+
+    /// The snake_case name used on the command line and in transcripts.
+    pub const fn name(self) -> &'static str {
+        match self {
+            FaultKind::ArmCrash => "arm_crash",
+            FaultKind::PersistFailure => "persist_failure",
+            FaultKind::Crash => "crash",
+            FaultKind::TearLastFrame => "tear_last_frame",
+            FaultKind::FlipWalBit => "flip_wal_bit",
+            FaultKind::FlipSnapshotBit => "flip_snapshot_bit",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<FaultKind> {
+        FaultKind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    /// The action this fault kind shows up as.
+    pub const fn action_kind(self) -> ActionKind {
+        match self {
+            FaultKind::ArmCrash => ActionKind::ArmCrash,
+            FaultKind::PersistFailure => ActionKind::ArmPersistFailure,
+            FaultKind::Crash => ActionKind::Crash,
+            FaultKind::TearLastFrame => ActionKind::TearLastFrame,
+            FaultKind::FlipWalBit => ActionKind::FlipWalBit,
+            FaultKind::FlipSnapshotBit => ActionKind::FlipSnapshotBit,
+        }
+    }
+
+    /// True for the kinds injected while the engine is up (or halted);
+    /// false for those that damage files while it is down.
+    pub const fn while_up(self) -> bool {
+        matches!(
+            self,
+            FaultKind::ArmCrash | FaultKind::PersistFailure | FaultKind::Crash
+        )
+    }
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `arm_crash, persist_failure, ...`: the names a selection may list.
+pub fn fault_kind_names() -> String {
+    FaultKind::ALL
+        .iter()
+        .map(|kind| kind.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Which fault kinds a sweep may inject.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FaultSelection {
+    All,
+    None,
+    Only(BTreeSet<FaultKind>),
+}
+
+/// A fault selection on the command line did not parse.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FaultSelectionError {
+    #[error(
+        "unknown fault kind `{name}`: expected `all`, `none`, or a comma-separated list of: {}",
+        fault_kind_names()
+    )]
+    UnknownKind { name: String },
+    #[error(
+        "empty fault kind in `{text}`: expected `all`, `none`, or a comma-separated list of: {}",
+        fault_kind_names()
+    )]
+    Empty { text: String },
+}
+
+impl FaultSelection {
+    /// `all`, `none`, or a comma-separated list of [`FaultKind`] names
+    /// (spaces around names are ignored).
+    pub fn parse(text: &str) -> Result<FaultSelection, FaultSelectionError> {
+        match text.trim() {
+            "all" => return Ok(FaultSelection::All),
+            "none" => return Ok(FaultSelection::None),
+            _ => {}
+        }
+        let mut kinds = BTreeSet::new();
+        for name in text.split(',').map(str::trim) {
+            if name.is_empty() {
+                return Err(FaultSelectionError::Empty {
+                    text: text.to_owned(),
+                });
+            }
+            let kind =
+                FaultKind::from_name(name).ok_or_else(|| FaultSelectionError::UnknownKind {
+                    name: name.to_owned(),
+                })?;
+            kinds.insert(kind);
+        }
+        Ok(FaultSelection::Only(kinds))
+    }
+
+    pub fn includes(&self, kind: FaultKind) -> bool {
+        match self {
+            FaultSelection::All => true,
+            FaultSelection::None => false,
+            FaultSelection::Only(kinds) => kinds.contains(&kind),
+        }
+    }
+
+    /// The selected kinds, in [`FaultKind::ALL`] order.
+    pub fn kinds(&self) -> Vec<FaultKind> {
+        FaultKind::ALL
+            .into_iter()
+            .filter(|&kind| self.includes(kind))
+            .collect()
+    }
+}
+
+impl FromStr for FaultSelection {
+    type Err = FaultSelectionError;
+
+    fn from_str(text: &str) -> Result<FaultSelection, FaultSelectionError> {
+        FaultSelection::parse(text)
+    }
+}
+
+impl fmt::Display for FaultSelection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FaultSelection::All => f.write_str("all"),
+            FaultSelection::None => f.write_str("none"),
+            FaultSelection::Only(kinds) => {
+                let names: Vec<&str> = kinds.iter().map(|kind| kind.name()).collect();
+                f.write_str(&names.join(","))
+            }
+        }
+    }
+}
+
+/// A client command kind the workload can submit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ClientOp {
+    Create,
+    Reserve,
+    Activate,
+    Release,
+    Revoke,
+    Reclaim,
+}
+
+impl ClientOp {
+    pub const ALL: [ClientOp; 6] = [
+        ClientOp::Create,
+        ClientOp::Reserve,
+        ClientOp::Activate,
+        ClientOp::Release,
+        ClientOp::Revoke,
+        ClientOp::Reclaim,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            ClientOp::Create => "create",
+            ClientOp::Reserve => "reserve",
+            ClientOp::Activate => "activate",
+            ClientOp::Release => "release",
+            ClientOp::Revoke => "revoke",
+            ClientOp::Reclaim => "reclaim",
+        }
+    }
+
+    const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One seed's swarm configuration. All rates are per mille.
+///
+/// Rates of actions taken while the engine is up are per generated action;
+/// rates of the fault kinds that damage files
+/// ([`FaultKind::while_up`] false) are per action generated while it is down.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mix {
+    /// The seed aims at the capacity edges (its other fields show how).
+    pub pressure: bool,
+    /// Weight of each client command kind, indexed in [`ClientOp::ALL`]
+    /// order; 0 disables it. Create and reserve are always on.
+    pub command_weights: [u32; 6],
+    /// Re-send an old operation byte for byte (retry cache).
+    pub retry_same_per_mille: u32,
+    /// Re-use an old operation id with another command (operation_conflict).
+    pub retry_conflict_per_mille: u32,
+    pub advance_per_mille: u32,
+    /// Of the slot advances, how many jump past the dedupe and history windows.
+    pub advance_jump_per_mille: u32,
+    pub tick_per_mille: u32,
+    pub checkpoint_per_mille: u32,
+    pub read_per_mille: u32,
+    /// While up with requests in flight: retry one of them.
+    pub in_flight_retry_per_mille: u32,
+    /// Of the commands, how many aim at an error path on purpose (bad
+    /// bundle, ttl out of range, wrong holder, stale epoch, wrong state,
+    /// retired or unknown lease).
+    pub invalid_per_mille: u32,
+    /// Of the reserves, how many pick members from every existing resource
+    /// instead of the hot set.
+    pub spread_per_mille: u32,
+    /// Of the reserves, how many bundle as many resources as allowed.
+    pub large_bundle_per_mille: u32,
+    /// Of the other reserves, how many bundle a single resource (many small
+    /// leases fill the lease table).
+    pub single_bundle_per_mille: u32,
+    /// Of the reserves, how many use `fixed_ttl` (clamped to `max_ttl_slots`),
+    /// so that deadlines pile up in one timing-wheel bucket.
+    pub fixed_ttl_per_mille: u32,
+    pub fixed_ttl: u64,
+    /// Size of the hot resource set (clamped below `max_resources`).
+    pub hot_resources: u32,
+    /// Number of distinct holders.
+    pub holders: u32,
+    /// The fault kinds on for this seed, with their rates.
+    pub faults: BTreeMap<FaultKind, u32>,
+    /// Crash points `ArmCrash` may arm, in [`CrashPoint::ALL`] order;
+    /// `RecoveryAfterReplayedFrame(1)` stands for every frame `1..=replay_frame_max`.
+    pub crash_points: Vec<CrashPoint>,
+    pub replay_frame_max: u64,
+    /// Persist failures `PersistFailure` may arm; a `PartialAppend` gets a
+    /// fresh size each time.
+    pub persist_failures: Vec<PersistFailure>,
+}
+
+/// Every persist failure kind (the size of a partial append is drawn later).
+const PERSIST_FAILURE_KINDS: [PersistFailure; 3] = [
+    PersistFailure::AppendFails,
+    PersistFailure::PartialAppend { bytes: 0 },
+    PersistFailure::SyncFails,
+];
+
+impl Mix {
+    /// Draws one seed's mix. `FaultSelection::None` gives a mix without
+    /// any fault.
+    pub fn swarm(rng: &mut SimRng, selection: &FaultSelection) -> Mix {
+        // A pressure seed crawls through time with many small reserves
+        // spread over every resource, so that the lease, member, operation
+        // and expiry tables fill before their records retire.
+        let pressure = rng.chance(300);
+        let mut command_weights = [0u32; 6];
+        for op in ClientOp::ALL {
+            let weight = match op {
+                ClientOp::Create => rng.between(1, 4),
+                ClientOp::Reserve if pressure => rng.between(6, 10),
+                ClientOp::Reserve => rng.between(3, 10),
+                _ => {
+                    if rng.chance(750) {
+                        rng.between(1, 8)
+                    } else {
+                        0
+                    }
+                }
+            };
+            command_weights[op.index()] = weight as u32;
+        }
+        let retry_same_per_mille = if rng.chance(800) {
+            rng.between(5, 60) as u32
+        } else {
+            0
+        };
+        let retry_conflict_per_mille = if rng.chance(700) {
+            rng.between(2, 30) as u32
+        } else {
+            0
+        };
+        // Pressure seeds let time crawl, so that terminal leases and
+        // operation records pile up before they retire and the tables fill
+        // (slower still, the operation table would be full all the time).
+        let advance_per_mille = if pressure {
+            rng.between(20, 40)
+        } else {
+            rng.between(30, 250)
+        } as u32;
+        let advance_jump_per_mille = if pressure {
+            rng.between(0, 10)
+        } else {
+            rng.between(5, 80)
+        } as u32;
+        let tick_per_mille = if pressure {
+            rng.between(3, 60)
+        } else if rng.chance(200) {
+            rng.between(3, 20)
+        } else {
+            rng.between(20, 250)
+        } as u32;
+        let checkpoint_per_mille = rng.between(3, 30) as u32;
+        let read_per_mille = rng.between(5, 100) as u32;
+        let in_flight_retry_per_mille = rng.between(600, 950) as u32;
+        let invalid_per_mille = if pressure {
+            rng.between(10, 60)
+        } else {
+            rng.between(20, 150)
+        } as u32;
+        let spread_per_mille = if pressure {
+            rng.between(600, 1000)
+        } else {
+            rng.between(0, 900)
+        } as u32;
+        // Under pressure: either many single-resource leases (lease table)
+        // or full bundles (member table).
+        let large_first = rng.chance(400);
+        let large_bundle_per_mille = match (pressure, large_first) {
+            (true, true) => rng.between(500, 900),
+            (true, false) => rng.between(0, 100),
+            (false, _) => rng.between(0, 600),
+        } as u32;
+        let single_bundle_per_mille = if (pressure && !large_first) || rng.chance(400) {
+            rng.between(300, 900) as u32
+        } else {
+            0
+        };
+        let fixed_ttl_per_mille = if pressure || rng.chance(400) {
+            rng.between(300, 900) as u32
+        } else {
+            0
+        };
+        let fixed_ttl = rng.between(1, 64);
+        let hot_resources = rng.between(6, 10) as u32;
+        let holders = rng.between(4, 48) as u32;
+
+        let selected = selection.kinds();
+        let mut faults = BTreeMap::new();
+        for &kind in &selected {
+            if rng.chance(750) {
+                faults.insert(kind, Mix::draw_rate(rng, kind));
+            }
+        }
+        if faults.is_empty() && !selected.is_empty() {
+            let kind = *rng.pick(&selected);
+            faults.insert(kind, Mix::draw_rate(rng, kind));
+        }
+
+        let mut crash_points = Vec::new();
+        let mut replay_frame_max = 0;
+        if faults.contains_key(&FaultKind::ArmCrash) {
+            crash_points = Mix::draw_subset(rng, &CrashPoint::ALL);
+            if crash_points.contains(&CrashPoint::RecoveryAfterReplayedFrame(1)) {
+                replay_frame_max = rng.between(1, 4);
+            }
+        }
+        let mut persist_failures = Vec::new();
+        if faults.contains_key(&FaultKind::PersistFailure) {
+            persist_failures = Mix::draw_subset(rng, &PERSIST_FAILURE_KINDS);
+        }
+
+        Mix {
+            pressure,
+            command_weights,
+            retry_same_per_mille,
+            retry_conflict_per_mille,
+            advance_per_mille,
+            advance_jump_per_mille,
+            tick_per_mille,
+            checkpoint_per_mille,
+            read_per_mille,
+            in_flight_retry_per_mille,
+            invalid_per_mille,
+            spread_per_mille,
+            large_bundle_per_mille,
+            single_bundle_per_mille,
+            fixed_ttl_per_mille,
+            fixed_ttl,
+            hot_resources,
+            holders,
+            faults,
+            crash_points,
+            replay_frame_max,
+            persist_failures,
+        }
+    }
+
+    fn draw_rate(rng: &mut SimRng, kind: FaultKind) -> u32 {
+        let (low, high) = match kind {
+            FaultKind::ArmCrash => (5, 40),
+            FaultKind::PersistFailure => (3, 25),
+            FaultKind::Crash => (2, 20),
+            FaultKind::TearLastFrame => (100, 500),
+            FaultKind::FlipWalBit | FaultKind::FlipSnapshotBit => (30, 250),
+        };
+        rng.between(low, high) as u32
+    }
+
+    /// Each item on with probability 1/2, at least one, in input order.
+    fn draw_subset<T: Copy>(rng: &mut SimRng, items: &[T]) -> Vec<T> {
+        let mut on: Vec<bool> = items.iter().map(|_| rng.chance(500)).collect();
+        if !on.iter().any(|&b| b) {
+            on[rng.below(items.len() as u64) as usize] = true;
+        }
+        items
+            .iter()
+            .zip(on)
+            .filter(|(_, on)| *on)
+            .map(|(&item, _)| item)
+            .collect()
+    }
+
+    /// The mix with every fault removed (the workload part unchanged).
+    pub fn without_faults(&self) -> Mix {
+        Mix {
+            faults: BTreeMap::new(),
+            crash_points: Vec::new(),
+            replay_frame_max: 0,
+            persist_failures: Vec::new(),
+            ..self.clone()
+        }
+    }
+
+    pub fn weight(&self, op: ClientOp) -> u32 {
+        self.command_weights[op.index()]
+    }
+
+    /// The rate of a fault kind, `None` when it is off for this seed.
+    pub fn fault_rate(&self, kind: FaultKind) -> Option<u32> {
+        self.faults.get(&kind).copied()
+    }
+
+    pub fn has_faults(&self) -> bool {
+        !self.faults.is_empty()
+    }
+
+    fn arms(&self, pred: impl Fn(CrashPoint) -> bool) -> bool {
+        self.faults.contains_key(&FaultKind::ArmCrash) && self.crash_points.iter().any(|&p| pred(p))
+    }
+
+    /// The action kinds this mix can produce, given a driver that lets armed
+    /// faults fire where the core would (client points on a write, expire
+    /// points on a tick that expires, checkpoint points on a checkpoint,
+    /// recovery points on a restart) and a run long enough.
+    pub fn reachable_kinds(&self) -> BTreeSet<ActionKind> {
+        let on = |kind| self.faults.contains_key(&kind);
+        let crash = on(FaultKind::Crash);
+        let persist = on(FaultKind::PersistFailure);
+        let persist_unsynced = self.persist_failures.iter().any(|failure| {
+            matches!(
+                failure,
+                PersistFailure::SyncFails | PersistFailure::PartialAppend { .. }
+            )
+        });
+        // A recovery point fires only on a restart, which needs the engine
+        // down or halted by something else first. (The torn-tail point is
+        // armed only while down with an unsynced tail.)
+        let armed_while_up = |p: CrashPoint| {
+            matches!(
+                p,
+                CrashPoint::RecoveryAfterSnapshotLoad | CrashPoint::RecoveryAfterReplayedFrame(_)
+            )
+        };
+        let down =
+            crash || self.arms(|p| !is_recovery_point(p)) || (self.arms(armed_while_up) && persist);
+        // Writes interrupted by a crash point or a persist failure stay in
+        // flight (and get retried).
+        let in_flight = persist || self.arms(is_client_point);
+        // A tear needs an unsynced tail while down.
+        let unsynced_down = self.arms(|p| {
+            matches!(
+                p,
+                CrashPoint::ClientAfterAppend | CrashPoint::ExpireAfterAppend
+            )
+        }) || (persist && persist_unsynced && crash);
+
+        let mut kinds = BTreeSet::from([
+            ActionKind::Submit,
+            ActionKind::AdvanceSlot,
+            ActionKind::Tick,
+            ActionKind::Checkpoint,
+            ActionKind::Read,
+        ]);
+        let mut add = |yes: bool, kind: ActionKind| {
+            if yes {
+                kinds.insert(kind);
+            }
+        };
+        let torn_point = |p| p == CrashPoint::RecoveryAfterTornTailTruncate;
+        add(
+            self.arms(|p| !torn_point(p)) || (self.arms(torn_point) && unsynced_down),
+            ActionKind::ArmCrash,
+        );
+        add(persist, ActionKind::ArmPersistFailure);
+        add(crash, ActionKind::Crash);
+        add(down || persist, ActionKind::Restart);
+        add(
+            self.retry_same_per_mille > 0 || in_flight,
+            ActionKind::Retry,
+        );
+        add(
+            on(FaultKind::TearLastFrame) && unsynced_down,
+            ActionKind::TearLastFrame,
+        );
+        add(on(FaultKind::FlipWalBit) && down, ActionKind::FlipWalBit);
+        add(
+            on(FaultKind::FlipSnapshotBit) && down,
+            ActionKind::FlipSnapshotBit,
+        );
+        kinds
+    }
+
+    /// A deterministic one-line description for the transcript header.
+    pub fn describe(&self) -> String {
+        let commands: Vec<String> = ClientOp::ALL
+            .iter()
+            .map(|&op| format!("{}={}", op.name(), self.weight(op)))
+            .collect();
+        let mut text = format!(
+            "pressure={} commands[{}] per_mille[retry_same={} retry_conflict={} advance={} \
+             advance_jump={} tick={} checkpoint={} read={} in_flight_retry={} invalid={} \
+             spread={} large_bundle={} single_bundle={} fixed_ttl={}] fixed_ttl={} hot_resources={} holders={}",
+            if self.pressure { "yes" } else { "no" },
+            commands.join(" "),
+            self.retry_same_per_mille,
+            self.retry_conflict_per_mille,
+            self.advance_per_mille,
+            self.advance_jump_per_mille,
+            self.tick_per_mille,
+            self.checkpoint_per_mille,
+            self.read_per_mille,
+            self.in_flight_retry_per_mille,
+            self.invalid_per_mille,
+            self.spread_per_mille,
+            self.large_bundle_per_mille,
+            self.single_bundle_per_mille,
+            self.fixed_ttl_per_mille,
+            self.fixed_ttl,
+            self.hot_resources,
+            self.holders,
+        );
+        if self.faults.is_empty() {
+            text.push_str(" faults=none");
+            return text;
+        }
+        let mut parts = Vec::new();
+        for (&kind, &rate) in &self.faults {
+            let mut part = format!("{}={}", kind.name(), rate);
+            match kind {
+                FaultKind::ArmCrash => {
+                    let points: Vec<String> = self
+                        .crash_points
+                        .iter()
+                        .map(|&point| match point {
+                            CrashPoint::RecoveryAfterReplayedFrame(_) => {
+                                format!("{}(1..={})", point.name(), self.replay_frame_max)
+                            }
+                            _ => point.name().to_owned(),
+                        })
+                        .collect();
+                    part.push_str(&format!("[{}]", points.join(",")));
+                }
+                FaultKind::PersistFailure => {
+                    let failures: Vec<&str> = self
+                        .persist_failures
+                        .iter()
+                        .map(|&failure| persist_failure_name(failure))
+                        .collect();
+                    part.push_str(&format!("[{}]", failures.join(",")));
+                }
+                _ => {}
+            }
+            parts.push(part);
+        }
+        text.push_str(&format!(" faults_per_mille[{}]", parts.join(" ")));
+        text
+    }
+}
+
+/// A point the engine reaches only while recovering.
+pub fn is_recovery_point(point: CrashPoint) -> bool {
+    matches!(
+        point,
+        CrashPoint::RecoveryAfterSnapshotLoad
+            | CrashPoint::RecoveryAfterTornTailTruncate
+            | CrashPoint::RecoveryAfterReplayedFrame(_)
+    )
+}
+
+/// A point on the client write path.
+pub fn is_client_point(point: CrashPoint) -> bool {
+    matches!(
+        point,
+        CrashPoint::ClientBeforeAppend
+            | CrashPoint::ClientAfterAppend
+            | CrashPoint::ClientAfterSync
+            | CrashPoint::ClientAfterApply
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_all_none_and_lists() {
+        assert_eq!(FaultSelection::parse("all"), Ok(FaultSelection::All));
+        assert_eq!(FaultSelection::parse(" none "), Ok(FaultSelection::None));
+        assert_eq!(
+            FaultSelection::parse("crash, flip_wal_bit,crash"),
+            Ok(FaultSelection::Only(BTreeSet::from([
+                FaultKind::Crash,
+                FaultKind::FlipWalBit
+            ])))
+        );
+        for kind in FaultKind::ALL {
+            assert_eq!(
+                FaultSelection::parse(kind.name()),
+                Ok(FaultSelection::Only(BTreeSet::from([kind])))
+            );
+            assert_eq!(
+                kind.name().parse::<FaultSelection>().unwrap().kinds(),
+                vec![kind]
+            );
+        }
+        let every = FaultKind::ALL.map(FaultKind::name).join(",");
+        assert_eq!(
+            FaultSelection::parse(&every).unwrap().kinds(),
+            FaultSelection::All.kinds()
+        );
+        assert_eq!(
+            FaultSelection::parse("tear_last_frame,arm_crash")
+                .unwrap()
+                .to_string(),
+            "arm_crash,tear_last_frame"
+        );
+        assert!(FaultSelection::None.kinds().is_empty());
+    }
+
+    #[test]
+    fn parse_rejects_unknown_and_empty_names() {
+        let error = FaultSelection::parse("crash,explode").unwrap_err();
+        assert_eq!(
+            error,
+            FaultSelectionError::UnknownKind {
+                name: "explode".to_owned()
+            }
+        );
+        let message = error.to_string();
+        assert!(message.contains("`explode`"), "{message}");
+        for kind in FaultKind::ALL {
+            assert!(message.contains(kind.name()), "{message}");
+        }
+        assert!(message.contains("`all`") && message.contains("`none`"));
+        assert!(matches!(
+            FaultSelection::parse("crash,,tear_last_frame"),
+            Err(FaultSelectionError::Empty { .. })
+        ));
+        assert!(matches!(
+            FaultSelection::parse(""),
+            Err(FaultSelectionError::Empty { .. })
+        ));
+        assert!(matches!(
+            FaultSelection::parse("all,crash"),
+            Err(FaultSelectionError::UnknownKind { .. })
+        ));
+    }
+
+    #[test]
+    fn same_seed_same_mix_and_description() {
+        for seed in 0..50 {
+            let a = Mix::swarm(&mut SimRng::new(seed), &FaultSelection::All);
+            let b = Mix::swarm(&mut SimRng::new(seed), &FaultSelection::All);
+            assert_eq!(a, b);
+            assert_eq!(a.describe(), b.describe());
+        }
+        let distinct: BTreeSet<String> = (0..50)
+            .map(|seed| Mix::swarm(&mut SimRng::new(seed), &FaultSelection::All).describe())
+            .collect();
+        assert!(distinct.len() > 40, "seeds should give different mixes");
+    }
+
+    #[test]
+    fn describe_is_pinned() {
+        let mix = Mix::swarm(&mut SimRng::new(1), &FaultSelection::All);
+        let text = mix.describe();
+        assert!(text.starts_with("pressure="), "{text}");
+        assert!(text.contains(" commands[create="), "{text}");
+        assert_eq!(text.lines().count(), 1);
+        assert!(text.contains(" faults_per_mille["), "{text}");
+        let none = Mix::swarm(&mut SimRng::new(1), &FaultSelection::None);
+        assert!(none.describe().ends_with(" faults=none"));
+    }
+
+    #[test]
+    fn selection_bounds_the_faults() {
+        for seed in 0..200 {
+            let none = Mix::swarm(&mut SimRng::new(seed), &FaultSelection::None);
+            assert!(!none.has_faults());
+            assert!(none.crash_points.is_empty() && none.persist_failures.is_empty());
+            assert!(none.weight(ClientOp::Create) > 0 && none.weight(ClientOp::Reserve) > 0);
+            for kind in [
+                ActionKind::ArmCrash,
+                ActionKind::ArmPersistFailure,
+                ActionKind::Crash,
+                ActionKind::TearLastFrame,
+                ActionKind::FlipWalBit,
+                ActionKind::FlipSnapshotBit,
+                ActionKind::Restart,
+            ] {
+                assert!(!none.reachable_kinds().contains(&kind));
+            }
+
+            let only = FaultSelection::Only(BTreeSet::from([FaultKind::TearLastFrame]));
+            let mix = Mix::swarm(&mut SimRng::new(seed), &only);
+            assert_eq!(
+                mix.faults.keys().copied().collect::<Vec<_>>(),
+                vec![FaultKind::TearLastFrame]
+            );
+
+            let all = Mix::swarm(&mut SimRng::new(seed), &FaultSelection::All);
+            assert!(all.has_faults());
+            assert_eq!(
+                all.faults.contains_key(&FaultKind::ArmCrash),
+                !all.crash_points.is_empty()
+            );
+            assert_eq!(
+                all.faults.contains_key(&FaultKind::PersistFailure),
+                !all.persist_failures.is_empty()
+            );
+        }
+    }
+}
