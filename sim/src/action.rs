@@ -3,6 +3,7 @@
 //! type is what RON scenarios are made of.
 
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
+use allocdb_core::{Bundle, BundleOverflow, Command, HolderId, LeaseEpoch, LeaseId, ResourceId};
 use serde::{Deserialize, Serialize};
 
 /// A client command with plain integer ids, as a scenario author writes it.
@@ -33,6 +34,58 @@ pub enum SimCommand {
     Reclaim {
         lease: u128,
     },
+}
+
+impl SimCommand {
+    /// The core command; only a bundle over the hard limit cannot convert.
+    pub fn to_command(&self) -> Result<Command, BundleOverflow> {
+        Ok(match self {
+            SimCommand::CreateResource { resource } => Command::CreateResource {
+                resource_id: ResourceId(*resource),
+            },
+            SimCommand::Reserve {
+                resources,
+                holder,
+                ttl,
+            } => {
+                let mut bundle = Bundle::EMPTY;
+                for id in resources {
+                    bundle
+                        .push(ResourceId(*id))
+                        .map_err(|_| BundleOverflow(resources.len()))?;
+                }
+                Command::Reserve {
+                    resources: bundle,
+                    holder_id: HolderId(*holder),
+                    ttl_slots: *ttl,
+                }
+            }
+            SimCommand::Activate {
+                lease,
+                holder,
+                epoch,
+            } => Command::Activate {
+                lease_id: LeaseId(*lease),
+                holder_id: HolderId(*holder),
+                lease_epoch: LeaseEpoch(*epoch),
+            },
+            SimCommand::Release {
+                lease,
+                holder,
+                epoch,
+            } => Command::Release {
+                lease_id: LeaseId(*lease),
+                holder_id: HolderId(*holder),
+                lease_epoch: LeaseEpoch(*epoch),
+            },
+            SimCommand::Revoke { lease } => Command::Revoke {
+                lease_id: LeaseId(*lease),
+            },
+            SimCommand::Reclaim { lease } => Command::Reclaim {
+                lease_id: LeaseId(*lease),
+            },
+        })
+    }
 }
 
 /// What happens to the WAL bytes written after the last successful sync

@@ -23,8 +23,8 @@ use allocdb_core::engine::{
 use allocdb_core::snapshot::SNAPSHOT_FILE_NAME;
 use allocdb_core::wal::WAL_FILE_NAME;
 use allocdb_core::{
-    Applied, Bundle, ClientId, ClientRequest, Command, CommandKind, HolderId, LeaseEpoch, LeaseId,
-    LogCommand, Lsn, OperationId, Outcome, ResourceId, Slot, BUNDLE_SIZE_LIMIT,
+    Applied, ClientId, ClientRequest, CommandKind, LeaseId, LogCommand, Lsn, OperationId, Outcome,
+    ResourceId, Slot, BUNDLE_SIZE_LIMIT,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, OpenOptions};
@@ -289,53 +289,11 @@ impl Simulator {
         operation: u128,
         command: &SimCommand,
     ) -> Result<ClientRequest, RunError> {
-        let command = match command {
-            SimCommand::CreateResource { resource } => Command::CreateResource {
-                resource_id: ResourceId(*resource),
-            },
-            SimCommand::Reserve {
-                resources,
-                holder,
-                ttl,
-            } => {
-                let ids: Vec<ResourceId> = resources.iter().map(|&r| ResourceId(r)).collect();
-                let resources = Bundle::from_slice(&ids).map_err(|_| {
-                    self.invalid(format!(
-                        "a reserve lists {} resources; a command carries at most {BUNDLE_SIZE_LIMIT}",
-                        ids.len()
-                    ))
-                })?;
-                Command::Reserve {
-                    resources,
-                    holder_id: HolderId(*holder),
-                    ttl_slots: *ttl,
-                }
-            }
-            SimCommand::Activate {
-                lease,
-                holder,
-                epoch,
-            } => Command::Activate {
-                lease_id: LeaseId(*lease),
-                holder_id: HolderId(*holder),
-                lease_epoch: LeaseEpoch(*epoch),
-            },
-            SimCommand::Release {
-                lease,
-                holder,
-                epoch,
-            } => Command::Release {
-                lease_id: LeaseId(*lease),
-                holder_id: HolderId(*holder),
-                lease_epoch: LeaseEpoch(*epoch),
-            },
-            SimCommand::Revoke { lease } => Command::Revoke {
-                lease_id: LeaseId(*lease),
-            },
-            SimCommand::Reclaim { lease } => Command::Reclaim {
-                lease_id: LeaseId(*lease),
-            },
-        };
+        let command = command.to_command().map_err(|overflow| {
+            self.invalid(format!(
+                "{overflow}; a command carries at most {BUNDLE_SIZE_LIMIT}"
+            ))
+        })?;
         Ok(ClientRequest {
             operation_id: OperationId(operation),
             client_id: ClientId(u128::from(client)),

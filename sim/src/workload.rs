@@ -853,8 +853,7 @@ mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
     use allocdb_core::{
-        Bundle, ClientId, ClientRequest, Command, HolderId, LeaseEpoch, LogCommand, OperationId,
-        ResultCode, Slot,
+        ClientId, ClientRequest, Command, LogCommand, OperationId, ResultCode, Slot,
     };
 
     use super::*;
@@ -1138,47 +1137,7 @@ mod tests {
     }
 
     fn to_command(command: &SimCommand) -> Command {
-        match command {
-            SimCommand::CreateResource { resource } => Command::CreateResource {
-                resource_id: ResourceId(*resource),
-            },
-            SimCommand::Reserve {
-                resources,
-                holder,
-                ttl,
-            } => {
-                let ids: Vec<ResourceId> = resources.iter().map(|&id| ResourceId(id)).collect();
-                Command::Reserve {
-                    resources: Bundle::from_slice(&ids).expect("within BUNDLE_SIZE_LIMIT"),
-                    holder_id: HolderId(*holder),
-                    ttl_slots: *ttl,
-                }
-            }
-            SimCommand::Activate {
-                lease,
-                holder,
-                epoch,
-            } => Command::Activate {
-                lease_id: LeaseId(*lease),
-                holder_id: HolderId(*holder),
-                lease_epoch: LeaseEpoch(*epoch),
-            },
-            SimCommand::Release {
-                lease,
-                holder,
-                epoch,
-            } => Command::Release {
-                lease_id: LeaseId(*lease),
-                holder_id: HolderId(*holder),
-                lease_epoch: LeaseEpoch(*epoch),
-            },
-            SimCommand::Revoke { lease } => Command::Revoke {
-                lease_id: LeaseId(*lease),
-            },
-            SimCommand::Reclaim { lease } => Command::Reclaim {
-                lease_id: LeaseId(*lease),
-            },
-        }
+        command.to_command().expect("within BUNDLE_SIZE_LIMIT")
     }
 
     fn setup(seed: u64, selection: &FaultSelection) -> (Workload, SimRng, Fake) {
