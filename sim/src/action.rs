@@ -91,6 +91,7 @@ impl SimCommand {
 /// What happens to the WAL bytes written after the last successful sync
 /// when the process dies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Unsynced {
     /// The page cache reached the disk: every byte survives.
     Keep,
@@ -103,6 +104,7 @@ pub enum Unsynced {
 
 /// Which file a bit flip damages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum FlipTarget {
     /// Frame `frame` (0-based, in the current WAL file), byte `byte` within it.
     WalFrame { frame: u32, byte: u32 },
@@ -111,6 +113,7 @@ pub enum FlipTarget {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Action {
     /// Client `client` sends a new request.
     Submit {
@@ -122,21 +125,30 @@ pub enum Action {
     Retry {
         operation: u128,
     },
+    /// Requests (submits and retries only) that reach the engine at the
+    /// same slot: the seed orders them, the bounded submission queue takes
+    /// what fits (`overloaded` for the rest), then the engine commits them
+    /// in queue order.
+    Burst(Vec<Action>),
     /// The simulated clock moves forward.
     AdvanceSlot {
         by: u64,
+    },
+    /// The simulated clock moves forward to `slot` (never backwards).
+    AdvanceTo {
+        slot: u64,
     },
     /// The maintenance tick at the current slot.
     Tick,
     Checkpoint,
     ReadResource {
         resource: u128,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         required_lsn: Option<u64>,
     },
     ReadLease {
         lease: u128,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         required_lsn: Option<u64>,
     },
     /// The engine dies when it next reaches `point`.
@@ -164,7 +176,7 @@ pub enum Action {
 /// Serde shadow of the core's [`CrashPoint`] (serde checks it matches), so
 /// scenarios name the real type without the core depending on serde.
 #[derive(Serialize, Deserialize)]
-#[serde(remote = "CrashPoint")]
+#[serde(remote = "CrashPoint", rename = "CrashPoint", deny_unknown_fields)]
 pub enum CrashPointDef {
     ClientBeforeAppend,
     ClientAfterAppend,
@@ -186,7 +198,11 @@ pub enum CrashPointDef {
 
 /// Serde shadow of the core's [`PersistFailure`].
 #[derive(Serialize, Deserialize)]
-#[serde(remote = "PersistFailure")]
+#[serde(
+    remote = "PersistFailure",
+    rename = "PersistFailure",
+    deny_unknown_fields
+)]
 pub enum PersistFailureDef {
     AppendFails,
     PartialAppend { bytes: u32 },
@@ -207,6 +223,7 @@ pub fn persist_failure_name(failure: PersistFailure) -> &'static str {
 pub enum ActionKind {
     Submit,
     Retry,
+    Burst,
     AdvanceSlot,
     Tick,
     Checkpoint,
@@ -221,9 +238,10 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 13] = [
+    pub const ALL: [ActionKind; 14] = [
         ActionKind::Submit,
         ActionKind::Retry,
+        ActionKind::Burst,
         ActionKind::AdvanceSlot,
         ActionKind::Tick,
         ActionKind::Checkpoint,
@@ -241,6 +259,7 @@ impl ActionKind {
         match self {
             ActionKind::Submit => "submit",
             ActionKind::Retry => "retry",
+            ActionKind::Burst => "burst",
             ActionKind::AdvanceSlot => "advance_slot",
             ActionKind::Tick => "tick",
             ActionKind::Checkpoint => "checkpoint",
@@ -261,7 +280,8 @@ impl Action {
         match self {
             Action::Submit { .. } => ActionKind::Submit,
             Action::Retry { .. } => ActionKind::Retry,
-            Action::AdvanceSlot { .. } => ActionKind::AdvanceSlot,
+            Action::Burst(_) => ActionKind::Burst,
+            Action::AdvanceSlot { .. } | Action::AdvanceTo { .. } => ActionKind::AdvanceSlot,
             Action::Tick => ActionKind::Tick,
             Action::Checkpoint => ActionKind::Checkpoint,
             Action::ReadResource { .. } | Action::ReadLease { .. } => ActionKind::Read,

@@ -7,9 +7,12 @@
 //! to. The engine is never asked what it should have done.
 
 use crate::action::{persist_failure_name, Action, FlipTarget, SimCommand, Unsynced};
+use crate::answer::{Answer, Code};
+use crate::event::{DamageVerdict, FailKind, StepEvent};
 use crate::oracle::checks::{self, ExpectedFailure, ExpectedRecovery};
 use crate::oracle::model::Model;
 use crate::oracle::{Oracle, OracleFailure, Violation};
+use crate::rng::SimRng;
 use crate::run_dir::RunDir;
 use crate::shadow::{command_frame_len, FrameKind, WalShadow};
 use crate::stats::RunStats;
@@ -33,7 +36,7 @@ use std::path::PathBuf;
 
 /// Self-test switches of the simulator (never of the core): they make the
 /// simulator itself wrong so the whole failure path can be exercised.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum SelfTest {
     /// The model predicts a deadline one slot late for every successful reserve.
     WrongModel,
@@ -43,6 +46,21 @@ pub enum SelfTest {
 pub struct SimConfig {
     pub engine: EngineConfig,
     pub selftest: Option<SelfTest>,
+    /// Actions that cannot do anything (arming while down, a flip past the
+    /// end of a file, ...) are errors instead of no-ops. Scenarios are
+    /// strict: an author who wrote such a step meant something else.
+    /// Generated workloads are not: they aim blindly.
+    pub strict: bool,
+}
+
+impl SimConfig {
+    pub fn new(engine: EngineConfig) -> SimConfig {
+        SimConfig {
+            engine,
+            selftest: None,
+            strict: false,
+        }
+    }
 }
 
 /// Why a run stopped early.
@@ -54,6 +72,25 @@ pub enum RunError {
     InvalidAction { step: u64, reason: String },
     #[error("step {step}: simulator I/O on the run directory failed: {source}")]
     Io { step: u64, source: io::Error },
+}
+
+impl RunError {
+    /// The message without the step (for reports that name it already).
+    pub fn detail(&self) -> String {
+        match self {
+            RunError::Oracle(failure) => {
+                format!(
+                    "oracle `{}` failed: {}",
+                    failure.oracle.name(),
+                    failure.detail
+                )
+            }
+            RunError::InvalidAction { reason, .. } => reason.clone(),
+            RunError::Io { source, .. } => {
+                format!("simulator I/O on the run directory failed: {source}")
+            }
+        }
+    }
 }
 
 /// Damage the simulator did to the files while the engine was down.
@@ -93,7 +130,14 @@ pub struct Simulator {
     step: u64,
     transcript: Transcript,
     stats: RunStats,
+    event: StepEvent,
+    /// Orders same-slot ingress (bursts). A stream of its own, so that a
+    /// scenario's bursts do not depend on anything but the seed.
+    ingress: SimRng,
 }
+
+/// The ChaCha stream that orders same-slot ingress; the workload uses 0.
+const INGRESS_STREAM: u64 = 1;
 
 type StepResult = Result<StepLine, RunError>;
 
@@ -155,6 +199,8 @@ impl Simulator {
             step: 0,
             transcript,
             stats: RunStats::default(),
+            event: StepEvent::default(),
+            ingress: SimRng::with_stream(seed, INGRESS_STREAM),
         })
     }
 
@@ -168,6 +214,40 @@ impl Simulator {
 
     pub fn steps(&self) -> u64 {
         self.step
+    }
+
+    /// What the last step did.
+    pub fn event(&self) -> &StepEvent {
+        &self.event
+    }
+
+    /// The crash point and persist failure armed in the running engine, and
+    /// the recovery crash point armed for the next restart.
+    pub fn armed(
+        &self,
+    ) -> (
+        Option<CrashPoint>,
+        Option<PersistFailure>,
+        Option<CrashPoint>,
+    ) {
+        (self.armed_crash, self.armed_persist, self.recovery_crash)
+    }
+
+    /// The engine, while it is up (not halted, not down).
+    pub fn live_engine(&self) -> Option<&Engine> {
+        match self.status {
+            EngineStatus::Up => self.engine.as_ref(),
+            _ => None,
+        }
+    }
+
+    pub fn slot(&self) -> Slot {
+        self.slot
+    }
+
+    /// Adds a line to the transcript (expectations, a scenario's verdict).
+    pub fn note(&mut self, line: &str) {
+        self.transcript.note(line);
     }
 
     /// Keeps the run directory (for a failure) and returns its path.
@@ -208,6 +288,17 @@ impl Simulator {
         })
     }
 
+    /// An action that can do nothing: a transcript note in a generated run,
+    /// an error in a strict one.
+    fn no_effect(&self, reason: impl Into<String>) -> StepResult {
+        let reason = reason.into();
+        if self.config.strict {
+            Err(self.invalid(format!("this step has no effect: {reason}")))
+        } else {
+            Ok(StepLine::new(reason))
+        }
+    }
+
     fn invalid(&self, reason: impl Into<String>) -> RunError {
         RunError::InvalidAction {
             step: self.step,
@@ -230,6 +321,7 @@ impl Simulator {
     pub fn step(&mut self, action: &Action) -> Result<(), RunError> {
         self.step += 1;
         self.stats.action(action.kind());
+        self.event.clear();
         let line = match action {
             Action::Submit {
                 client,
@@ -237,7 +329,17 @@ impl Simulator {
                 command,
             } => self.submit(*client, *operation, command)?,
             Action::Retry { operation } => self.retry(*operation)?,
+            Action::Burst(requests) => self.burst(requests)?,
             Action::AdvanceSlot { by } => self.advance(*by)?,
+            Action::AdvanceTo { slot } => match slot.checked_sub(self.slot.0) {
+                Some(by) => self.advance(by)?,
+                None => {
+                    return Err(self.invalid(format!(
+                        "advance_to slot {slot} goes backwards from slot {}",
+                        self.slot.0
+                    )))
+                }
+            },
             Action::Tick => self.tick()?,
             Action::Checkpoint => self.checkpoint()?,
             Action::ReadResource {
@@ -248,8 +350,8 @@ impl Simulator {
                 lease,
                 required_lsn,
             } => self.read_lease(*lease, *required_lsn)?,
-            Action::ArmCrash(point) => self.arm_crash(*point),
-            Action::ArmPersistFailure(failure) => self.arm_persist(*failure),
+            Action::ArmCrash(point) => self.arm_crash(*point)?,
+            Action::ArmPersistFailure(failure) => self.arm_persist(*failure)?,
             Action::Crash { unsynced } => self.crash(*unsynced)?,
             Action::TearLastFrame { keep } => self.tear(*keep)?,
             Action::FlipBit { target, bit } => self.flip(*target, *bit)?,
@@ -301,20 +403,37 @@ impl Simulator {
         })
     }
 
-    fn submit(&mut self, client: u32, operation: u128, command: &SimCommand) -> StepResult {
+    /// Books a new submission and returns the request it becomes.
+    fn register(
+        &mut self,
+        client: u32,
+        operation: u128,
+        command: &SimCommand,
+    ) -> Result<ClientRequest, RunError> {
         let request = self.to_request(client, operation, command)?;
-        self.requests.entry(operation).or_insert((client, request));
+        // A retry resends the latest request sent under this id.
+        self.requests.insert(operation, (client, request));
         self.submitted.push(operation);
         self.next_operation = self.next_operation.max(operation + 1);
+        Ok(request)
+    }
+
+    /// The request a retry of `operation` sends again.
+    fn resend(&self, operation: u128) -> Result<(u32, ClientRequest), RunError> {
+        self.requests.get(&operation).copied().ok_or_else(|| {
+            self.invalid(format!(
+                "retry of operation {operation}, which was never submitted"
+            ))
+        })
+    }
+
+    fn submit(&mut self, client: u32, operation: u128, command: &SimCommand) -> StepResult {
+        let request = self.register(client, operation, command)?;
         self.deliver(client, request)
     }
 
     fn retry(&mut self, operation: u128) -> StepResult {
-        let Some(&(client, request)) = self.requests.get(&operation) else {
-            return Err(self.invalid(format!(
-                "retry of operation {operation}, which was never submitted"
-            )));
-        };
+        let (client, request) = self.resend(operation)?;
         self.deliver(client, request)
     }
 
@@ -340,21 +459,126 @@ impl Simulator {
         Ok(predicted)
     }
 
+    /// A request reaches a down engine: nobody answers, the client retries.
+    fn undelivered(&mut self, client: u32, operation: u128) {
+        self.keep_in_flight(client, operation);
+        self.event
+            .answers
+            .push((operation, Answer::uncached(Code::Undelivered)));
+    }
+
     fn deliver(&mut self, client: u32, request: ClientRequest) -> StepResult {
-        let operation = request.operation_id.0;
         if self.status == EngineStatus::Down {
-            self.keep_in_flight(client, operation);
+            self.undelivered(client, request.operation_id.0);
             return Ok(StepLine::new("undelivered: engine down"));
         }
         let slot = self.slot;
-        let command = LogCommand::Client(request);
-        let lsn = self.next_lsn;
         let engine = self.engine.as_mut().expect("up or halted has an engine");
         let before = engine.wal_len();
         let result = engine.submit(request, slot);
+        self.settle(client, request, before, result)
+    }
+
+    /// Requests arriving at the same slot: the seed orders them, the queue
+    /// takes what fits, the engine commits the queue in order.
+    fn burst(&mut self, requests: &[Action]) -> StepResult {
+        if requests.is_empty() {
+            return Err(self.invalid("a burst needs at least one request"));
+        }
+        let mut arrivals = Vec::with_capacity(requests.len());
+        for action in requests {
+            arrivals.push(match action {
+                Action::Submit {
+                    client,
+                    operation,
+                    command,
+                } => (*client, self.register(*client, *operation, command)?),
+                Action::Retry { operation } => self.resend(*operation)?,
+                other => {
+                    return Err(self.invalid(format!(
+                        "a burst holds submits and retries only, not {}",
+                        other.kind().name()
+                    )))
+                }
+            });
+        }
+        self.ingress.shuffle(&mut arrivals);
+        let order: Vec<String> = arrivals
+            .iter()
+            .map(|(_, r)| format!("op{}", r.operation_id.0))
+            .collect();
+        let mut parts = vec![format!("order {}", order.join(","))];
+        if self.status == EngineStatus::Down {
+            for (client, request) in &arrivals {
+                self.undelivered(*client, request.operation_id.0);
+            }
+            parts.push("undelivered: engine down".to_string());
+            return Ok(StepLine::new(parts.join("; ")));
+        }
+        let slot = self.slot;
+        let mut queued = Vec::with_capacity(arrivals.len());
+        for (client, request) in arrivals {
+            let engine = self.engine.as_mut().expect("up or halted has an engine");
+            let before = engine.wal_len();
+            match engine.enqueue(request, slot) {
+                Ok(()) => queued.push((client, request)),
+                Err(error) => {
+                    let line = self.settle(client, request, before, Err(error))?;
+                    parts.push(format!("op{} {}", request.operation_id.0, line.outcome));
+                }
+            }
+        }
+        let mut lsn = None;
+        for (client, request) in queued {
+            let operation = request.operation_id.0;
+            if self.status == EngineStatus::Down {
+                // Queued, never answered: the process died with the queue.
+                self.keep_in_flight(client, operation);
+                self.event
+                    .answers
+                    .push((operation, Answer::uncached(Code::Crashed)));
+                parts.push(format!("op{operation} lost with the queue"));
+                continue;
+            }
+            let engine = self.engine.as_mut().expect("up or halted has an engine");
+            let before = engine.wal_len();
+            let Some((processed, result)) = engine.process_next() else {
+                return Err(self
+                    .engine_behaviour(format!("the queue lost op{operation} without answering")));
+            };
+            if processed.operation_id != request.operation_id {
+                return Err(self.engine_behaviour(format!(
+                    "the queue answered op{} before op{operation}",
+                    processed.operation_id.0
+                )));
+            }
+            let line = self.settle(client, request, before, result)?;
+            lsn = line.lsn.or(lsn);
+            parts.push(format!("op{operation} {}", line.outcome));
+        }
+        Ok(StepLine {
+            outcome: parts.join("; "),
+            lsn,
+        })
+    }
+
+    /// Books what the engine did with one request (the WAL bytes it wrote
+    /// since `before`, and its answer) and checks it.
+    fn settle(
+        &mut self,
+        client: u32,
+        request: ClientRequest,
+        before: u64,
+        result: Result<Applied, SubmitError>,
+    ) -> StepResult {
+        let operation = request.operation_id.0;
+        let command = LogCommand::Client(request);
+        let lsn = self.next_lsn;
+        let engine = self.engine.as_ref().expect("up or halted has an engine");
         let after = engine.wal_len();
         let engine_durable = engine.durable_wal_len();
         self.record_append(lsn, command, before, after)?;
+        self.event.answers.push((operation, Answer::of(&result)));
 
         match result {
             Ok(applied) => {
@@ -388,9 +612,9 @@ impl Simulator {
                     ],
                     engine_durable,
                 )?;
-                if error.is_definite() {
-                    self.in_flight.retain(|f| f.operation != operation);
-                } else {
+                // A definite refusal says only that this attempt did
+                // nothing: an earlier attempt in flight stays unresolved.
+                if !error.is_definite() {
                     self.keep_in_flight(client, operation);
                 }
                 Ok(line)
@@ -440,6 +664,7 @@ impl Simulator {
                 }
                 self.armed_crash = None;
                 self.stats.crash_point(point);
+                self.event.crashed_at = Some(point);
                 // Everything before the append was synced, and so is the
                 // frame itself from the third point on.
                 if point != points[1] {
@@ -464,6 +689,7 @@ impl Simulator {
                     );
                 };
                 self.stats.persist_failure(failure);
+                self.event.persist_failed = Some(failure);
                 self.status = EngineStatus::Halted;
                 Ok(StepLine::new(format!(
                     "storage_failure ({})",
@@ -591,7 +817,7 @@ impl Simulator {
 
     fn checkpoint(&mut self) -> StepResult {
         if self.status != EngineStatus::Up {
-            return Ok(StepLine::new(format!("skipped: engine {:?}", self.status)));
+            return self.no_effect(format!("skipped: engine {:?}", self.status));
         }
         let previous = self.snapshot_lsn.unwrap_or(Lsn(0));
         let marker_lsn = self.next_lsn;
@@ -622,6 +848,7 @@ impl Simulator {
                 }
                 self.armed_crash = None;
                 self.stats.crash_point(point);
+                self.event.crashed_at = Some(point);
                 self.status = EngineStatus::Down;
                 match point {
                     CrashPoint::CheckpointAfterSnapshotTemp => {}
@@ -713,7 +940,7 @@ impl Simulator {
 
     // ---- faults --------------------------------------------------------
 
-    fn arm_crash(&mut self, point: CrashPoint) -> StepLine {
+    fn arm_crash(&mut self, point: CrashPoint) -> StepResult {
         if matches!(
             point,
             CrashPoint::RecoveryAfterSnapshotLoad
@@ -721,26 +948,26 @@ impl Simulator {
                 | CrashPoint::RecoveryAfterReplayedFrame(_)
         ) {
             self.recovery_crash = Some(point);
-            return StepLine::new("armed for the next restart");
+            return Ok(StepLine::new("armed for the next restart"));
         }
         match (self.status, self.engine.as_mut()) {
             (EngineStatus::Up, Some(engine)) => {
                 engine.arm_crash(point);
                 self.armed_crash = Some(point);
-                StepLine::new("armed")
+                Ok(StepLine::new("armed"))
             }
-            _ => StepLine::new("ignored: engine not up"),
+            _ => self.no_effect("ignored: engine not up"),
         }
     }
 
-    fn arm_persist(&mut self, failure: PersistFailure) -> StepLine {
+    fn arm_persist(&mut self, failure: PersistFailure) -> StepResult {
         match (self.status, self.engine.as_mut()) {
             (EngineStatus::Up, Some(engine)) => {
                 engine.arm_persist_failure(failure);
                 self.armed_persist = Some(failure);
-                StepLine::new("armed")
+                Ok(StepLine::new("armed"))
             }
-            _ => StepLine::new("ignored: engine not up"),
+            _ => self.no_effect("ignored: engine not up"),
         }
     }
 
@@ -773,6 +1000,12 @@ impl Simulator {
     }
 
     fn crash(&mut self, unsynced: Unsynced) -> StepResult {
+        let already_down = self.status == EngineStatus::Down;
+        if already_down && unsynced == Unsynced::Keep {
+            return self.no_effect(
+                "the process is already down, and keeping its unsynced bytes changes nothing",
+            );
+        }
         self.kill();
         let durable = self.shadow.durable_len();
         let len = self.shadow.file_len();
@@ -795,15 +1028,20 @@ impl Simulator {
         if self.status != EngineStatus::Down {
             return Err(self.invalid("tear_last_frame needs the engine down (crash first)"));
         }
+        if keep == 0 {
+            return self.no_effect(
+                "keeping 0 bytes removes the frame whole, which is no tear (crash losing the unsynced bytes does that)",
+            );
+        }
         let durable = self.shadow.durable_len();
         let Some(last) = self.shadow.frames().last().copied() else {
-            return Ok(StepLine::new("nothing to tear: the WAL is empty"));
+            return self.no_effect("nothing to tear: the WAL is empty");
         };
         if last.start < durable {
-            return Ok(StepLine::new("nothing to tear: the last frame is durable"));
+            return self.no_effect("nothing to tear: the last frame is durable");
         }
         if u64::from(keep) >= last.written {
-            return Ok(StepLine::new("nothing to tear: keep covers the frame"));
+            return self.no_effect("nothing to tear: keep covers the frame");
         }
         self.truncate_wal(last.start + u64::from(keep))?;
         Ok(StepLine::new(format!(
@@ -820,20 +1058,16 @@ impl Simulator {
             return Err(self.invalid(format!("bit {bit} is not in 0..=7")));
         }
         if self.damage.is_some() {
-            return Ok(StepLine::new("ignored: damage already pending"));
+            return self.no_effect("ignored: damage already pending");
         }
         let (path, offset, damage) = match target {
             FlipTarget::WalFrame { frame, byte } => {
                 let Some(f) = self.shadow.frames().get(frame as usize).copied() else {
-                    return Ok(StepLine::new(format!(
-                        "ignored: the WAL has no frame {frame}"
-                    )));
+                    return self.no_effect(format!("ignored: the WAL has no frame {frame}"));
                 };
                 if u64::from(byte) >= f.written {
-                    return Ok(StepLine::new(format!(
-                        "ignored: frame {frame} has {} bytes",
-                        f.written
-                    )));
+                    return self
+                        .no_effect(format!("ignored: frame {frame} has {} bytes", f.written));
                 }
                 let offset = f.start + u64::from(byte);
                 (
@@ -848,12 +1082,10 @@ impl Simulator {
             }
             FlipTarget::Snapshot { byte } => {
                 let Some(len) = self.snapshot_len else {
-                    return Ok(StepLine::new("ignored: no snapshot"));
+                    return self.no_effect("ignored: no snapshot");
                 };
                 if u64::from(byte) >= len {
-                    return Ok(StepLine::new(format!(
-                        "ignored: the snapshot has {len} bytes"
-                    )));
+                    return self.no_effect(format!("ignored: the snapshot has {len} bytes"));
                 }
                 let offset = u64::from(byte);
                 (
@@ -900,6 +1132,7 @@ impl Simulator {
                 return match self.open(faults) {
                     Err(OpenError::Crashed(p)) if p == point => {
                         self.stats.crash_point(point);
+                        self.event.crashed_at = Some(point);
                         // Opening syncs the whole file; a crash after the
                         // truncate has already cut the torn tail.
                         if point != CrashPoint::RecoveryAfterSnapshotLoad {
@@ -917,6 +1150,7 @@ impl Simulator {
                         .engine_behaviour(format!("recovery did not reach armed point {point:?}"))),
                 };
             }
+            self.event.recovery_point_unreached = Some(point);
             notes.push(format!("{} not reached", point.name()));
         }
 
@@ -934,6 +1168,7 @@ impl Simulator {
         checks::acknowledged_survive(&self.acknowledged, report.last_applied_lsn)
             .map_err(|v| self.fail(v))?;
         self.stats.recovery(report.mode, report.torn_bytes > 0);
+        self.event.recovery = Some(report);
 
         let survived = self.survived_lsn();
         self.history.retain(|(lsn, ..)| *lsn <= survived);
@@ -1064,12 +1299,17 @@ impl Simulator {
             self.shadow.recovered();
             self.acknowledged.retain(|lsn| *lsn < lost);
             self.stats.fail_closed_or_torn(false);
+            self.event.damage = Some(DamageVerdict::ReadAsTorn);
             return Ok(Some(format!(
                 "damaged tail frame read as torn at byte {start}"
             )));
         }
         checks::fail_closed(expected, &result).map_err(|v| self.fail(v))?;
         self.stats.fail_closed_or_torn(true);
+        self.event.damage = Some(DamageVerdict::FailedClosed(match damage {
+            Damage::WalBit { .. } => FailKind::Wal,
+            Damage::SnapshotBit { .. } => FailKind::Snapshot,
+        }));
         flip_bit(&path, offset, bit).map_err(|e| self.io(e))?;
         Ok(Some(format!(
             "failed closed as expected ({expected:?}), damage undone"

@@ -2,12 +2,17 @@
 //! seeded workloads and explicit faults, and judges every step with oracles.
 
 pub mod action;
+pub mod answer;
 pub mod driver;
+pub mod event;
 pub mod oracle;
+pub mod repro;
 pub mod rng;
 pub mod run;
 pub mod run_dir;
+pub mod scenario;
 pub mod shadow;
+pub mod shrink;
 pub mod stats;
 pub mod swarm;
 pub mod transcript;

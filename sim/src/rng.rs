@@ -10,6 +10,14 @@ impl SimRng {
         SimRng(ChaCha8Rng::seed_from_u64(seed))
     }
 
+    /// The same seed's generator on another ChaCha stream: independent
+    /// numbers, still decided by the seed alone.
+    pub fn with_stream(seed: u64, stream: u64) -> SimRng {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(stream);
+        SimRng(rng)
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         self.0.next_u64()
     }

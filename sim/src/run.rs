@@ -9,6 +9,7 @@ use crate::stats::RunStats;
 use crate::swarm::{FaultSelection, Mix};
 use crate::workload::Workload;
 use allocdb_core::engine::EngineConfig;
+use std::path::PathBuf;
 
 /// Simulated clients per seed: enough that same-slot ingress interleaves.
 pub const DEFAULT_CLIENTS: u32 = 6;
@@ -25,6 +26,8 @@ pub struct SeedSpec {
     pub steps: u64,
     pub faults: FaultSelection,
     pub selftest: Option<SelfTest>,
+    /// Keep the run directory (WAL, snapshot) when the run fails.
+    pub keep_files: bool,
 }
 
 impl SeedSpec {
@@ -34,6 +37,7 @@ impl SeedSpec {
             steps,
             faults: FaultSelection::All,
             selftest: None,
+            keep_files: false,
         }
     }
 }
@@ -46,6 +50,8 @@ pub struct SeedReport {
     /// Every action run, in order (the failing one last, on failure).
     pub actions: Vec<Action>,
     pub failure: Option<RunError>,
+    /// The run directory, kept because the run failed and the spec asked.
+    pub kept_files: Option<PathBuf>,
 }
 
 /// The actions that close every run: the process dies keeping its page
@@ -60,17 +66,23 @@ pub fn closing_actions() -> [Action; 2] {
 }
 
 pub fn run_seed(spec: &SeedSpec) -> SeedReport {
+    run_seed_watched(spec, &mut |_| true)
+}
+
+/// [`run_seed`], calling `watch` after every successful step; the run ends
+/// (without the closing actions) when `watch` returns false.
+pub fn run_seed_watched(spec: &SeedSpec, watch: &mut dyn FnMut(&Simulator) -> bool) -> SeedReport {
     let mut rng = SimRng::new(spec.seed);
     let mix = Mix::swarm(&mut rng, &spec.faults);
     let config = SimConfig {
-        engine: sweep_config(),
         selftest: spec.selftest,
+        ..SimConfig::new(sweep_config())
     };
     let header = vec![
         format!("steps: {}", spec.steps),
         format!("mix: {}", mix.describe()),
     ];
-    let mut workload = Workload::new(mix, &config.engine.core, DEFAULT_CLIENTS);
+    let mut workload = Workload::new(mix, &config.engine, DEFAULT_CLIENTS);
     let mut actions = Vec::with_capacity(spec.steps as usize + 2);
     let mut sim = match Simulator::new(spec.seed, config, &header) {
         Ok(sim) => sim,
@@ -81,10 +93,12 @@ pub fn run_seed(spec: &SeedSpec) -> SeedReport {
                 stats: RunStats::default(),
                 actions,
                 failure: Some(error),
+                kept_files: None,
             }
         }
     };
     let mut failure = None;
+    let mut stopped = false;
     for _ in 0..spec.steps {
         let action = workload.next(&mut rng, &sim.view());
         actions.push(action.clone());
@@ -92,40 +106,32 @@ pub fn run_seed(spec: &SeedSpec) -> SeedReport {
             failure = Some(error);
             break;
         }
+        if !watch(&sim) {
+            stopped = true;
+            break;
+        }
     }
-    if failure.is_none() {
+    if failure.is_none() && !stopped {
         for action in closing_actions() {
             actions.push(action.clone());
             if let Err(error) = sim.step(&action) {
                 failure = Some(error);
                 break;
             }
+            if !watch(&sim) {
+                break;
+            }
         }
     }
+    let transcript = sim.transcript().as_str().to_string();
+    let stats = sim.stats().clone();
+    let kept_files = (failure.is_some() && spec.keep_files).then(|| sim.keep_dir());
     SeedReport {
         seed: spec.seed,
-        transcript: sim.transcript().as_str().to_string(),
-        stats: sim.stats().clone(),
+        transcript,
+        stats,
         actions,
         failure,
+        kept_files,
     }
-}
-
-/// Replays explicit actions (a scenario or a shrunk repro) on a fresh run.
-pub fn run_actions(
-    seed: u64,
-    config: SimConfig,
-    header: &[String],
-    actions: &[Action],
-) -> (String, RunStats, Result<(), RunError>) {
-    let mut sim = match Simulator::new(seed, config, header) {
-        Ok(sim) => sim,
-        Err(error) => return (String::new(), RunStats::default(), Err(error)),
-    };
-    let result = actions.iter().try_for_each(|action| sim.step(action));
-    (
-        sim.transcript().as_str().to_string(),
-        sim.stats().clone(),
-        result,
-    )
 }

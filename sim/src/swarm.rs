@@ -245,6 +245,14 @@ pub struct Mix {
     pub read_per_mille: u32,
     /// While up with requests in flight: retry one of them.
     pub in_flight_retry_per_mille: u32,
+    /// Send a burst: 2 or more requests that reach the engine at the same
+    /// slot, through its bounded submission queue.
+    pub burst_per_mille: u32,
+    /// Most requests in an ordinary burst (at least 2).
+    pub burst_max: u32,
+    /// Of the bursts, how many fill the submission queue to its bound or
+    /// past it (up to 4 more: those get `overloaded`).
+    pub burst_flood_per_mille: u32,
     /// Of the commands, how many aim at an error path on purpose (bad
     /// bundle, ttl out of range, wrong holder, stale epoch, wrong state,
     /// retired or unknown lease).
@@ -397,6 +405,21 @@ impl Mix {
             persist_failures = Mix::draw_subset(rng, &PERSIST_FAILURE_KINDS);
         }
 
+        // Drawn last, so that the draws above are those of a mix without
+        // bursts. Some seeds never burst; most do now and then, mostly a
+        // few requests, rarely a flood of the submission queue.
+        let burst_per_mille = if rng.chance(800) {
+            rng.between(5, 50) as u32
+        } else {
+            0
+        };
+        let burst_max = rng.between(2, 8) as u32;
+        let burst_flood_per_mille = if rng.chance(600) {
+            rng.between(10, 80) as u32
+        } else {
+            0
+        };
+
         Mix {
             pressure,
             command_weights,
@@ -408,6 +431,9 @@ impl Mix {
             checkpoint_per_mille,
             read_per_mille,
             in_flight_retry_per_mille,
+            burst_per_mille,
+            burst_max,
+            burst_flood_per_mille,
             invalid_per_mille,
             spread_per_mille,
             large_bundle_per_mille,
@@ -529,6 +555,7 @@ impl Mix {
             self.arms(|p| !torn_point(p)) || (self.arms(torn_point) && unsynced_down),
             ActionKind::ArmCrash,
         );
+        add(self.burst_per_mille > 0, ActionKind::Burst);
         add(persist, ActionKind::ArmPersistFailure);
         add(crash, ActionKind::Crash);
         add(down || persist, ActionKind::Restart);
@@ -556,8 +583,9 @@ impl Mix {
             .collect();
         let mut text = format!(
             "pressure={} commands[{}] per_mille[retry_same={} retry_conflict={} advance={} \
-             advance_jump={} tick={} checkpoint={} read={} in_flight_retry={} invalid={} \
-             spread={} large_bundle={} single_bundle={} fixed_ttl={}] fixed_ttl={} hot_resources={} holders={}",
+             advance_jump={} tick={} checkpoint={} read={} in_flight_retry={} burst={} \
+             burst_flood={} invalid={} spread={} large_bundle={} single_bundle={} fixed_ttl={}] \
+             fixed_ttl={} burst_max={} hot_resources={} holders={}",
             if self.pressure { "yes" } else { "no" },
             commands.join(" "),
             self.retry_same_per_mille,
@@ -568,12 +596,15 @@ impl Mix {
             self.checkpoint_per_mille,
             self.read_per_mille,
             self.in_flight_retry_per_mille,
+            self.burst_per_mille,
+            self.burst_flood_per_mille,
             self.invalid_per_mille,
             self.spread_per_mille,
             self.large_bundle_per_mille,
             self.single_bundle_per_mille,
             self.fixed_ttl_per_mille,
             self.fixed_ttl,
+            self.burst_max,
             self.hot_resources,
             self.holders,
         );
@@ -724,6 +755,10 @@ mod tests {
         let text = mix.describe();
         assert!(text.starts_with("pressure="), "{text}");
         assert!(text.contains(" commands[create="), "{text}");
+        assert!(
+            text.contains(" burst=") && text.contains(" burst_max="),
+            "{text}"
+        );
         assert_eq!(text.lines().count(), 1);
         assert!(text.contains(" faults_per_mille["), "{text}");
         let none = Mix::swarm(&mut SimRng::new(1), &FaultSelection::None);

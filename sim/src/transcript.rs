@@ -4,6 +4,7 @@
 
 use crate::action::persist_failure_name;
 use crate::action::{Action, FlipTarget, SimCommand, Unsynced};
+use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
 use allocdb_core::engine::EngineConfig;
 use allocdb_core::{Applied, Lsn, Outcome, Slot};
 use std::fmt::Write;
@@ -41,6 +42,11 @@ impl Transcript {
             "{step:>5} slot={:<4} {action} => {outcome} | lsn={lsn} digest={digest}",
             slot.0
         );
+    }
+
+    /// A line that is not a step (an expectation checked, a verdict).
+    pub fn note(&mut self, line: &str) {
+        let _ = writeln!(self.text, "      {line}");
     }
 
     pub fn as_str(&self) -> &str {
@@ -87,7 +93,12 @@ pub fn describe_action(action: &Action) -> String {
             )
         }
         Action::Retry { operation } => format!("retry op{operation}"),
+        Action::Burst(requests) => {
+            let parts: Vec<String> = requests.iter().map(describe_action).collect();
+            format!("burst [{}]", parts.join(" | "))
+        }
         Action::AdvanceSlot { by } => format!("advance +{by}"),
+        Action::AdvanceTo { slot } => format!("advance to {slot}"),
         Action::Tick => "tick".to_string(),
         Action::Checkpoint => "checkpoint".to_string(),
         Action::ReadResource {
@@ -104,7 +115,13 @@ pub fn describe_action(action: &Action) -> String {
             Some(lsn) => format!("read l{lease} fence={lsn}"),
             None => format!("read l{lease}"),
         },
+        Action::ArmCrash(CrashPoint::RecoveryAfterReplayedFrame(k)) => {
+            format!("arm_crash recovery_after_replayed_frame({k})")
+        }
         Action::ArmCrash(point) => format!("arm_crash {}", point.name()),
+        Action::ArmPersistFailure(PersistFailure::PartialAppend { bytes }) => {
+            format!("arm_persist_failure partial_append({bytes})")
+        }
         Action::ArmPersistFailure(failure) => {
             format!("arm_persist_failure {}", persist_failure_name(*failure))
         }

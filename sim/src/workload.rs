@@ -11,6 +11,12 @@
 //! retire. Old operation ids come back with the same command (retry cache)
 //! or another one (`operation_conflict`).
 //!
+//! Bursts send several requests that reach the engine at the same slot and
+//! go through its bounded submission queue: mostly fresh submits from
+//! distinct clients, sometimes retries of requests in flight, old operation
+//! ids or a second copy of a request in the same burst. Rarely a burst fills
+//! the queue to its bound or past it, so some requests get `overloaded`.
+//!
 //! Faults follow the engine's status: while up, the mix's rates arm crash
 //! points and persist failures or kill the process; while halted, the
 //! engine is restarted or killed; while down, files may be torn or flipped
@@ -23,6 +29,7 @@
 //! reads a clock.
 
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
+use allocdb_core::engine::EngineConfig;
 use allocdb_core::wal::{FRAME_HEADER_LEN, SNAPSHOT_MARKER_LEN};
 use allocdb_core::BUNDLE_SIZE_LIMIT;
 use allocdb_core::{Config, Lease, LeaseId, LeaseState, Lsn, ResourceId, ResourceState};
@@ -55,10 +62,24 @@ const RECENT_OPERATIONS: usize = 16;
 const ARMED_PATIENCE: u32 = 200;
 /// While the operation table is full: how often to advance the slot.
 const OPERATIONS_FULL_ADVANCE_PER_MILLE: u32 = 250;
+/// A flooding burst holds up to this many requests more than the
+/// submission queue takes.
+const BURST_OVERFLOW_MAX: u64 = 4;
+/// Of a burst's requests: how many retry a request in flight (while one is
+/// left that the burst does not carry yet).
+const BURST_IN_FLIGHT_PER_MILLE: u32 = 300;
+/// Of a burst's requests: how many re-send an old operation id (as the
+/// mix's retry rates allow).
+const BURST_OLD_PER_MILLE: u32 = 80;
+/// Of a burst's requests: how many are a second copy of a request sent
+/// earlier in the same burst (a duplicate delivery).
+const BURST_ECHO_PER_MILLE: u32 = 30;
 
 pub struct Workload {
     mix: Mix,
     config: Config,
+    /// Requests the engine's submission queue holds (at least 1).
+    queue_bound: u32,
     clients: u32,
     hot: Vec<u128>,
     cold_span: u64,
@@ -81,11 +102,15 @@ enum UpChoice {
     Tick,
     Checkpoint,
     Read,
+    Burst,
 }
 
 impl Workload {
     /// `clients` is how many client ids (`0..clients`) submit requests.
-    pub fn new(mix: Mix, config: &Config, clients: u32) -> Workload {
+    /// The engine config gives the core's bounds and the submission queue's.
+    pub fn new(mix: Mix, config: &EngineConfig, clients: u32) -> Workload {
+        let queue_bound = config.max_submission_queue.max(1);
+        let config = &config.core;
         let hot_count = mix
             .hot_resources
             .min(config.max_resources.saturating_sub(1))
@@ -94,6 +119,7 @@ impl Workload {
         Workload {
             mix,
             config: *config,
+            queue_bound,
             clients: clients.max(1),
             hot,
             cold_span: u64::from(config.max_resources.max(1)) * 2,
@@ -172,6 +198,7 @@ impl Workload {
             (self.mix.tick_per_mille, UpChoice::Tick),
             (self.mix.checkpoint_per_mille, UpChoice::Checkpoint),
             (self.mix.read_per_mille, UpChoice::Read),
+            (self.mix.burst_per_mille, UpChoice::Burst),
         ] {
             edge += rate;
             if roll < edge {
@@ -204,6 +231,106 @@ impl Workload {
             UpChoice::Tick => Some(Action::Tick),
             UpChoice::Checkpoint => Some(Action::Checkpoint),
             UpChoice::Read => Some(self.read(rng, view)),
+            UpChoice::Burst => Some(self.burst(rng, view)),
+        }
+    }
+
+    /// Requests that reach the engine at the same slot: 2 to `burst_max`
+    /// of them (at most the queue bound), or (the mix's flood rate) the queue bound plus 0 to
+    /// [`BURST_OVERFLOW_MAX`]. Operation ids are distinct but for an echo
+    /// (a retry of a request listed earlier in the burst); fresh ones
+    /// count up from `next_operation` in listed order.
+    fn burst(&self, rng: &mut SimRng, view: &SimView) -> Action {
+        let queue = u64::from(self.queue_bound);
+        let size = if rng.chance(self.mix.burst_flood_per_mille) {
+            queue + rng.between(0, BURST_OVERFLOW_MAX)
+        } else {
+            // Within the queue, unless it cannot take even two.
+            rng.between(2, u64::from(self.mix.burst_max).clamp(2, queue.max(2)))
+        } as usize;
+        let clients = self.burst_clients(rng, view);
+        let mut in_flight: Vec<u128> = view.in_flight.iter().map(|f| f.operation).collect();
+        let mut used: Vec<u128> = Vec::with_capacity(size);
+        let mut fresh: Vec<u128> = Vec::new();
+        let mut next_operation = view.next_operation;
+        let mut requests = Vec::with_capacity(size);
+        while requests.len() < size {
+            in_flight.retain(|op| !used.contains(op));
+            if !in_flight.is_empty() && rng.chance(BURST_IN_FLIGHT_PER_MILLE) {
+                let operation = *rng.pick(&in_flight);
+                used.push(operation);
+                requests.push(Action::Retry { operation });
+                continue;
+            }
+            if rng.chance(BURST_OLD_PER_MILLE) {
+                if let Some(action) = self.burst_old(rng, view, &used) {
+                    if let Action::Retry { operation } | Action::Submit { operation, .. } = action {
+                        used.push(operation);
+                    }
+                    requests.push(action);
+                    continue;
+                }
+            }
+            if !fresh.is_empty() && rng.chance(BURST_ECHO_PER_MILLE) {
+                requests.push(Action::Retry {
+                    operation: *rng.pick(&fresh),
+                });
+                continue;
+            }
+            let operation = next_operation;
+            next_operation += 1;
+            let client = clients[fresh.len() % clients.len()];
+            used.push(operation);
+            fresh.push(operation);
+            requests.push(Action::Submit {
+                client,
+                operation,
+                command: self.command(rng, view),
+            });
+        }
+        Action::Burst(requests)
+    }
+
+    /// Clients in the order a burst's fresh submits use them: those without
+    /// a request in flight first, each group shuffled.
+    fn burst_clients(&self, rng: &mut SimRng, view: &SimView) -> Vec<u32> {
+        let busy = |client: &u32| view.in_flight.iter().any(|f| f.client == *client);
+        let (mut idle, mut waiting): (Vec<u32>, Vec<u32>) =
+            (0..self.clients).partition(|c| !busy(c));
+        rng.shuffle(&mut idle);
+        rng.shuffle(&mut waiting);
+        idle.extend(waiting);
+        idle
+    }
+
+    /// An old operation id re-sent in a burst, as the mix's retry rates
+    /// allow: byte for byte or (an operation not in flight) with another
+    /// command. `None` when the mix re-sends nothing or the pick is already
+    /// in the burst.
+    fn burst_old(&self, rng: &mut SimRng, view: &SimView, used: &[u128]) -> Option<Action> {
+        let same = self.mix.retry_same_per_mille;
+        let conflict = self.mix.retry_conflict_per_mille;
+        if same + conflict == 0 {
+            return None;
+        }
+        let action = if rng.below(u64::from(same + conflict)) < u64::from(same) {
+            Action::Retry {
+                operation: self.old_operation(rng, view, false)?,
+            }
+        } else {
+            Action::Submit {
+                client: self.pick_client(rng, view),
+                operation: self.old_operation(rng, view, true)?,
+                command: self.command(rng, view),
+            }
+        };
+        match &action {
+            Action::Retry { operation } | Action::Submit { operation, .. }
+                if used.contains(operation) =>
+            {
+                None
+            }
+            _ => Some(action),
         }
     }
 
@@ -886,12 +1013,25 @@ mod tests {
         retry_cache_hits: u64,
         down_run: u32,
         longest_down_run: u32,
+        queue_bound: usize,
+        bursts: u64,
+        burst_requests: u64,
+        largest_burst: usize,
+        /// Burst requests refused because the queue was full.
+        overloaded: u64,
+        /// Burst retries of a request that was in flight.
+        burst_in_flight_retries: u64,
+        /// Burst requests whose operation id was sent before the burst
+        /// (and not in flight).
+        burst_old: u64,
+        /// Second copies of a request sent earlier in the same burst.
+        burst_echoes: u64,
     }
 
     impl Fake {
-        fn new(config: Config) -> Fake {
+        fn new(config: EngineConfig) -> Fake {
             Fake {
-                model: Model::new(config),
+                model: Model::new(config.core),
                 slot: 0,
                 status: EngineStatus::Up,
                 in_flight: Vec::new(),
@@ -911,6 +1051,14 @@ mod tests {
                 retry_cache_hits: 0,
                 down_run: 0,
                 longest_down_run: 0,
+                queue_bound: config.max_submission_queue.max(1) as usize,
+                bursts: 0,
+                burst_requests: 0,
+                largest_burst: 0,
+                overloaded: 0,
+                burst_in_flight_retries: 0,
+                burst_old: 0,
+                burst_echoes: 0,
             }
         }
 
@@ -949,22 +1097,20 @@ mod tests {
                 self.down_run = 0;
             }
             match action {
+                Action::AdvanceTo { .. } => {
+                    panic!("the workload does not generate {action:?} yet")
+                }
+                Action::Burst(requests) => {
+                    assert!(up, "{action:?} while {:?}", self.status);
+                    self.burst(requests);
+                }
                 Action::Submit {
                     client,
                     operation,
                     command,
                 } => {
                     assert!(up, "{action:?} while {:?}", self.status);
-                    if *operation == self.next_operation {
-                        self.next_operation += 1;
-                        self.submitted.push(*operation);
-                    } else {
-                        assert!(*operation < self.next_operation, "{action:?}");
-                        assert!(!self.in_flight.iter().any(|f| f.operation == *operation));
-                    }
-                    self.commands
-                        .entry(*operation)
-                        .or_insert((*client, command.clone()));
+                    self.book(*client, *operation, command);
                     self.write(*client, *operation, command.clone());
                 }
                 Action::Retry { operation } => {
@@ -1067,6 +1213,86 @@ mod tests {
             }
         }
 
+        /// Books a submission: a fresh operation id is the next one, an
+        /// old one is not in flight.
+        fn book(&mut self, client: u32, operation: u128, command: &SimCommand) {
+            if operation == self.next_operation {
+                self.next_operation += 1;
+                self.submitted.push(operation);
+            } else {
+                assert!(operation < self.next_operation, "op{operation} skips ahead");
+                assert!(
+                    !self.in_flight.iter().any(|f| f.operation == operation),
+                    "op{operation} re-used while in flight"
+                );
+            }
+            self.commands.insert(operation, (client, command.clone()));
+        }
+
+        /// Like the driver, books every request first; then, unlike it, keeps
+        /// the listed order: the queue takes the first `queue_bound`, the
+        /// rest are `overloaded` (definite), and the queue commits in order
+        /// until the engine dies or halts, which leaves the rest in flight.
+        fn burst(&mut self, requests: &[Action]) {
+            let bound = self.queue_bound + BURST_OVERFLOW_MAX as usize;
+            assert!(
+                (2..=bound).contains(&requests.len()),
+                "a burst of {} requests",
+                requests.len()
+            );
+            self.bursts += 1;
+            self.burst_requests += requests.len() as u64;
+            self.largest_burst = self.largest_burst.max(requests.len());
+            let mut seen = BTreeSet::new();
+            let mut fresh = BTreeSet::new();
+            let mut arrivals = Vec::with_capacity(requests.len());
+            for request in requests {
+                match request {
+                    Action::Submit {
+                        client,
+                        operation,
+                        command,
+                    } => {
+                        assert!(seen.insert(*operation), "op{operation} twice in a burst");
+                        if *operation == self.next_operation {
+                            fresh.insert(*operation);
+                        } else {
+                            self.burst_old += 1;
+                        }
+                        self.book(*client, *operation, command);
+                        arrivals.push((*client, *operation, command.clone()));
+                    }
+                    Action::Retry { operation } => {
+                        if seen.insert(*operation) {
+                            if self.in_flight.iter().any(|f| f.operation == *operation) {
+                                self.burst_in_flight_retries += 1;
+                            } else {
+                                self.burst_old += 1;
+                            }
+                        } else {
+                            // Only a fresh submit of this burst comes twice.
+                            assert!(fresh.contains(operation), "op{operation} twice in a burst");
+                            self.burst_echoes += 1;
+                        }
+                        let (client, command) = self.commands[operation].clone();
+                        arrivals.push((client, *operation, command));
+                    }
+                    other => panic!("{other:?} in a burst"),
+                }
+            }
+            let queued = arrivals.len().min(self.queue_bound);
+            // Overloaded is definite for this attempt only: an earlier
+            // attempt in flight stays in flight, as in the driver.
+            self.overloaded += arrivals.drain(queued..).count() as u64;
+            for (client, operation, command) in arrivals {
+                if self.status == EngineStatus::Up {
+                    self.write(client, operation, command);
+                } else if !self.in_flight.iter().any(|f| f.operation == operation) {
+                    self.in_flight.push(InFlight { client, operation });
+                }
+            }
+        }
+
         fn write(&mut self, client: u32, operation: u128, command: SimCommand) {
             let pending = InFlight { client, operation };
             let interrupt = |fake: &mut Fake, status| {
@@ -1141,7 +1367,7 @@ mod tests {
     }
 
     fn setup(seed: u64, selection: &FaultSelection) -> (Workload, SimRng, Fake) {
-        let config = Config::small();
+        let config = EngineConfig::small();
         let mut rng = SimRng::new(seed);
         let mix = Mix::swarm(&mut rng, selection);
         (Workload::new(mix, &config, 4), rng, Fake::new(config))
@@ -1224,6 +1450,39 @@ mod tests {
                 assert!(fake.longest_down_run <= MAX_DOWN_ACTIONS, "seed {seed}");
             }
         }
+    }
+
+    #[test]
+    fn bursts_fill_the_queue_and_overflow_it_now_and_then() {
+        let (mut bursts, mut requests, mut largest, mut overloaded) = (0, 0, 0, 0);
+        let (mut in_flight_retries, mut old, mut echoes) = (0, 0, 0);
+        let mut actions = 0;
+        for seed in 0..24 {
+            let (mut workload, mut rng, mut fake) = setup(seed, &FaultSelection::All);
+            fake.run(&mut workload, &mut rng, 4_000);
+            actions += 4_000;
+            if workload.mix().burst_per_mille == 0 {
+                assert_eq!(fake.bursts, 0, "seed {seed}");
+            }
+            if workload.mix().burst_flood_per_mille == 0 {
+                assert!(fake.largest_burst <= 8, "seed {seed}");
+                assert_eq!(fake.overloaded, 0, "seed {seed}");
+            }
+            bursts += fake.bursts;
+            requests += fake.burst_requests;
+            largest = largest.max(fake.largest_burst);
+            overloaded += fake.overloaded;
+            in_flight_retries += fake.burst_in_flight_retries;
+            old += fake.burst_old;
+            echoes += fake.burst_echoes;
+        }
+        let queue = EngineConfig::small().max_submission_queue as usize;
+        assert!(largest > queue, "largest burst {largest}");
+        assert!(overloaded > 0);
+        assert!(in_flight_retries > 0 && old > 0 && echoes > 0);
+        // Mostly fresh submits, and rare enough to leave the mix alone.
+        assert!(in_flight_retries + old + echoes < requests / 4);
+        assert!(bursts > 0 && bursts * 20 < actions, "{bursts} of {actions}");
     }
 
     #[test]

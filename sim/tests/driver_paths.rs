@@ -31,10 +31,7 @@ fn reserve(op: u128, resources: &[u128], ttl: u64) -> Action {
 }
 
 fn config() -> SimConfig {
-    SimConfig {
-        engine: EngineConfig::small(),
-        selftest: None,
-    }
+    SimConfig::new(EngineConfig::small())
 }
 
 fn run(actions: &[Action]) -> Result<String, RunError> {

@@ -1,0 +1,29 @@
+//! A failing run as a scenario file: the seed's exact actions up to the
+//! failing one, on the same config and self-test switch, so that replaying
+//! the file fails the same way. Repros are not strict: a generated
+//! workload arms faults it never reaches, and that is not the failure.
+
+use crate::action::Action;
+use crate::driver::SelfTest;
+use crate::scenario::{ConfigOverride, Entry, Scenario};
+
+pub fn repro(seed: u64, selftest: Option<SelfTest>, actions: &[Action]) -> Scenario {
+    Scenario {
+        seed,
+        config: ConfigOverride::default(),
+        selftest,
+        strict: false,
+        steps: actions.iter().cloned().map(Entry::Action).collect(),
+    }
+}
+
+/// The comment block of a repro file: what failed, and how to replay it.
+pub fn repro_comments(seed: u64, steps: u64, failure: &str, file: &str) -> Vec<String> {
+    vec![
+        format!("Repro of seed {seed} ({steps} steps per seed), written by `cargo xtask sweep`."),
+        format!("Failure: {failure}"),
+        format!("Replay: cargo xtask replay {file}"),
+        format!("Shrink: cargo xtask shrink {file}"),
+        "Once the bug is fixed this file passes and stays as a regression test.".to_string(),
+    ]
+}

@@ -1,0 +1,254 @@
+//! Shrinking a failing scenario to the fewest steps that still fail the
+//! same oracle: delta debugging over the step list (drop chunks while the
+//! failure stays), then simpler values step by step (shorter slot jumps,
+//! smaller bundles and TTLs, plainer crashes, smaller bursts), then once
+//! more over the list. Every candidate is a full deterministic run, so the
+//! result is the same every time.
+
+use crate::action::{Action, SimCommand, Unsynced};
+use crate::driver::RunError;
+use crate::oracle::Oracle;
+use crate::scenario::validate::validate;
+use crate::scenario::{run_scenario, Entry, Scenario, ScenarioFailure};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShrinkError {
+    #[error("nothing to shrink: the scenario {0}")]
+    NotFailing(String),
+}
+
+pub struct Shrunk {
+    pub scenario: Scenario,
+    pub oracle: Oracle,
+    /// Actions before and after.
+    pub original_steps: usize,
+    pub steps: usize,
+    /// Candidate runs tried.
+    pub runs: u64,
+}
+
+/// The oracle a scenario fails and the step where, if it fails one.
+pub fn failing_oracle(scenario: &Scenario) -> Result<(Oracle, u64), String> {
+    match run_scenario(scenario).result {
+        Err(ScenarioFailure::Run {
+            step,
+            source: RunError::Oracle(failure),
+            ..
+        }) => Ok((failure.oracle, step)),
+        Err(other) => Err(format!("fails, but not an oracle: {other}")),
+        Ok(()) => Err("passes".to_string()),
+    }
+}
+
+/// Shrinks `scenario` (expectations are dropped: they describe the long
+/// run) trying at most `max_runs` candidates.
+pub fn shrink(scenario: &Scenario, max_runs: u64) -> Result<Shrunk, ShrinkError> {
+    let mut base = scenario.clone();
+    base.strict = false;
+    base.steps.retain(|e| matches!(e, Entry::Action(_)));
+    let (oracle, step) = failing_oracle(&base).map_err(ShrinkError::NotFailing)?;
+    let mut actions: Vec<Action> = base
+        .steps
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Action(a) => Some(a.clone()),
+            Entry::Expect(_) => None,
+        })
+        .collect();
+    let original_steps = actions.len();
+    actions.truncate(step as usize);
+
+    let mut runs = 0u64;
+    let mut fails_the_same = |candidate: &[Action]| {
+        if runs >= max_runs {
+            return false;
+        }
+        runs += 1;
+        let scenario = with_actions(&base, candidate);
+        validate(&scenario).is_ok() && failing_oracle(&scenario).is_ok_and(|(o, _)| o == oracle)
+    };
+    let actions = delta_debug(actions, &mut fails_the_same);
+    let actions = simplify(actions, &mut fails_the_same);
+    let actions = delta_debug(actions, &mut fails_the_same);
+    Ok(Shrunk {
+        steps: actions.len(),
+        scenario: with_actions(&base, &actions),
+        oracle,
+        original_steps,
+        runs,
+    })
+}
+
+fn with_actions(base: &Scenario, actions: &[Action]) -> Scenario {
+    Scenario {
+        steps: actions.iter().cloned().map(Entry::Action).collect(),
+        ..base.clone()
+    }
+}
+
+/// Delta debugging by complements: split into `n` chunks and drop the
+/// first chunk whose removal keeps the failure; otherwise split finer,
+/// until chunks are single steps.
+pub fn delta_debug<T: Clone>(mut items: Vec<T>, fails: &mut impl FnMut(&[T]) -> bool) -> Vec<T> {
+    let mut chunks = 2usize;
+    while items.len() >= 2 {
+        let size = items.len().div_ceil(chunks);
+        let mut reduced = false;
+        for start in (0..items.len()).step_by(size) {
+            let mut candidate = items[..start].to_vec();
+            candidate.extend_from_slice(&items[(start + size).min(items.len())..]);
+            if fails(&candidate) {
+                items = candidate;
+                chunks = (chunks - 1).max(2);
+                reduced = true;
+                break;
+            }
+        }
+        if !reduced {
+            if chunks >= items.len() {
+                break;
+            }
+            chunks = (chunks * 2).min(items.len());
+        }
+    }
+    items
+}
+
+/// Replaces each step by a simpler one while the failure stays.
+fn simplify(mut actions: Vec<Action>, fails: &mut impl FnMut(&[Action]) -> bool) -> Vec<Action> {
+    let mut index = 0;
+    while index < actions.len() {
+        let mut changed = false;
+        for simpler in simpler_forms(&actions[index]) {
+            let mut candidate = actions.clone();
+            candidate[index] = simpler;
+            if fails(&candidate) {
+                actions = candidate;
+                changed = true;
+                break;
+            }
+        }
+        if !changed {
+            index += 1;
+        }
+    }
+    actions
+}
+
+/// Strictly simpler versions of one action, most aggressive first. Each
+/// is smaller in some measure, so simplification ends.
+fn simpler_forms(action: &Action) -> Vec<Action> {
+    let mut forms = Vec::new();
+    match action {
+        Action::AdvanceSlot { by } if *by > 1 => {
+            forms.push(Action::AdvanceSlot { by: 1 });
+            forms.push(Action::AdvanceSlot { by: by / 2 });
+        }
+        Action::Crash {
+            unsynced: Unsynced::KeepPrefix(bytes),
+        } => {
+            forms.push(Action::Crash {
+                unsynced: Unsynced::Keep,
+            });
+            forms.push(Action::Crash {
+                unsynced: Unsynced::Lose,
+            });
+            if *bytes > 0 {
+                forms.push(Action::Crash {
+                    unsynced: Unsynced::KeepPrefix(bytes / 2),
+                });
+            }
+        }
+        Action::TearLastFrame { keep } if *keep > 0 => {
+            forms.push(Action::TearLastFrame { keep: keep / 2 });
+        }
+        Action::Burst(requests) => {
+            if let [only] = requests.as_slice() {
+                forms.push(only.clone());
+            } else {
+                for skip in 0..requests.len() {
+                    let mut fewer = requests.clone();
+                    fewer.remove(skip);
+                    forms.push(Action::Burst(fewer));
+                }
+            }
+        }
+        Action::Submit {
+            client,
+            operation,
+            command:
+                SimCommand::Reserve {
+                    resources,
+                    holder,
+                    ttl,
+                },
+        } => {
+            let reserve = |resources: Vec<u128>, ttl: u64| Action::Submit {
+                client: *client,
+                operation: *operation,
+                command: SimCommand::Reserve {
+                    resources,
+                    holder: *holder,
+                    ttl,
+                },
+            };
+            if resources.len() > 1 {
+                for skip in 0..resources.len() {
+                    let mut fewer = resources.clone();
+                    fewer.remove(skip);
+                    forms.push(reserve(fewer, *ttl));
+                }
+            }
+            if *ttl > 1 {
+                forms.push(reserve(resources.clone(), 1));
+                forms.push(reserve(resources.clone(), ttl / 2));
+            }
+        }
+        _ => {}
+    }
+    forms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delta_debug_finds_the_minimal_pair() {
+        let items: Vec<u32> = (0..100).collect();
+        let mut runs = 0;
+        let result = delta_debug(items, &mut |c: &[u32]| {
+            runs += 1;
+            c.contains(&17) && c.contains(&83)
+        });
+        assert_eq!(result, vec![17, 83]);
+        assert!(runs < 200, "{runs} runs");
+    }
+
+    #[test]
+    fn delta_debug_keeps_a_single_needed_item() {
+        let result = delta_debug(vec![1, 2, 3], &mut |c: &[i32]| c.contains(&2));
+        assert_eq!(result, vec![2]);
+    }
+
+    #[test]
+    fn simpler_forms_are_simpler() {
+        let burst = Action::Burst(vec![
+            Action::Retry { operation: 1 },
+            Action::Retry { operation: 2 },
+        ]);
+        assert_eq!(
+            simpler_forms(&burst),
+            vec![
+                Action::Burst(vec![Action::Retry { operation: 2 }]),
+                Action::Burst(vec![Action::Retry { operation: 1 }]),
+            ]
+        );
+        assert_eq!(
+            simpler_forms(&Action::Burst(vec![Action::Retry { operation: 2 }])),
+            vec![Action::Retry { operation: 2 }]
+        );
+        assert!(simpler_forms(&Action::AdvanceSlot { by: 1 }).is_empty());
+        assert!(simpler_forms(&Action::Tick).is_empty());
+    }
+}

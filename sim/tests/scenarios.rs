@@ -1,0 +1,86 @@
+//! Every scenario in `scenarios/` and every repro in `corpus/` is a test:
+//! it must load, run with all its expectations holding, and produce the
+//! transcript pinned by its insta snapshot (`cargo insta review` shows the
+//! diff when behaviour changes).
+
+use allocdb_sim::scenario::{parse, run_scenario};
+use std::path::{Path, PathBuf};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .expect("the workspace exists")
+}
+
+/// The snapshot name: the file's path under its folder, `/` as `__`, so
+/// names stay put whatever other files exist.
+fn snapshot_name(path: &Path, folder: &str) -> String {
+    let relative = path
+        .strip_prefix(workspace().join(folder))
+        .expect("globbed under the folder")
+        .with_extension("");
+    relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("__")
+}
+
+/// Loads and runs one file; asserts its snapshot when it ran clean.
+/// Returns the failure text, so that one bad file does not hide the rest.
+fn check(path: &Path, folder: &str) -> Result<(), String> {
+    let path = &path.canonicalize().expect("globbed files exist");
+    let shown = path.strip_prefix(workspace()).unwrap_or(path);
+    let text = std::fs::read_to_string(path).expect("globbed files are readable");
+    let scenario = parse(&text, &shown.display().to_string()).map_err(|e| e.to_string())?;
+    let run = run_scenario(&scenario);
+    if let Err(failure) = run.result {
+        return Err(format!(
+            "{}: {failure}\n--- transcript so far ---\n{}",
+            shown.display(),
+            run.transcript
+        ));
+    }
+    let mut settings = insta::Settings::clone_current();
+    settings.remove_snapshot_suffix();
+    settings.bind(|| insta::assert_snapshot!(snapshot_name(path, folder), run.transcript));
+    Ok(())
+}
+
+fn check_all(folder: &str, glob: impl FnOnce(&mut dyn FnMut(&Path))) {
+    let mut failures = Vec::new();
+    glob(&mut |path| {
+        if let Err(failure) = check(path, folder) {
+            failures.push(failure);
+        }
+    });
+    assert!(
+        failures.is_empty(),
+        "{} file(s) failed:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[test]
+fn scenarios() {
+    insta::with_settings!({
+        snapshot_path => "../../scenarios/snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        check_all("scenarios", |check| insta::glob!("../../scenarios", "**/*.ron", |p| check(p)));
+    });
+}
+
+#[test]
+fn corpus() {
+    insta::with_settings!({
+        snapshot_path => "../../corpus/snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+    }, {
+        check_all("corpus", |check| insta::glob!("../../corpus", "**/*.ron", |p| check(p)));
+    });
+}
