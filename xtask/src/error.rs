@@ -38,6 +38,19 @@ pub enum Error {
     Criterion { path: PathBuf, reason: String },
     #[error("{}: {reason}", path.display())]
     Doc { path: PathBuf, reason: &'static str },
+    /// A scenario file that cannot be used: bad input, exit code 2.
+    #[error(transparent)]
+    Scenario(#[from] allocdb_sim::scenario::LoadError),
+}
+
+impl Error {
+    /// Bad input (like bad arguments) exits with 2, anything else with 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Scenario(_) => 2,
+            _ => 1,
+        }
+    }
 }
 
 /// `error: <error>` followed by `  caused by: <source>` for each cause.

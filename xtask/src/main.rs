@@ -6,16 +6,28 @@
 //! - `bench [core]`: runs the core apply benchmark, prints the median
 //!   throughput of each case and the large/small ratio; `--write` refreshes
 //!   the figures in `docs/performance.md`.
+//! - `sweep`, `replay`, `shrink`: the simulator's daily workflows, run in
+//!   this process (the simulator is optimised even in this dev build).
+//!
+//! Exit codes: 0 passed, 1 a run or check failed, 2 bad arguments or a bad
+//! scenario file.
 
+mod args;
 mod bench;
 mod ci;
 mod error;
 mod process;
+mod replay;
+mod repro_file;
+mod shrink;
+mod sweep;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Parser, Subcommand, ValueEnum};
 
+use crate::args::{existing_file, RunArgs, SeedRange, Shard};
 use crate::error::{report, Error};
 
 #[derive(Parser, Debug)]
@@ -38,6 +50,64 @@ enum Task {
         #[arg(long)]
         write: bool,
     },
+    /// Run a seed sweep across cores; on failure print the replay command
+    /// and write a RON repro.
+    Sweep {
+        /// Seeds to run, START..END (END excluded).
+        #[arg(long, default_value = "0..10000", value_parser = SeedRange::parse)]
+        seeds: SeedRange,
+        #[command(flatten)]
+        run: RunArgs,
+        /// Worker threads (default: every core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Run only share I of N of the seeds (for a CI matrix), e.g. 2/4.
+        #[arg(long, value_parser = Shard::parse)]
+        shard: Option<Shard>,
+        /// Where repros (and the failed runs' files) go; default: corpus/
+        /// (repros only).
+        #[arg(long, value_name = "DIR")]
+        keep_failures: Option<PathBuf>,
+        /// Run every seed even after a failure.
+        #[arg(long)]
+        keep_going: bool,
+        #[arg(long, value_enum, default_value_t = sweep::Format::Human)]
+        format: sweep::Format,
+    },
+    /// Replay one seed or one scenario file: its transcript, every time the same.
+    #[command(group(ArgGroup::new("source").required(true).args(["file", "seed"])))]
+    Replay {
+        /// A scenario or repro file.
+        #[arg(value_parser = existing_file)]
+        file: Option<PathBuf>,
+        #[arg(long)]
+        seed: Option<u64>,
+        #[command(flatten)]
+        run: RunArgs,
+        /// Stop after this step.
+        #[arg(long, value_name = "STEP")]
+        until: Option<u64>,
+        /// Engine-level detail under each step.
+        #[arg(long)]
+        verbose: bool,
+    },
+    /// Shrink a failing seed or scenario to the fewest steps that fail the
+    /// same oracle, and write it as a scenario.
+    #[command(group(ArgGroup::new("source").required(true).args(["file", "seed"])))]
+    Shrink {
+        #[arg(value_parser = existing_file)]
+        file: Option<PathBuf>,
+        #[arg(long)]
+        seed: Option<u64>,
+        #[command(flatten)]
+        run: RunArgs,
+        /// Directory for the shrunk file (default: next to FILE, or corpus/).
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+        /// Most candidate runs to try.
+        #[arg(long, default_value_t = 5000)]
+        max_runs: u64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -50,21 +120,67 @@ fn main() -> ExitCode {
     // Bad arguments exit with clap's code 2 here.
     let cli = Cli::parse();
     match run(cli.task) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(error) => {
             eprintln!("{}", report(&error));
-            ExitCode::FAILURE
+            ExitCode::from(error.exit_code())
         }
     }
 }
 
-fn run(task: Task) -> Result<(), Error> {
+/// `Ok(false)`: the task ran and found a failure (it has said which).
+fn run(task: Task) -> Result<bool, Error> {
     match task {
-        Task::Ci => ci::run(),
+        Task::Ci => ci::run().map(|()| true),
         Task::Bench {
             suite: Suite::Core,
             write,
-        } => bench::run_core(write),
+        } => bench::run_core(write).map(|()| true),
+        Task::Sweep {
+            seeds,
+            run,
+            jobs,
+            shard,
+            keep_failures,
+            keep_going,
+            format,
+        } => sweep::run(&sweep::SweepArgs {
+            seeds,
+            run,
+            jobs: jobs
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            shard,
+            keep_failures,
+            keep_going,
+            format,
+        }),
+        Task::Replay {
+            file,
+            seed,
+            run,
+            until,
+            verbose,
+        } => replay::run(&replay::ReplayArgs {
+            file,
+            seed,
+            run,
+            until,
+            verbose,
+        }),
+        Task::Shrink {
+            file,
+            seed,
+            run,
+            out_dir,
+            max_runs,
+        } => shrink::run(&shrink::ShrinkArgs {
+            file,
+            seed,
+            run,
+            out_dir,
+            max_runs,
+        }),
     }
 }
 

@@ -1,0 +1,179 @@
+//! Argument types shared by the simulator commands, each with a parser
+//! whose error says what was expected (clap shows it and exits with 2).
+
+use allocdb_sim::driver::SelfTest;
+use allocdb_sim::run::SeedSpec;
+use allocdb_sim::swarm::FaultSelection;
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+/// `A..B`: the seeds `A` up to, not including, `B`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SeedRange {
+    pub start: u64,
+    pub end: u64,
+}
+
+impl SeedRange {
+    pub fn parse(text: &str) -> Result<SeedRange, String> {
+        let expected = "expected START..END, e.g. 0..10000 (END excluded)";
+        let (start, end) = text
+            .split_once("..")
+            .ok_or_else(|| format!("`{text}`: {expected}"))?;
+        let number = |part: &str| {
+            part.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("`{part}` is not a seed (0 to 2^64-1): {expected}"))
+        };
+        let (start, end) = (number(start)?, number(end)?);
+        if start >= end {
+            return Err(format!(
+                "`{text}` is empty: START must be below END ({expected})"
+            ));
+        }
+        Ok(SeedRange { start, end })
+    }
+}
+
+impl std::fmt::Display for SeedRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}..{}", self.start, self.end)
+    }
+}
+
+/// `I/N`: the I-th of N disjoint shares of a seed range (1-based).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let expected = "expected I/N with 1 <= I <= N, e.g. 2/4";
+        let (index, count) = text
+            .split_once('/')
+            .ok_or_else(|| format!("`{text}`: {expected}"))?;
+        let number = |part: &str| {
+            part.trim()
+                .parse::<u64>()
+                .map_err(|_| format!("`{part}` is not a number: {expected}"))
+        };
+        let (index, count) = (number(index)?, number(count)?);
+        if count == 0 || index == 0 || index > count {
+            return Err(format!("`{text}` is not a shard: {expected}"));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Seed `seed` of `range` belongs to this shard: seeds are dealt out
+    /// in turn, so every shard gets an even share of the range.
+    pub fn holds(&self, range: SeedRange, seed: u64) -> bool {
+        (seed - range.start) % self.count == self.index - 1
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SelfTestArg {
+    /// The reference model predicts a deadline one slot late for every
+    /// successful reserve: every oracle path fires on a sound engine.
+    WrongModel,
+}
+
+impl SelfTestArg {
+    pub fn selftest(self) -> SelfTest {
+        match self {
+            SelfTestArg::WrongModel => SelfTest::WrongModel,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SelfTestArg::WrongModel => "wrong-model",
+        }
+    }
+}
+
+/// How one seed is run: what `sweep`, `replay --seed` and `shrink --seed`
+/// share, so that a replay command reproduces a sweep's seed exactly.
+#[derive(Args, Clone, Debug)]
+pub struct RunArgs {
+    /// Generated steps per seed (the closing crash and restart come on top).
+    #[arg(long, default_value_t = 1000)]
+    pub steps: u64,
+    /// Fault kinds a seed may draw: `all`, `none`, or a comma-separated list.
+    #[arg(long, default_value = "all", value_parser = FaultSelection::parse)]
+    pub faults: FaultSelection,
+    /// A self-test switch of the simulator (never of the core).
+    #[arg(long, value_enum)]
+    pub selftest: Option<SelfTestArg>,
+}
+
+impl RunArgs {
+    pub fn spec(&self, seed: u64) -> SeedSpec {
+        SeedSpec {
+            faults: self.faults.clone(),
+            selftest: self.selftest.map(SelfTestArg::selftest),
+            ..SeedSpec::new(seed, self.steps)
+        }
+    }
+
+    /// The flags after `--seed N` that reproduce this run; defaults left out.
+    pub fn flags(&self) -> String {
+        let mut flags = format!("--steps {}", self.steps);
+        if self.faults != FaultSelection::All {
+            flags.push_str(&format!(" --faults {}", self.faults));
+        }
+        if let Some(selftest) = self.selftest {
+            flags.push_str(&format!(" --selftest {}", selftest.name()));
+        }
+        flags
+    }
+}
+
+/// A scenario file that exists (checked while parsing arguments, so a
+/// missing file is a usage error).
+pub fn existing_file(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    if path.is_file() {
+        Ok(path)
+    } else if path.exists() {
+        Err(format!("`{text}` is not a file"))
+    } else {
+        Err(format!("`{text}` does not exist"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seed_ranges_parse_and_refuse_what_is_not_one() {
+        assert_eq!(
+            SeedRange::parse("0..10000"),
+            Ok(SeedRange {
+                start: 0,
+                end: 10000
+            })
+        );
+        assert!(SeedRange::parse("5..2").unwrap_err().contains("is empty"));
+        assert!(SeedRange::parse("5..5").is_err());
+        assert!(SeedRange::parse("5").unwrap_err().contains("START..END"));
+        assert!(SeedRange::parse("a..3").unwrap_err().contains("not a seed"));
+    }
+
+    #[test]
+    fn shards_partition_a_range() {
+        assert!(Shard::parse("4/3").is_err());
+        assert!(Shard::parse("0/3").is_err());
+        assert!(Shard::parse("1/0").is_err());
+        let range = SeedRange::parse("10..110").unwrap();
+        let shards: Vec<Shard> = (1..=3)
+            .map(|i| Shard::parse(&format!("{i}/3")).unwrap())
+            .collect();
+        for seed in range.start..range.end {
+            assert_eq!(shards.iter().filter(|s| s.holds(range, seed)).count(), 1);
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! `cargo xtask replay`: one seed or one scenario file, its transcript on
+//! stdout, byte for byte the same every time; the exit status says whether
+//! it passed.
+
+use crate::args::RunArgs;
+use crate::error::Error;
+use allocdb_sim::driver::Simulator;
+use allocdb_sim::run::run_seed_watched;
+use allocdb_sim::scenario::{load, run_scenario_watched};
+use std::path::PathBuf;
+
+pub struct ReplayArgs {
+    pub file: Option<PathBuf>,
+    pub seed: Option<u64>,
+    pub run: RunArgs,
+    pub until: Option<u64>,
+    pub verbose: bool,
+}
+
+/// Prints what the run adds to its transcript as it goes (with engine
+/// detail under each step when verbose), so a long replay streams.
+struct Printer {
+    printed: usize,
+    verbose: bool,
+}
+
+impl Printer {
+    fn flush(&mut self, transcript: &str) {
+        print!("{}", &transcript[self.printed..]);
+        self.printed = transcript.len();
+    }
+
+    fn step(&mut self, sim: &Simulator) {
+        self.flush(sim.transcript().as_str());
+        if !self.verbose {
+            return;
+        }
+        let event = sim.event();
+        for (operation, answer) in &event.answers {
+            println!("      | op{operation} answered {answer:?}");
+        }
+        if let Some(point) = event.crashed_at {
+            println!("      | crash point fired: {}", point.name());
+        }
+        if let Some(failure) = event.persist_failed {
+            println!("      | persist failure fired: {failure:?}");
+        }
+        if let Some(report) = event.recovery {
+            println!("      | recovery: {report:?}");
+        }
+        if let Some(damage) = event.damage {
+            println!("      | damage: {damage:?}");
+        }
+        let (crash, persist, recovery) = sim.armed();
+        if crash.is_some() || persist.is_some() || recovery.is_some() {
+            println!("      | armed: crash {crash:?}, persist {persist:?}, recovery {recovery:?}");
+        }
+        if let Some(engine) = sim.live_engine() {
+            println!(
+                "      | engine: wal {} bytes ({} synced), last applied {:?}",
+                engine.wal_len(),
+                engine.durable_wal_len(),
+                engine.state_machine().last_applied_lsn()
+            );
+        }
+    }
+}
+
+/// `Ok(false)` when the run failed.
+pub fn run(args: &ReplayArgs) -> Result<bool, Error> {
+    let mut printer = Printer {
+        printed: 0,
+        verbose: args.verbose,
+    };
+    let until = args.until.unwrap_or(u64::MAX);
+    let mut watch = |sim: &Simulator| {
+        printer.step(sim);
+        sim.steps() < until
+    };
+    let failure = match (&args.file, args.seed) {
+        (Some(path), _) => {
+            let scenario = load(path)?;
+            let run = run_scenario_watched(&scenario, &mut watch);
+            printer.flush(&run.transcript);
+            run.result.err().map(|f| f.to_string())
+        }
+        (None, Some(seed)) => {
+            let report = run_seed_watched(&args.run.spec(seed), &mut watch);
+            printer.flush(&report.transcript);
+            report.failure.map(|f| f.to_string())
+        }
+        (None, None) => unreachable!("clap requires a file or a seed"),
+    };
+    match failure {
+        Some(failure) => {
+            eprintln!("replay FAILED: {failure}");
+            Ok(false)
+        }
+        None => {
+            eprintln!("replay passed");
+            Ok(true)
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! `cargo xtask shrink`: a failing seed or scenario cut down to the fewest
+//! steps that still fail the same oracle, written as a RON scenario.
+
+use crate::args::RunArgs;
+use crate::error::Error;
+use crate::process::workspace_root;
+use crate::repro_file::{shown, write_scenario};
+use allocdb_sim::repro::repro;
+use allocdb_sim::run::run_seed;
+use allocdb_sim::scenario::load;
+use allocdb_sim::shrink::shrink;
+use std::path::PathBuf;
+
+pub struct ShrinkArgs {
+    pub file: Option<PathBuf>,
+    pub seed: Option<u64>,
+    pub run: RunArgs,
+    pub out_dir: Option<PathBuf>,
+    pub max_runs: u64,
+}
+
+/// `Ok(false)` when there is nothing to shrink (the run passes).
+pub fn run(args: &ShrinkArgs) -> Result<bool, Error> {
+    let (scenario, source, default_dir, stem) = match (&args.file, args.seed) {
+        (Some(path), _) => {
+            let scenario = load(path)?;
+            let stem = path
+                .file_stem()
+                .map_or("scenario".to_string(), |s| s.to_string_lossy().into_owned());
+            let dir = path
+                .parent()
+                .map_or_else(|| PathBuf::from("."), |p| p.to_path_buf());
+            (scenario, shown(path), dir, format!("{stem}-shrunk"))
+        }
+        (None, Some(seed)) => {
+            let spec = args.run.spec(seed);
+            let report = run_seed(&spec);
+            let scenario = repro(seed, spec.selftest, &report.actions);
+            let source = format!("seed {seed} ({})", args.run.flags());
+            (
+                scenario,
+                source,
+                workspace_root().join("corpus"),
+                format!("seed-{seed}-shrunk"),
+            )
+        }
+        (None, None) => unreachable!("clap requires a file or a seed"),
+    };
+    let shrunk = match shrink(&scenario, args.max_runs) {
+        Ok(shrunk) => shrunk,
+        Err(error) => {
+            eprintln!("shrink: {source}: {error}");
+            return Ok(false);
+        }
+    };
+    let dir = args.out_dir.clone().unwrap_or(default_dir);
+    let oracle = shrunk.oracle.name();
+    let summary = format!(
+        "{} steps -> {} steps in {} runs, still failing oracle `{oracle}`",
+        shrunk.original_steps, shrunk.steps, shrunk.runs
+    );
+    let path = write_scenario(&dir, &stem, &shrunk.scenario, |path| {
+        vec![
+            format!("Shrunk by `cargo xtask shrink` from {source}: {summary}."),
+            format!("Replay: cargo xtask replay {path}"),
+            "Once the bug is fixed this file passes and stays as a regression test.".to_string(),
+        ]
+    })?;
+    println!("shrink: {source}: {summary}");
+    println!("wrote {}", shown(&path));
+    println!("replay: cargo xtask replay {}", shown(&path));
+    Ok(true)
+}

@@ -1,0 +1,352 @@
+//! `cargo xtask sweep`: many seeds across cores, a summary of what was
+//! exercised and how fast, and for each failure the seed, the oracle, the
+//! exact replay command and a RON repro.
+//!
+//! Seeds are claimed in increasing order; on the first failure workers
+//! finish the seed they hold and stop. Every seed below the highest one
+//! claimed has then run, so the lowest failing seed reported is the same
+//! whatever the timing.
+
+use crate::args::{RunArgs, SeedRange, Shard};
+use crate::error::Error;
+use crate::process::workspace_root;
+use crate::repro_file::{shown, write_repro};
+use allocdb_sim::driver::RunError;
+use allocdb_sim::run::{run_seed, SeedReport};
+use allocdb_sim::stats::RunStats;
+use clap::ValueEnum;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+pub struct SweepArgs {
+    pub seeds: SeedRange,
+    pub run: RunArgs,
+    pub jobs: usize,
+    pub shard: Option<Shard>,
+    pub keep_failures: Option<PathBuf>,
+    pub keep_going: bool,
+    pub format: Format,
+}
+
+/// A failed seed, as reported.
+struct Failed {
+    seed: u64,
+    error: String,
+    oracle: Option<&'static str>,
+    step: Option<u64>,
+    replay: String,
+    repro: Option<PathBuf>,
+    files: Option<PathBuf>,
+}
+
+struct Totals {
+    seeds: Vec<u64>,
+    steps: u64,
+    stats: RunStats,
+    failures: Vec<Failed>,
+    elapsed: Duration,
+}
+
+/// Plain progress lines (not a terminal) every this many seeds at least.
+const PLAIN_PROGRESS_EVERY: usize = 500;
+
+/// Runs the sweep; `Ok(false)` when a seed failed.
+pub fn run(args: &SweepArgs) -> Result<bool, Error> {
+    let seeds: Vec<u64> = (args.seeds.start..args.seeds.end)
+        .filter(|&seed| args.shard.is_none_or(|s| s.holds(args.seeds, seed)))
+        .collect();
+    let jobs = args.jobs.clamp(1, seeds.len().max(1));
+    let shard = args.shard.map_or(String::new(), |s| {
+        format!(", shard {}/{}", s.index, s.count)
+    });
+    eprintln!(
+        "sweep: {} seeds of {}{shard}, {} steps each, faults {}, {jobs} jobs",
+        seeds.len(),
+        args.seeds,
+        args.run.steps,
+        args.run.faults
+    );
+    let totals = sweep(args, &seeds, jobs)?;
+    match args.format {
+        Format::Human => print_human(args, &totals),
+        Format::Json => print_json(args, &totals),
+    }
+    Ok(totals.failures.is_empty())
+}
+
+fn sweep(args: &SweepArgs, seeds: &[u64], jobs: usize) -> Result<Totals, Error> {
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let (sender, receiver) = mpsc::channel::<SeedReport>();
+    let progress = Progress::new(seeds.len(), args.format);
+    let started = Instant::now();
+    let mut totals = Totals {
+        seeds: Vec::with_capacity(seeds.len()),
+        steps: 0,
+        stats: RunStats::default(),
+        failures: Vec::new(),
+        elapsed: Duration::ZERO,
+    };
+    let mut failed_reports = Vec::new();
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let sender = sender.clone();
+            let (next, stop) = (&next, &stop);
+            scope.spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&seed) = seeds.get(index) else { break };
+                    let mut spec = args.run.spec(seed);
+                    spec.keep_files = args.keep_failures.is_some();
+                    let report = run_seed(&spec);
+                    if report.failure.is_some() && !args.keep_going {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    if sender.send(report).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(sender);
+        for report in receiver {
+            totals.seeds.push(report.seed);
+            totals.steps += report.actions.len() as u64;
+            totals.stats.merge(&report.stats);
+            progress.seed_done(report.failure.is_some());
+            if report.failure.is_some() {
+                failed_reports.push(report);
+            }
+        }
+    });
+    totals.elapsed = started.elapsed();
+    progress.finish();
+    totals.seeds.sort_unstable();
+    failed_reports.sort_by_key(|r| r.seed);
+    if !args.keep_going {
+        failed_reports.truncate(1);
+    }
+    for report in failed_reports {
+        totals.failures.push(record_failure(args, report)?);
+    }
+    Ok(totals)
+}
+
+fn record_failure(args: &SweepArgs, report: SeedReport) -> Result<Failed, Error> {
+    let failure = report.failure.expect("only failed reports are recorded");
+    let (oracle, step) = match &failure {
+        RunError::Oracle(f) => (Some(f.oracle.name()), Some(f.step)),
+        RunError::InvalidAction { step, .. } | RunError::Io { step, .. } => (None, Some(*step)),
+    };
+    let dir = args
+        .keep_failures
+        .clone()
+        .unwrap_or_else(|| workspace_root().join("corpus"));
+    let selftest = args.run.selftest.map(|s| s.selftest());
+    let repro = write_repro(
+        &dir,
+        &format!("seed-{}", report.seed),
+        report.seed,
+        args.run.steps,
+        selftest,
+        &report.actions,
+        &failure.to_string(),
+    )?;
+    let files = match report.kept_files {
+        Some(kept) => Some(keep_files(
+            &kept,
+            &dir.join(format!("seed-{}.files", report.seed)),
+        )?),
+        None => None,
+    };
+    Ok(Failed {
+        seed: report.seed,
+        error: failure.to_string(),
+        oracle,
+        step,
+        replay: format!(
+            "cargo xtask replay --seed {} {}",
+            report.seed,
+            args.run.flags()
+        ),
+        repro: Some(repro),
+        files,
+    })
+}
+
+/// Moves a failed run's directory (often on /dev/shm) under `to`.
+fn keep_files(from: &Path, to: &Path) -> Result<PathBuf, Error> {
+    let write = |source| Error::Write {
+        path: to.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(to).map_err(write)?;
+    let entries = std::fs::read_dir(from).map_err(|source| Error::Read {
+        path: from.to_path_buf(),
+        source,
+    })?;
+    for entry in entries {
+        let entry = entry.map_err(write)?;
+        std::fs::copy(entry.path(), to.join(entry.file_name())).map_err(write)?;
+    }
+    let _ = std::fs::remove_dir_all(from);
+    Ok(to.to_path_buf())
+}
+
+/// A progress bar on a terminal, plain lines on stderr otherwise.
+struct Progress {
+    bar: Option<ProgressBar>,
+    total: usize,
+    done: AtomicUsize,
+    failed: AtomicUsize,
+}
+
+impl Progress {
+    fn new(total: usize, format: Format) -> Progress {
+        let bar = (format == Format::Human && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} seeds  {per_sec}  eta {eta}  {msg}",
+                )
+                .expect("the template is valid"),
+            );
+            bar
+        });
+        Progress {
+            bar,
+            total,
+            done: AtomicUsize::new(0),
+            failed: AtomicUsize::new(0),
+        }
+    }
+
+    fn seed_done(&self, failed: bool) {
+        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        let failed = self
+            .failed
+            .fetch_add(usize::from(failed), Ordering::Relaxed)
+            + usize::from(failed);
+        match &self.bar {
+            Some(bar) => {
+                bar.inc(1);
+                if failed > 0 {
+                    bar.set_message(format!("{failed} failed"));
+                }
+            }
+            None => {
+                let every = (self.total / 10).clamp(1, PLAIN_PROGRESS_EVERY);
+                if done % every == 0 {
+                    eprintln!("sweep: {done}/{} seeds, {failed} failed", self.total);
+                }
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn rates(totals: &Totals) -> (f64, f64) {
+    let seconds = totals.elapsed.as_secs_f64().max(1e-9);
+    (
+        totals.seeds.len() as f64 / seconds,
+        totals.steps as f64 / seconds,
+    )
+}
+
+fn print_human(args: &SweepArgs, totals: &Totals) {
+    let (seeds_per_second, steps_per_second) = rates(totals);
+    let verdict = if totals.failures.is_empty() {
+        "passed"
+    } else {
+        "FAILED"
+    };
+    println!(
+        "sweep {verdict}: {} seeds, {} steps in {:.1} s ({seeds_per_second:.1} seeds/s, {steps_per_second:.0} steps/s, {} jobs)",
+        totals.seeds.len(),
+        totals.steps,
+        totals.elapsed.as_secs_f64(),
+        args.jobs
+    );
+    println!("exercised:");
+    for line in totals.stats.report() {
+        println!("  {line}");
+    }
+    for failure in &totals.failures {
+        println!();
+        println!("FAILED seed {}: {}", failure.seed, failure.error);
+        if let Some(oracle) = failure.oracle {
+            println!("  oracle: {oracle}");
+        }
+        println!("  replay: {}", failure.replay);
+        if let Some(repro) = &failure.repro {
+            println!("  repro:  {}", shown(repro));
+            println!("  shrink: cargo xtask shrink {}", shown(repro));
+        }
+        if let Some(files) = &failure.files {
+            println!("  files:  {}", shown(files));
+        }
+    }
+    if !totals.failures.is_empty() && !args.keep_going {
+        println!("(stopped at the first failure; --keep-going runs every seed)");
+    }
+}
+
+fn print_json(args: &SweepArgs, totals: &Totals) {
+    let (seeds_per_second, steps_per_second) = rates(totals);
+    let mut counts = serde_json::Map::new();
+    for line in totals.stats.report() {
+        if let Some((name, count)) = line.rsplit_once(' ') {
+            let count: u64 = count.parse().unwrap_or(0);
+            counts.insert(name.to_string(), count.into());
+        }
+    }
+    let failures: Vec<serde_json::Value> = totals
+        .failures
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "seed": f.seed,
+                "error": f.error,
+                "oracle": f.oracle,
+                "step": f.step,
+                "replay": f.replay,
+                "repro": f.repro.as_deref().map(shown),
+                "files": f.files.as_deref().map(shown),
+            })
+        })
+        .collect();
+    let summary = serde_json::json!({
+        "passed": totals.failures.is_empty(),
+        "seed_range": args.seeds.to_string(),
+        "shard": args.shard.map(|s| format!("{}/{}", s.index, s.count)),
+        "steps_per_seed": args.run.steps,
+        "faults": args.run.faults.to_string(),
+        "jobs": args.jobs,
+        "seeds_run": totals.seeds,
+        "steps": totals.steps,
+        "elapsed_seconds": totals.elapsed.as_secs_f64(),
+        "seeds_per_second": seeds_per_second,
+        "steps_per_second": steps_per_second,
+        "counts": counts,
+        "failures": failures,
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&summary).expect("json values serialise")
+    );
+}
