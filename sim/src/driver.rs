@@ -317,11 +317,31 @@ impl Simulator {
         self.fail(Violation::new(Oracle::EngineBehaviour, detail))
     }
 
-    /// Runs one action, then every oracle, and appends the transcript line.
+    /// Runs one action, then every oracle, and appends the transcript line
+    /// (a failed step gets a `FAILED` line and the failure under it).
     pub fn step(&mut self, action: &Action) -> Result<(), RunError> {
         self.step += 1;
         self.stats.action(action.kind());
         self.event.clear();
+        let (outcome, lsn, digest, result) = match self.run_step(action) {
+            Ok((line, digest)) => (line.outcome, line.lsn, digest, Ok(())),
+            Err(error) => ("FAILED".to_string(), None, None, Err(error)),
+        };
+        self.transcript.step(
+            self.step,
+            self.slot,
+            &describe_action(action),
+            &outcome,
+            lsn,
+            digest,
+        );
+        if let Err(error) = &result {
+            self.transcript.note(&format!("failed: {}", error.detail()));
+        }
+        result
+    }
+
+    fn run_step(&mut self, action: &Action) -> Result<(StepLine, Option<u64>), RunError> {
         let line = match action {
             Action::Submit {
                 client,
@@ -358,15 +378,7 @@ impl Simulator {
             Action::Restart => self.restart()?,
         };
         let digest = self.check_live()?;
-        self.transcript.step(
-            self.step,
-            self.slot,
-            &describe_action(action),
-            &line.outcome,
-            line.lsn,
-            digest,
-        );
-        Ok(())
+        Ok((line, digest))
     }
 
     /// The per-step oracles on a running engine; returns its digest.

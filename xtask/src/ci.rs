@@ -1,7 +1,7 @@
 //! `cargo xtask ci`: the ordered list of checks CI runs. Each step is one
 //! command; the first failure stops the run and is reported by step name.
-//! Adding a check (e.g. a bounded seed sweep) is one more entry in
-//! [`steps`].
+//! Adding a check is one more entry in [`steps`]. The tests include every
+//! scenario and corpus file; the last step is a bounded seed sweep.
 
 use crate::error::Error;
 use crate::process::Cmd;
@@ -64,8 +64,16 @@ pub fn steps() -> Vec<Step> {
             &["test", "-p", "allocdb-core", "--doc"],
         ),
         Step::cargo("doc tests", &["test", "--workspace", "--doc"]),
+        Step {
+            name: "sweep",
+            command: Cmd::xtask(&["sweep", "--seeds", CI_SWEEP_SEEDS]),
+        },
     ]
 }
+
+/// The bounded sweep CI runs on every change: about 20 s on two cores.
+/// Wider sweeps belong to a CI matrix (`--shard`, see the README).
+pub const CI_SWEEP_SEEDS: &str = "0..2000";
 
 pub fn run() -> Result<(), Error> {
     let steps = steps();
@@ -101,7 +109,8 @@ mod tests {
                 "clippy (production core)",
                 "tests",
                 "doc tests (production core: no fault seams)",
-                "doc tests"
+                "doc tests",
+                "sweep"
             ]
         );
         let commands: Vec<String> = steps().iter().map(|s| s.command.to_string()).collect();
@@ -115,5 +124,6 @@ mod tests {
                 || commands[3] == "cargo test --workspace"
         );
         assert_eq!(commands[4], "cargo test -p allocdb-core --doc");
+        assert_eq!(commands[6], "cargo xtask sweep --seeds 0..2000");
     }
 }

@@ -34,6 +34,17 @@ impl Cmd {
         }
     }
 
+    /// This xtask binary again with `args` (shown as `cargo xtask ...`).
+    pub fn xtask(args: &[&str]) -> Cmd {
+        Cmd {
+            program: std::env::current_exe()
+                .map(OsString::from)
+                .unwrap_or_else(|_| "xtask".into()),
+            shown: "cargo xtask",
+            args: args.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
     fn command(&self) -> Command {
         let mut command = Command::new(&self.program);
         command.args(&self.args).current_dir(workspace_root());

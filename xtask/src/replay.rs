@@ -97,7 +97,10 @@ pub fn run(args: &ReplayArgs) -> Result<bool, Error> {
             Ok(false)
         }
         None => {
-            eprintln!("replay passed");
+            match args.until {
+                Some(until) => eprintln!("replay passed (up to step {until})"),
+                None => eprintln!("replay passed"),
+            }
             Ok(true)
         }
     }

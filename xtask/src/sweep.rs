@@ -28,6 +28,7 @@ pub enum Format {
     Json,
 }
 
+#[derive(Clone)]
 pub struct SweepArgs {
     pub seeds: SeedRange,
     pub run: RunArgs,
@@ -76,6 +77,10 @@ pub fn run(args: &SweepArgs) -> Result<bool, Error> {
         args.run.steps,
         args.run.faults
     );
+    let args = &SweepArgs {
+        jobs,
+        ..args.clone()
+    };
     let totals = sweep(args, &seeds, jobs)?;
     match args.format {
         Format::Human => print_human(args, &totals),
@@ -134,7 +139,13 @@ fn sweep(args: &SweepArgs, seeds: &[u64], jobs: usize) -> Result<Totals, Error> 
     totals.seeds.sort_unstable();
     failed_reports.sort_by_key(|r| r.seed);
     if !args.keep_going {
-        failed_reports.truncate(1);
+        // Only the lowest failing seed is reported (the others depend on
+        // timing); their kept run directories go too.
+        for dropped in failed_reports.drain(1.min(failed_reports.len())..) {
+            if let Some(dir) = dropped.kept_files {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
     }
     for report in failed_reports {
         totals.failures.push(record_failure(args, report)?);

@@ -199,7 +199,6 @@ impl Runner {
         match sim.step(action) {
             Ok(()) => {}
             Err(RunError::Oracle(failure)) => {
-                sim.note(&format!("failed: {failure}"));
                 self.failed = Some((step, entry, failure));
                 return Ok(());
             }

@@ -1,0 +1,430 @@
+//! End-to-end tests of `cargo xtask sweep | replay | shrink`: the real
+//! binary, its exit codes (0 passed, 1 a run failed, 2 bad arguments or a
+//! bad scenario file), what it prints and the files it writes.
+//!
+//! Every run is small (a few seeds of 200 steps) and every file a run may
+//! write goes to a temporary directory (`--keep-failures`, `--out-dir`); the
+//! binary also runs from that directory, never from the repository.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tempfile::TempDir;
+
+const STEPS: &str = "200";
+const JOBS: &str = "2";
+const ORACLE: &str = "model_agreement";
+
+/// One finished run of the binary.
+struct Run {
+    args: Vec<String>,
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// What to show when an assertion about this run fails.
+    fn shown(&self) -> String {
+        format!(
+            "xtask {}\nexit code: {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.args.join(" "),
+            self.code,
+            self.stdout,
+            self.stderr
+        )
+    }
+
+    fn expect_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "expected exit code {code}\n{}",
+            self.shown()
+        );
+        self
+    }
+
+    fn expect_stdout(&self, needle: &str) -> &Run {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks `{needle}`\n{}",
+            self.shown()
+        );
+        self
+    }
+
+    fn expect_stderr(&self, needle: &str) -> &Run {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks `{needle}`\n{}",
+            self.shown()
+        );
+        self
+    }
+
+    /// The rest of the stdout line that starts (after indentation) with
+    /// `label`, trimmed.
+    fn stdout_field(&self, label: &str) -> String {
+        self.stdout
+            .lines()
+            .find_map(|line| line.trim_start().strip_prefix(label))
+            .unwrap_or_else(|| panic!("no `{label}` line in stdout\n{}", self.shown()))
+            .trim()
+            .to_string()
+    }
+}
+
+/// Runs the xtask binary with `args` (the subcommand and its arguments)
+/// from `cwd`.
+fn xtask(cwd: &Path, args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("the xtask binary starts");
+    Run {
+        args: args.iter().map(|a| a.to_string()).collect(),
+        code: output.status.code(),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+fn tempdir() -> TempDir {
+    tempfile::Builder::new()
+        .prefix("xtask-cli-")
+        .tempdir()
+        .expect("a temporary directory")
+}
+
+fn text(path: &Path) -> &str {
+    path.to_str().expect("temporary paths are UTF-8")
+}
+
+/// A path as xtask prints it: relative ones are relative to the workspace.
+fn printed_path(shown: &str) -> PathBuf {
+    let path = PathBuf::from(shown);
+    if path.is_absolute() {
+        path
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("xtask is inside the workspace")
+            .join(path)
+    }
+}
+
+/// The names in the repository's `corpus/` (where repros go by default).
+fn corpus_listing() -> BTreeSet<String> {
+    let corpus = printed_path("corpus");
+    match std::fs::read_dir(&corpus) {
+        Ok(entries) => entries
+            .map(|e| {
+                e.expect("corpus entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect(),
+        Err(_) => BTreeSet::new(),
+    }
+}
+
+/// A sweep of seeds 0..4 under the wrong-model self-test, its repros kept
+/// in `dir`: it must fail.
+fn failing_sweep(dir: &Path) -> Run {
+    let run = xtask(
+        dir,
+        &[
+            "sweep",
+            "--seeds",
+            "0..4",
+            "--steps",
+            STEPS,
+            "--jobs",
+            JOBS,
+            "--selftest",
+            "wrong-model",
+            "--keep-failures",
+            text(dir),
+        ],
+    );
+    run.expect_code(1);
+    run
+}
+
+/// The repro file a failing sweep named on its `repro:` line.
+fn repro_of(sweep: &Run) -> PathBuf {
+    printed_path(&sweep.stdout_field("repro:"))
+}
+
+#[test]
+fn a_small_sweep_passes() {
+    let dir = tempdir();
+    xtask(
+        dir.path(),
+        &[
+            "sweep",
+            "--seeds",
+            "0..4",
+            "--steps",
+            STEPS,
+            "--jobs",
+            JOBS,
+            "--keep-failures",
+            text(dir.path()),
+        ],
+    )
+    .expect_code(0)
+    .expect_stdout("sweep passed");
+}
+
+#[test]
+fn a_failing_sweep_names_the_seed_the_oracle_and_a_replay_that_reproduces_it() {
+    let corpus_before = corpus_listing();
+    let dir = tempdir();
+    let sweep = failing_sweep(dir.path());
+
+    // `FAILED seed N: <error>`, then the oracle, the replay command and the repro.
+    let failed = sweep.stdout_field("FAILED seed ");
+    let (seed, error) = failed
+        .split_once(": ")
+        .unwrap_or_else(|| panic!("`FAILED seed N: error` expected\n{}", sweep.shown()));
+    let seed: u64 = seed
+        .parse()
+        .unwrap_or_else(|_| panic!("`{seed}` is not a seed\n{}", sweep.shown()));
+    assert!(seed < 4, "seed {seed} is outside 0..4\n{}", sweep.shown());
+    assert!(
+        error.contains(&format!("oracle `{ORACLE}` failed")),
+        "the failure is not the model oracle's\n{}",
+        sweep.shown()
+    );
+    assert_eq!(
+        sweep.stdout_field("oracle:"),
+        ORACLE,
+        "oracle line\n{}",
+        sweep.shown()
+    );
+    // The step the oracle fired at, to check the repro fails at it too.
+    let step = error
+        .split_once(" failed at step ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .and_then(|step| step.parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("no `failed at step K` in the error\n{}", sweep.shown()));
+
+    // The printed replay command, run through the binary, fails the same way.
+    let replay = sweep.stdout_field("replay:");
+    let replay_args: Vec<&str> = replay
+        .strip_prefix("cargo xtask ")
+        .unwrap_or_else(|| panic!("replay command `{replay}` is not `cargo xtask ...`"))
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        replay_args[..3],
+        ["replay", "--seed", &seed.to_string()],
+        "replay command `{replay}`"
+    );
+    for flag in ["--steps 200", "--selftest wrong-model"] {
+        assert!(
+            replay.contains(flag),
+            "replay command `{replay}` lacks `{flag}`"
+        );
+    }
+    xtask(dir.path(), &replay_args)
+        .expect_code(1)
+        .expect_stderr(&format!("replay FAILED: {error}"));
+
+    // The repro was written into --keep-failures, and replaying it fails the
+    // same oracle at the same step.
+    let repro = repro_of(&sweep);
+    assert!(
+        repro.starts_with(dir.path()),
+        "repro {} is not in --keep-failures {}",
+        repro.display(),
+        dir.path().display()
+    );
+    assert!(repro.is_file(), "repro {} is not a file", repro.display());
+    assert_eq!(
+        repro.file_name().and_then(|n| n.to_str()),
+        Some(format!("seed-{seed}.ron").as_str())
+    );
+    xtask(dir.path(), &["replay", text(&repro)])
+        .expect_code(1)
+        .expect_stderr("replay FAILED")
+        .expect_stderr(&format!("step {step} "))
+        .expect_stderr(&format!("oracle `{ORACLE}` failed"));
+
+    assert_eq!(
+        corpus_listing(),
+        corpus_before,
+        "the sweep wrote into the repository's corpus/"
+    );
+}
+
+#[test]
+fn shrink_writes_a_shorter_repro_that_still_fails_the_same_oracle() {
+    let dir = tempdir();
+    let sweep = failing_sweep(dir.path());
+    let repro = repro_of(&sweep);
+    let out_dir = dir.path().join("shrunk");
+
+    let shrink = xtask(
+        dir.path(),
+        &["shrink", text(&repro), "--out-dir", text(&out_dir)],
+    );
+    shrink
+        .expect_code(0)
+        .expect_stdout(&format!("still failing oracle `{ORACLE}`"));
+
+    // Exactly one file, in --out-dir, the one `wrote` names.
+    let written: Vec<PathBuf> = std::fs::read_dir(&out_dir)
+        .unwrap_or_else(|e| {
+            panic!(
+                "no --out-dir {}: {e}\n{}",
+                out_dir.display(),
+                shrink.shown()
+            )
+        })
+        .map(|e| e.expect("out-dir entry").path())
+        .collect();
+    assert_eq!(written.len(), 1, "files in --out-dir: {written:?}");
+    let shrunk = printed_path(&shrink.stdout_field("wrote "));
+    assert_eq!(shrunk, written[0], "`wrote` names another file");
+
+    let original = allocdb_sim::scenario::load(&repro).expect("the repro loads");
+    let shrunk_scenario = allocdb_sim::scenario::load(&shrunk).expect("the shrunk file loads");
+    assert!(
+        shrunk_scenario.steps.len() < original.steps.len(),
+        "shrunk to {} steps from {}",
+        shrunk_scenario.steps.len(),
+        original.steps.len()
+    );
+    assert!(!shrunk_scenario.steps.is_empty(), "shrunk to nothing");
+
+    xtask(dir.path(), &["replay", text(&shrunk)])
+        .expect_code(1)
+        .expect_stderr("replay FAILED")
+        .expect_stderr(&format!("oracle `{ORACLE}` failed"));
+}
+
+#[test]
+fn shards_split_the_seeds_without_overlap() {
+    let dir = tempdir();
+    let mut seen = BTreeSet::new();
+    for index in 1..=3 {
+        let shard = format!("{index}/3");
+        let run = xtask(
+            dir.path(),
+            &[
+                "sweep",
+                "--seeds",
+                "0..10",
+                "--steps",
+                STEPS,
+                "--jobs",
+                JOBS,
+                "--shard",
+                &shard,
+                "--format",
+                "json",
+                "--keep-going",
+                "--keep-failures",
+                text(dir.path()),
+            ],
+        );
+        run.expect_code(0);
+        let summary: serde_json::Value = serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON: {e}\n{}", run.shown()));
+        assert_eq!(summary["shard"], shard.as_str(), "{}", run.shown());
+        assert_eq!(summary["passed"], true, "{}", run.shown());
+        let seeds: Vec<u64> = summary["seeds_run"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no `seeds_run` list\n{}", run.shown()))
+            .iter()
+            .map(|seed| seed.as_u64().expect("seeds are numbers"))
+            .collect();
+        assert!(!seeds.is_empty(), "shard {shard} ran no seed");
+        for seed in seeds {
+            assert!(seen.insert(seed), "seed {seed} ran in two shards");
+        }
+    }
+    assert_eq!(seen, (0..10).collect::<BTreeSet<u64>>());
+}
+
+#[test]
+fn replaying_a_seed_is_byte_for_byte_the_same() {
+    let dir = tempdir();
+    let replay = |seed: &str| {
+        let run = xtask(dir.path(), &["replay", "--seed", seed, "--steps", STEPS]);
+        run.expect_code(0);
+        run.stdout
+    };
+    let first = replay("3");
+    assert!(!first.is_empty(), "replay printed no transcript");
+    assert!(
+        first == replay("3"),
+        "two replays of seed 3 printed different transcripts"
+    );
+    assert_ne!(
+        first,
+        replay("4"),
+        "seeds 3 and 4 printed the same transcript"
+    );
+}
+
+#[test]
+fn bad_arguments_and_bad_files_exit_with_2_and_say_why() {
+    let dir = tempdir();
+    let keep = text(dir.path());
+    let sweep = |extra: &[&str]| {
+        let mut args = vec![
+            "sweep",
+            "--steps",
+            STEPS,
+            "--jobs",
+            JOBS,
+            "--keep-failures",
+            keep,
+        ];
+        args.extend_from_slice(extra);
+        xtask(dir.path(), &args)
+    };
+
+    sweep(&["--seeds", "5..2"])
+        .expect_code(2)
+        .expect_stderr("5..2")
+        .expect_stderr("is empty");
+    sweep(&["--shard", "4/3"])
+        .expect_code(2)
+        .expect_stderr("4/3")
+        .expect_stderr("is not a shard");
+    xtask(dir.path(), &["replay", "does/not/exist.ron"])
+        .expect_code(2)
+        .expect_stderr("does/not/exist.ron")
+        .expect_stderr("does not exist");
+    xtask(dir.path(), &["replay"])
+        .expect_code(2)
+        .expect_stderr("required")
+        .expect_stderr("--seed");
+
+    // A syntax error: a comma missing after `client: 1`; the error points
+    // at the token the parser could not take (`operation`, line 3 column 26).
+    let bad = dir.path().join("bad.ron");
+    std::fs::write(
+        &bad,
+        "Scenario(\n    steps: [\n        Submit(client: 1 operation: 4),\n    ],\n)\n",
+    )
+    .expect("write the bad scenario");
+    let location = format!("{}:3:26:", bad.display());
+    xtask(dir.path(), &["replay", text(&bad)])
+        .expect_code(2)
+        .expect_stderr(&location);
+    xtask(
+        dir.path(),
+        &["shrink", text(&bad), "--out-dir", &format!("{keep}/out")],
+    )
+    .expect_code(2)
+    .expect_stderr(&location);
+}
