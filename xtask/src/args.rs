@@ -4,8 +4,8 @@
 use allocdb_sim::driver::SelfTest;
 use allocdb_sim::run::SeedSpec;
 use allocdb_sim::swarm::FaultSelection;
-use clap::{Args, ValueEnum};
-use std::path::PathBuf;
+use clap::{ArgGroup, Args, ValueEnum};
+use std::path::{Path, PathBuf};
 
 /// `A..B`: the seeds `A` up to, not including, `B`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,6 +128,37 @@ impl RunArgs {
             flags.push_str(&format!(" --selftest {}", selftest.name()));
         }
         flags
+    }
+}
+
+/// What `replay` and `shrink` work on: a scenario file, or a seed run
+/// exactly as the sweep runs it.
+#[derive(Args, Clone, Debug)]
+#[command(group(ArgGroup::new("source").required(true).args(["file", "seed"])))]
+pub struct SourceArgs {
+    /// A scenario or repro file.
+    #[arg(value_parser = existing_file)]
+    pub file: Option<PathBuf>,
+    /// A seed, run as the sweep runs it (with the same --steps, --faults
+    /// and --selftest).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+pub enum Source<'a> {
+    File(&'a Path),
+    Seed(u64),
+}
+
+impl SourceArgs {
+    pub fn source(&self) -> Source<'_> {
+        match (&self.file, self.seed) {
+            (Some(path), _) => Source::File(path),
+            (None, Some(seed)) => Source::Seed(seed),
+            (None, None) => unreachable!("clap requires a file or a seed"),
+        }
     }
 }
 

@@ -1,11 +1,11 @@
 //! Project tasks: `cargo xtask <task>` (the alias is in `.cargo/config.toml`).
 //!
 //! - `ci`: exactly what CI runs (`.ci/run` calls it): format check, clippy
-//!   with warnings denied, the tests, the doc tests; fails fast and names the
-//!   step that failed.
-//! - `bench [core]`: runs the core apply benchmark, prints the median
-//!   throughput of each case and the large/small ratio; `--write` refreshes
-//!   the figures in `docs/performance.md`.
+//!   with warnings denied, the tests, the doc tests, a bounded sweep; fails
+//!   fast and names the step that failed.
+//! - `bench [all|core|storage|sim]`: runs the criterion benchmarks, prints
+//!   medians, confidence intervals and ratios to the targets; `--write`
+//!   refreshes each suite's generated block in `docs/performance.md`.
 //! - `sweep`, `replay`, `shrink`: the simulator's daily workflows, run in
 //!   this process (the simulator is optimised even in this dev build).
 //!
@@ -25,13 +25,18 @@ mod sweep;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{ArgGroup, Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::args::{existing_file, RunArgs, SeedRange, Shard};
+use crate::args::{RunArgs, SeedRange, Shard, SourceArgs};
 use crate::error::{report, Error};
 
 #[derive(Parser, Debug)]
-#[command(name = "cargo xtask", about = "AllocDB project tasks", version)]
+#[command(
+    name = "cargo xtask",
+    bin_name = "cargo xtask",
+    about = "AllocDB project tasks",
+    version
+)]
 struct Cli {
     #[command(subcommand)]
     task: Task,
@@ -41,12 +46,12 @@ struct Cli {
 enum Task {
     /// Format check, clippy -D warnings, tests (nextest when installed), doc tests.
     Ci,
-    /// Run a benchmark suite and report median throughputs.
+    /// Run benchmark suites and report medians and ratios.
     Bench {
-        /// Which suite.
-        #[arg(value_enum, default_value_t = Suite::Core)]
+        /// Which suite (default: all of them, in the order core, storage, sim).
+        #[arg(value_enum, default_value_t = Suite::All)]
         suite: Suite,
-        /// Also rewrite the figures table in docs/performance.md.
+        /// Also rewrite each suite's generated block in docs/performance.md.
         #[arg(long)]
         write: bool,
     },
@@ -75,15 +80,9 @@ enum Task {
         format: sweep::Format,
     },
     /// Replay one seed or one scenario file: its transcript, every time the same.
-    #[command(group(ArgGroup::new("source").required(true).args(["file", "seed"])))]
     Replay {
-        /// A scenario or repro file.
-        #[arg(value_parser = existing_file)]
-        file: Option<PathBuf>,
-        #[arg(long)]
-        seed: Option<u64>,
         #[command(flatten)]
-        run: RunArgs,
+        source: SourceArgs,
         /// Stop after this step.
         #[arg(long, value_name = "STEP")]
         until: Option<u64>,
@@ -93,14 +92,9 @@ enum Task {
     },
     /// Shrink a failing seed or scenario to the fewest steps that fail the
     /// same oracle, and write it as a scenario.
-    #[command(group(ArgGroup::new("source").required(true).args(["file", "seed"])))]
     Shrink {
-        #[arg(value_parser = existing_file)]
-        file: Option<PathBuf>,
-        #[arg(long)]
-        seed: Option<u64>,
         #[command(flatten)]
-        run: RunArgs,
+        source: SourceArgs,
         /// Directory for the shrunk file (default: next to FILE, or corpus/).
         #[arg(long, value_name = "DIR")]
         out_dir: Option<PathBuf>,
@@ -112,8 +106,14 @@ enum Task {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Suite {
+    /// core, storage and sim, in that order.
+    All,
     /// allocdb-core: `StateMachine::apply` on the mixed workload.
     Core,
+    /// allocdb-core: WAL append + sync, recovery replay, snapshot write/load.
+    Storage,
+    /// allocdb-sim: steps/s of the default sweep on one core.
+    Sim,
 }
 
 fn main() -> ExitCode {
@@ -133,10 +133,7 @@ fn main() -> ExitCode {
 fn run(task: Task) -> Result<bool, Error> {
     match task {
         Task::Ci => ci::run().map(|()| true),
-        Task::Bench {
-            suite: Suite::Core,
-            write,
-        } => bench::run_core(write).map(|()| true),
+        Task::Bench { suite, write } => bench::run(suite, write).map(|()| true),
         Task::Sweep {
             seeds,
             run,
@@ -156,28 +153,20 @@ fn run(task: Task) -> Result<bool, Error> {
             format,
         }),
         Task::Replay {
-            file,
-            seed,
-            run,
+            source,
             until,
             verbose,
         } => replay::run(&replay::ReplayArgs {
-            file,
-            seed,
-            run,
+            source,
             until,
             verbose,
         }),
         Task::Shrink {
-            file,
-            seed,
-            run,
+            source,
             out_dir,
             max_runs,
         } => shrink::run(&shrink::ShrinkArgs {
-            file,
-            seed,
-            run,
+            source,
             out_dir,
             max_runs,
         }),
@@ -195,17 +184,27 @@ mod tests {
     }
 
     #[test]
-    fn bench_defaults_to_core() {
+    fn bench_defaults_to_all() {
         let cli = Cli::try_parse_from(["cargo xtask", "bench"]).unwrap();
         assert!(matches!(
             cli.task,
             Task::Bench {
-                suite: Suite::Core,
+                suite: Suite::All,
                 write: false
             }
         ));
-        let cli = Cli::try_parse_from(["cargo xtask", "bench", "core", "--write"]).unwrap();
-        assert!(matches!(cli.task, Task::Bench { write: true, .. }));
+        for (name, suite) in [
+            ("all", Suite::All),
+            ("core", Suite::Core),
+            ("storage", Suite::Storage),
+            ("sim", Suite::Sim),
+        ] {
+            let cli = Cli::try_parse_from(["cargo xtask", "bench", name, "--write"]).unwrap();
+            assert!(
+                matches!(cli.task, Task::Bench { suite: s, write: true } if s == suite),
+                "{name}"
+            );
+        }
         assert!(Cli::try_parse_from(["cargo xtask", "bench", "nope"]).is_err());
     }
 }

@@ -2,17 +2,14 @@
 //! stdout, byte for byte the same every time; the exit status says whether
 //! it passed.
 
-use crate::args::RunArgs;
+use crate::args::{Source, SourceArgs};
 use crate::error::Error;
 use allocdb_sim::driver::Simulator;
 use allocdb_sim::run::run_seed_watched;
 use allocdb_sim::scenario::{load, run_scenario_watched};
-use std::path::PathBuf;
 
 pub struct ReplayArgs {
-    pub file: Option<PathBuf>,
-    pub seed: Option<u64>,
-    pub run: RunArgs,
+    pub source: SourceArgs,
     pub until: Option<u64>,
     pub verbose: bool,
 }
@@ -77,19 +74,18 @@ pub fn run(args: &ReplayArgs) -> Result<bool, Error> {
         printer.step(sim);
         sim.steps() < until
     };
-    let failure = match (&args.file, args.seed) {
-        (Some(path), _) => {
+    let failure = match args.source.source() {
+        Source::File(path) => {
             let scenario = load(path)?;
             let run = run_scenario_watched(&scenario, &mut watch);
             printer.flush(&run.transcript);
             run.result.err().map(|f| f.to_string())
         }
-        (None, Some(seed)) => {
-            let report = run_seed_watched(&args.run.spec(seed), &mut watch);
+        Source::Seed(seed) => {
+            let report = run_seed_watched(&args.source.run.spec(seed), &mut watch);
             printer.flush(&report.transcript);
             report.failure.map(|f| f.to_string())
         }
-        (None, None) => unreachable!("clap requires a file or a seed"),
     };
     match failure {
         Some(failure) => {

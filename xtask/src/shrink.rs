@@ -1,7 +1,7 @@
 //! `cargo xtask shrink`: a failing seed or scenario cut down to the fewest
 //! steps that still fail the same oracle, written as a RON scenario.
 
-use crate::args::RunArgs;
+use crate::args::{Source, SourceArgs};
 use crate::error::Error;
 use crate::process::workspace_root;
 use crate::repro_file::{shown, write_scenario};
@@ -12,17 +12,16 @@ use allocdb_sim::shrink::shrink;
 use std::path::PathBuf;
 
 pub struct ShrinkArgs {
-    pub file: Option<PathBuf>,
-    pub seed: Option<u64>,
-    pub run: RunArgs,
+    pub source: SourceArgs,
     pub out_dir: Option<PathBuf>,
     pub max_runs: u64,
 }
 
 /// `Ok(false)` when there is nothing to shrink (the run passes).
 pub fn run(args: &ShrinkArgs) -> Result<bool, Error> {
-    let (scenario, source, default_dir, stem) = match (&args.file, args.seed) {
-        (Some(path), _) => {
+    let run = &args.source.run;
+    let (scenario, source, default_dir, stem) = match args.source.source() {
+        Source::File(path) => {
             let scenario = load(path)?;
             let stem = path
                 .file_stem()
@@ -32,11 +31,11 @@ pub fn run(args: &ShrinkArgs) -> Result<bool, Error> {
                 .map_or_else(|| PathBuf::from("."), |p| p.to_path_buf());
             (scenario, shown(path), dir, format!("{stem}-shrunk"))
         }
-        (None, Some(seed)) => {
-            let spec = args.run.spec(seed);
+        Source::Seed(seed) => {
+            let spec = run.spec(seed);
             let report = run_seed(&spec);
             let scenario = repro(seed, spec.selftest, &report.actions);
-            let source = format!("seed {seed} ({})", args.run.flags());
+            let source = format!("seed {seed} ({})", run.flags());
             (
                 scenario,
                 source,
@@ -44,7 +43,6 @@ pub fn run(args: &ShrinkArgs) -> Result<bool, Error> {
                 format!("seed-{seed}-shrunk"),
             )
         }
-        (None, None) => unreachable!("clap requires a file or a seed"),
     };
     let shrunk = match shrink(&scenario, args.max_runs) {
         Ok(shrunk) => shrunk,
