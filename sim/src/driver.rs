@@ -233,6 +233,24 @@ impl Simulator {
         (self.armed_crash, self.armed_persist, self.recovery_crash)
     }
 
+    /// The WAL bytes written since the last sync, as `(offset, written)` of
+    /// each frame they hold, offsets counted from the last synced byte:
+    /// what a crash can keep or lose.
+    pub fn unsynced_frames(&self) -> Vec<(u64, u64)> {
+        let durable = self.shadow.durable_len();
+        self.shadow
+            .frames()
+            .iter()
+            .filter(|f| f.start + f.written > durable)
+            .map(|f| {
+                (
+                    f.start.saturating_sub(durable),
+                    f.start + f.written - f.start.max(durable),
+                )
+            })
+            .collect()
+    }
+
     /// The engine, while it is up (not halted, not down).
     pub fn live_engine(&self) -> Option<&Engine> {
         match self.status {

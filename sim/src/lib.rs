@@ -5,6 +5,7 @@ pub mod action;
 pub mod answer;
 pub mod driver;
 pub mod event;
+pub mod explore;
 pub mod oracle;
 pub mod repro;
 pub mod rng;

@@ -38,6 +38,8 @@ pub enum Error {
     Criterion { path: PathBuf, reason: String },
     #[error("{}: {reason}", path.display())]
     Doc { path: PathBuf, reason: &'static str },
+    #[error("cannot explore {file}: {reason}")]
+    Explore { file: String, reason: String },
     /// A scenario file that cannot be used: bad input, exit code 2.
     #[error(transparent)]
     Scenario(#[from] allocdb_sim::scenario::LoadError),

@@ -16,6 +16,7 @@ mod args;
 mod bench;
 mod ci;
 mod error;
+mod explore;
 mod process;
 mod replay;
 mod repro_file;
@@ -27,7 +28,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::args::{RunArgs, SeedRange, Shard, SourceArgs};
+use crate::args::{existing_file, RunArgs, SeedRange, Shard, SourceArgs};
 use crate::error::{report, Error};
 
 #[derive(Parser, Debug)]
@@ -90,6 +91,21 @@ enum Task {
         #[arg(long)]
         verbose: bool,
     },
+    /// Crash a scenario at every storage event it passes, in every way the
+    /// unsynced bytes can fare, and judge each recovery.
+    Explore {
+        #[arg(value_parser = existing_file)]
+        file: PathBuf,
+        /// Worker threads (default: every core).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Explore at most this many crash states.
+        #[arg(long)]
+        max_states: Option<usize>,
+        /// Where repros of failing states go; default: corpus/.
+        #[arg(long, value_name = "DIR")]
+        keep_failures: Option<PathBuf>,
+    },
     /// Shrink a failing seed or scenario to the fewest steps that fail the
     /// same oracle, and write it as a scenario.
     Shrink {
@@ -129,6 +145,10 @@ fn main() -> ExitCode {
     }
 }
 
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// `Ok(false)`: the task ran and found a failure (it has said which).
 fn run(task: Task) -> Result<bool, Error> {
     match task {
@@ -160,6 +180,17 @@ fn run(task: Task) -> Result<bool, Error> {
             source,
             until,
             verbose,
+        }),
+        Task::Explore {
+            file,
+            jobs,
+            max_states,
+            keep_failures,
+        } => explore::run(&explore::ExploreArgs {
+            file,
+            jobs: jobs.unwrap_or_else(default_jobs),
+            max_states,
+            keep_failures,
         }),
         Task::Shrink {
             source,

@@ -1,0 +1,341 @@
+//! Exhaustive crash-state exploration of one scenario: every crash the
+//! storage could suffer during it, each judged by every oracle.
+//!
+//! The durable-storage events of a run are the crash points of the engine's
+//! write paths (before append, after append, after sync, after apply; each
+//! checkpoint window; inside recovery). For every step of the scenario that
+//! runs a write path, and every point on that path the step reaches, the
+//! unsynced WAL bytes at the crash can fare in several ways: all lost, all
+//! kept, cut at every frame boundary, or torn at the first, middle and
+//! last byte of each unsynced frame. Each distinct kept length is one
+//! crash state. A state runs the scenario's actions up to the step with the
+//! point armed, crashes keeping that many bytes, restarts through recovery
+//! and retries every request still in flight; the simulator's oracles
+//! decide (durable prefix, acknowledged writes present, exactly-once
+//! retries, fail-closed on damage).
+//!
+//! Enumeration is deterministic: states are listed in step order, then
+//! crash-point order, then kept length, whatever `jobs` is.
+
+use crate::action::{Action, Unsynced};
+use crate::driver::{RunError, SimConfig, Simulator};
+use crate::run::sweep_config;
+use crate::scenario::{Entry, Scenario};
+use allocdb_core::engine::fault::CrashPoint;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// One crash state: arm `point` before step `step` (0-based index into the
+/// scenario's actions), let the step reach it, keep `kept` unsynced bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CrashState {
+    pub step: usize,
+    pub point: CrashPoint,
+    pub kept: Unsynced,
+}
+
+impl CrashState {
+    /// `step 3 crashed at client_after_append, keeping the first 40 unsynced bytes`
+    /// (steps counted from 1, as transcripts count them).
+    pub fn describe(&self) -> String {
+        let kept = match self.kept {
+            Unsynced::Keep => "keeping every unsynced byte".to_string(),
+            Unsynced::Lose => "losing every unsynced byte".to_string(),
+            Unsynced::KeepPrefix(n) => format!("keeping the first {n} unsynced bytes"),
+        };
+        let point = match self.point {
+            CrashPoint::RecoveryAfterReplayedFrame(k) => {
+                format!("recovery_after_replayed_frame({k})")
+            }
+            other => other.name().to_string(),
+        };
+        format!("step {} crashed at {point}, {kept}", self.step + 1)
+    }
+}
+
+/// How recovery after the crash went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Class {
+    /// Recovered with nothing to cut.
+    Clean,
+    /// Recovered after truncating a torn tail.
+    TornTruncated,
+    /// Recovery refused the files (and the simulator expected it).
+    FailClosed,
+}
+
+impl Class {
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Clean => "clean",
+            Class::TornTruncated => "torn-truncated",
+            Class::FailClosed => "fail-closed",
+        }
+    }
+}
+
+pub struct StateResult {
+    pub state: CrashState,
+    /// The actions run (the state's repro), in order.
+    pub actions: Vec<Action>,
+    pub outcome: Result<Class, RunError>,
+}
+
+pub struct Exploration {
+    /// Explored states, in enumeration order.
+    pub results: Vec<StateResult>,
+    /// States enumerated in all; more than `results.len()` when the bound
+    /// cut exploration short.
+    pub enumerated: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExploreError {
+    #[error("the scenario's config cannot run: {0}")]
+    Config(String),
+}
+
+/// The actions of a scenario (expectations describe one run, not its
+/// crashed variants).
+fn actions(scenario: &Scenario) -> Vec<Action> {
+    scenario
+        .steps
+        .iter()
+        .filter_map(|entry| match entry {
+            Entry::Action(action) => Some(action.clone()),
+            Entry::Expect(_) => None,
+        })
+        .collect()
+}
+
+fn sim_config(scenario: &Scenario) -> Result<SimConfig, ExploreError> {
+    let engine = scenario
+        .config
+        .apply(sweep_config())
+        .map_err(|e| ExploreError::Config(e.to_string()))?;
+    Ok(SimConfig {
+        selftest: scenario.selftest,
+        ..SimConfig::new(engine)
+    })
+}
+
+fn start(scenario: &Scenario, config: SimConfig) -> Result<Simulator, RunError> {
+    Simulator::new(scenario.seed, config, &["explore".to_string()])
+}
+
+/// The crash points a step's write path passes, in order.
+fn points_of(action: &Action) -> &'static [CrashPoint] {
+    match action {
+        Action::Submit { .. } | Action::Retry { .. } | Action::Burst(_) => &[
+            CrashPoint::ClientBeforeAppend,
+            CrashPoint::ClientAfterAppend,
+            CrashPoint::ClientAfterSync,
+            CrashPoint::ClientAfterApply,
+        ],
+        Action::Tick => &[
+            CrashPoint::ExpireBeforeAppend,
+            CrashPoint::ExpireAfterAppend,
+            CrashPoint::ExpireAfterSync,
+            CrashPoint::ExpireAfterApply,
+        ],
+        Action::Checkpoint => &[
+            CrashPoint::CheckpointAfterSnapshotTemp,
+            CrashPoint::CheckpointAfterSnapshotRename,
+            CrashPoint::CheckpointAfterSnapshot,
+            CrashPoint::CheckpointAfterWalRename,
+            CrashPoint::CheckpointAfterWalRewrite,
+        ],
+        Action::Restart => &[
+            CrashPoint::RecoveryAfterSnapshotLoad,
+            CrashPoint::RecoveryAfterTornTailTruncate,
+        ],
+        _ => &[],
+    }
+}
+
+/// Every distinct way the unsynced bytes can fare, as kept lengths: each
+/// frame boundary, and the first, middle and last byte of each frame.
+fn kept_lengths(frames: &[(u64, u64)]) -> Vec<u64> {
+    let mut kept = vec![0];
+    for &(offset, written) in frames {
+        kept.push(offset);
+        if written > 1 {
+            kept.extend([offset + 1, offset + written / 2, offset + written - 1]);
+        }
+        kept.push(offset + written);
+    }
+    kept.sort_unstable();
+    kept.dedup();
+    kept
+}
+
+fn unsynced_for(kept: u64, total: u64) -> Unsynced {
+    if kept == 0 {
+        Unsynced::Lose
+    } else if kept >= total {
+        Unsynced::Keep
+    } else {
+        Unsynced::KeepPrefix(kept)
+    }
+}
+
+/// Runs `prefix` then `armed` with `point` armed; the simulator if the
+/// point fired.
+fn run_to_crash(
+    scenario: &Scenario,
+    config: SimConfig,
+    prefix: &[Action],
+    point: CrashPoint,
+    armed: &Action,
+) -> Option<Simulator> {
+    let mut sim = start(scenario, config).ok()?;
+    for action in prefix {
+        sim.step(action).ok()?;
+    }
+    sim.step(&Action::ArmCrash(point)).ok()?;
+    sim.step(armed).ok()?;
+    (sim.event().crashed_at == Some(point)).then_some(sim)
+}
+
+/// Every crash state of the scenario, in enumeration order.
+pub fn enumerate(scenario: &Scenario) -> Result<Vec<CrashState>, ExploreError> {
+    let config = sim_config(scenario)?;
+    let actions = actions(scenario);
+    let mut states = Vec::new();
+    for (step, action) in actions.iter().enumerate() {
+        let prefix = &actions[..step];
+        let mut points = points_of(action).to_vec();
+        if matches!(action, Action::Restart) {
+            points.extend(
+                (1..)
+                    .map(CrashPoint::RecoveryAfterReplayedFrame)
+                    .take_while(|p| run_to_crash(scenario, config, prefix, *p, action).is_some()),
+            );
+        }
+        for point in points {
+            let Some(sim) = run_to_crash(scenario, config, prefix, point, action) else {
+                continue;
+            };
+            let frames = sim.unsynced_frames();
+            let total: u64 = frames.iter().map(|(_, w)| w).sum();
+            for kept in kept_lengths(&frames) {
+                states.push(CrashState {
+                    step,
+                    point,
+                    kept: unsynced_for(kept, total),
+                });
+            }
+        }
+    }
+    Ok(states)
+}
+
+/// Runs one crash state to its verdict.
+pub fn explore_state(scenario: &Scenario, state: CrashState) -> StateResult {
+    let actions = actions(scenario);
+    let mut run = Vec::new();
+    let outcome = sim_config(scenario)
+        .map_err(|e| RunError::InvalidAction {
+            step: 0,
+            reason: e.to_string(),
+        })
+        .and_then(|config| {
+            let mut sim = start(scenario, config)?;
+            let step = |sim: &mut Simulator, action: Action, run: &mut Vec<Action>| {
+                run.push(action.clone());
+                sim.step(&action)
+            };
+            for action in &actions[..state.step] {
+                step(&mut sim, action.clone(), &mut run)?;
+            }
+            step(&mut sim, Action::ArmCrash(state.point), &mut run)?;
+            step(&mut sim, actions[state.step].clone(), &mut run)?;
+            if sim.event().crashed_at != Some(state.point) {
+                return Err(RunError::InvalidAction {
+                    step: sim.steps(),
+                    reason: format!("{} was not reached this time", state.point.name()),
+                });
+            }
+            step(
+                &mut sim,
+                Action::Crash {
+                    unsynced: state.kept,
+                },
+                &mut run,
+            )?;
+            step(&mut sim, Action::Restart, &mut run)?;
+            let class = match (sim.event().damage, sim.event().recovery) {
+                (Some(_), _) => Class::FailClosed,
+                (None, Some(report)) if report.torn_bytes > 0 => Class::TornTruncated,
+                _ => Class::Clean,
+            };
+            let in_flight: Vec<u128> = sim.view().in_flight.iter().map(|f| f.operation).collect();
+            for operation in in_flight {
+                step(&mut sim, Action::Retry { operation }, &mut run)?;
+            }
+            Ok(class)
+        });
+    StateResult {
+        state,
+        actions: run,
+        outcome,
+    }
+}
+
+/// Enumerates and explores up to `max_states` states on `jobs` threads.
+pub fn explore(
+    scenario: &Scenario,
+    jobs: usize,
+    max_states: Option<usize>,
+) -> Result<Exploration, ExploreError> {
+    let states = enumerate(scenario)?;
+    let enumerated = states.len();
+    let todo = &states[..max_states.unwrap_or(enumerated).min(enumerated)];
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::with_capacity(todo.len()));
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.clamp(1, todo.len().max(1)) {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&state) = todo.get(index) else { break };
+                let result = explore_state(scenario, state);
+                results
+                    .lock()
+                    .expect("no explorer panics while holding the lock")
+                    .push((index, result));
+            });
+        }
+    });
+    let mut results = results.into_inner().expect("threads are done");
+    results.sort_by_key(|(index, _)| *index);
+    Ok(Exploration {
+        results: results.into_iter().map(|(_, r)| r).collect(),
+        enumerated,
+    })
+}
+
+/// A failing state as a scenario: its exact actions, not strict.
+pub fn state_repro(scenario: &Scenario, result: &StateResult) -> Scenario {
+    Scenario {
+        seed: scenario.seed,
+        config: scenario.config,
+        selftest: scenario.selftest,
+        strict: false,
+        steps: result.actions.iter().cloned().map(Entry::Action).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_lengths_cover_boundaries_and_three_tears_per_frame() {
+        assert_eq!(kept_lengths(&[]), vec![0]);
+        assert_eq!(kept_lengths(&[(0, 81)]), vec![0, 1, 40, 80, 81]);
+        assert_eq!(
+            kept_lengths(&[(0, 10), (10, 4)]),
+            vec![0, 1, 5, 9, 10, 11, 12, 13, 14]
+        );
+    }
+}
