@@ -360,12 +360,12 @@ pub fn run(suite: Suite, write: bool) -> Result<(), Error> {
         .run()?;
         results.push((spec, read_spec(spec, &criterion, started)?));
     }
-    println!();
+    outln!();
     for (i, (spec, measured)) in results.iter().enumerate() {
         if i > 0 {
-            println!();
+            outln!();
         }
-        print!("{}", text_report(spec, measured));
+        out!("{}", text_report(spec, measured));
     }
     if write {
         let path = workspace_root().join(DOC);
@@ -386,7 +386,7 @@ pub fn run(suite: Suite, write: bool) -> Result<(), Error> {
             source,
         })?;
         for (spec, _) in &results {
-            println!("updated the `bench:{}` block in {DOC}", spec.block.name);
+            outln!("updated the `bench:{}` block in {DOC}", spec.block.name);
         }
     }
     Ok(())

@@ -79,7 +79,7 @@ pub fn run() -> Result<(), Error> {
     let steps = steps();
     let total = steps.len();
     for (index, step) in steps.iter().enumerate() {
-        println!(
+        outln!(
             "==> ci [{}/{total}] {}: {}",
             index + 1,
             step.name,
@@ -90,7 +90,7 @@ pub fn run() -> Result<(), Error> {
             source: Box::new(source),
         })?;
     }
-    println!("==> ci: all {total} steps passed");
+    outln!("==> ci: all {total} steps passed");
     Ok(())
 }
 

@@ -33,20 +33,20 @@ pub fn run(args: &ExploreArgs) -> Result<bool, Error> {
             Err(error) => failures.push((result, error.to_string())),
         }
     }
-    println!(
+    outln!(
         "explore {source}: {} crash states explored, {} failed",
         exploration.results.len(),
         failures.len()
     );
     for class in [Class::Clean, Class::TornTruncated, Class::FailClosed] {
-        println!(
+        outln!(
             "  {:<15} {}",
             class.name(),
             classes.get(&class).copied().unwrap_or(0)
         );
     }
     if exploration.results.len() < exploration.enumerated {
-        println!(
+        outln!(
             "bound reached: explored {} of {} states (raise --max-states to explore the rest)",
             exploration.results.len(),
             exploration.enumerated
@@ -74,8 +74,8 @@ pub fn run(args: &ExploreArgs) -> Result<bool, Error> {
                 ]
             },
         )?;
-        println!("FAILED {what}: {error}");
-        println!("  repro: {}", shown(&path));
+        outln!("FAILED {what}: {error}");
+        outln!("  repro: {}", shown(&path));
     }
     Ok(failures.is_empty())
 }

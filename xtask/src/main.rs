@@ -12,6 +12,9 @@
 //! Exit codes: 0 passed, 1 a run or check failed, 2 bad arguments or a bad
 //! scenario file.
 
+#[macro_use]
+mod out;
+
 mod args;
 mod bench;
 mod ci;

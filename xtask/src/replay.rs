@@ -23,7 +23,7 @@ struct Printer {
 
 impl Printer {
     fn flush(&mut self, transcript: &str) {
-        print!("{}", &transcript[self.printed..]);
+        out!("{}", &transcript[self.printed..]);
         self.printed = transcript.len();
     }
 
@@ -34,26 +34,26 @@ impl Printer {
         }
         let event = sim.event();
         for (operation, answer) in &event.answers {
-            println!("      | op{operation} answered {answer:?}");
+            outln!("      | op{operation} answered {answer:?}");
         }
         if let Some(point) = event.crashed_at {
-            println!("      | crash point fired: {}", point.name());
+            outln!("      | crash point fired: {}", point.name());
         }
         if let Some(failure) = event.persist_failed {
-            println!("      | persist failure fired: {failure:?}");
+            outln!("      | persist failure fired: {failure:?}");
         }
         if let Some(report) = event.recovery {
-            println!("      | recovery: {report:?}");
+            outln!("      | recovery: {report:?}");
         }
         if let Some(damage) = event.damage {
-            println!("      | damage: {damage:?}");
+            outln!("      | damage: {damage:?}");
         }
         let (crash, persist, recovery) = sim.armed();
         if crash.is_some() || persist.is_some() || recovery.is_some() {
-            println!("      | armed: crash {crash:?}, persist {persist:?}, recovery {recovery:?}");
+            outln!("      | armed: crash {crash:?}, persist {persist:?}, recovery {recovery:?}");
         }
         if let Some(engine) = sim.live_engine() {
-            println!(
+            outln!(
                 "      | engine: wal {} bytes ({} synced), last applied {:?}",
                 engine.wal_len(),
                 engine.durable_wal_len(),

@@ -64,8 +64,8 @@ pub fn run(args: &ShrinkArgs) -> Result<bool, Error> {
             "Once the bug is fixed this file passes and stays as a regression test.".to_string(),
         ]
     })?;
-    println!("shrink: {source}: {summary}");
-    println!("wrote {}", shown(&path));
-    println!("replay: cargo xtask replay {}", shown(&path));
+    outln!("shrink: {source}: {summary}");
+    outln!("wrote {}", shown(&path));
+    outln!("replay: cargo xtask replay {}", shown(&path));
     Ok(true)
 }

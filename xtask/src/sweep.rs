@@ -286,34 +286,34 @@ fn print_human(args: &SweepArgs, totals: &Totals) {
     } else {
         "FAILED"
     };
-    println!(
+    outln!(
         "sweep {verdict}: {} seeds, {} steps in {:.1} s ({seeds_per_second:.1} seeds/s, {steps_per_second:.0} steps/s, {} jobs)",
         totals.seeds.len(),
         totals.steps,
         totals.elapsed.as_secs_f64(),
         args.jobs
     );
-    println!("exercised:");
+    outln!("exercised:");
     for line in totals.stats.report() {
-        println!("  {line}");
+        outln!("  {line}");
     }
     for failure in &totals.failures {
-        println!();
-        println!("FAILED seed {}: {}", failure.seed, failure.error);
+        outln!();
+        outln!("FAILED seed {}: {}", failure.seed, failure.error);
         if let Some(oracle) = failure.oracle {
-            println!("  oracle: {oracle}");
+            outln!("  oracle: {oracle}");
         }
-        println!("  replay: {}", failure.replay);
+        outln!("  replay: {}", failure.replay);
         if let Some(repro) = &failure.repro {
-            println!("  repro:  {}", shown(repro));
-            println!("  shrink: cargo xtask shrink {}", shown(repro));
+            outln!("  repro:  {}", shown(repro));
+            outln!("  shrink: cargo xtask shrink {}", shown(repro));
         }
         if let Some(files) = &failure.files {
-            println!("  files:  {}", shown(files));
+            outln!("  files:  {}", shown(files));
         }
     }
     if !totals.failures.is_empty() && !args.keep_going {
-        println!("(stopped at the first failure; --keep-going runs every seed)");
+        outln!("(stopped at the first failure; --keep-going runs every seed)");
     }
 }
 
@@ -356,7 +356,7 @@ fn print_json(args: &SweepArgs, totals: &Totals) {
         "counts": counts,
         "failures": failures,
     });
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(&summary).expect("json values serialise")
     );
