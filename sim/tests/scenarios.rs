@@ -1,7 +1,9 @@
 //! Every scenario in `scenarios/` and every repro in `corpus/` is a test:
 //! it must load, run with all its expectations holding, and produce the
 //! transcript pinned by its insta snapshot (`cargo insta review` shows the
-//! diff when behaviour changes).
+//! diff when behaviour changes). The snapshots live in this package
+//! (`sim/tests/snapshots/{scenarios,corpus}/`), where cargo-insta looks for
+//! them; their names are the files' paths with `/` as `__`.
 
 use allocdb_sim::scenario::{parse, run_scenario};
 use std::path::{Path, PathBuf};
@@ -52,6 +54,9 @@ fn check_all(folder: &str, glob: impl FnOnce(&mut dyn FnMut(&Path))) {
     let mut failures = Vec::new();
     glob(&mut |path| {
         if let Err(failure) = check(path, folder) {
+            // Printed now as well: insta's glob panics on snapshot
+            // mismatches before the list below is asserted.
+            eprintln!("{failure}\n");
             failures.push(failure);
         }
     });
@@ -66,7 +71,7 @@ fn check_all(folder: &str, glob: impl FnOnce(&mut dyn FnMut(&Path))) {
 #[test]
 fn scenarios() {
     insta::with_settings!({
-        snapshot_path => "../../scenarios/snapshots",
+        snapshot_path => "snapshots/scenarios",
         prepend_module_to_snapshot => false,
         omit_expression => true,
     }, {
@@ -77,7 +82,7 @@ fn scenarios() {
 #[test]
 fn corpus() {
     insta::with_settings!({
-        snapshot_path => "../../corpus/snapshots",
+        snapshot_path => "snapshots/corpus",
         prepend_module_to_snapshot => false,
         omit_expression => true,
     }, {
