@@ -16,7 +16,7 @@ use crate::rng::SimRng;
 use crate::run_dir::RunDir;
 use crate::shadow::{command_frame_len, FrameKind, WalShadow};
 use crate::stats::RunStats;
-use crate::transcript::{describe_action, describe_applied, Transcript};
+use crate::transcript::{describe_action, describe_applied, point_label, Transcript};
 use crate::view::{EngineStatus, InFlight, SimView};
 use allocdb_core::engine::fault::{CrashPoint, Faults, PersistFailure};
 use allocdb_core::engine::{
@@ -710,7 +710,7 @@ impl Simulator {
                         ),
                     )));
                 }
-                Ok(StepLine::new(format!("crashed at {}", point.name())))
+                Ok(StepLine::new(format!("crashed at {}", point_label(point))))
             }
             SubmitError::StorageFailure { .. } => {
                 let Some(failure) = self.armed_persist.take() else {
@@ -892,7 +892,7 @@ impl Simulator {
                         self.next_lsn = Lsn(marker_lsn.0 + 1);
                     }
                 }
-                Ok(StepLine::new(format!("crashed at {}", point.name())))
+                Ok(StepLine::new(format!("crashed at {}", point_label(point))))
             }
             Err(other) => Err(self.engine_behaviour(format!("checkpoint failed: {other}"))),
         }
@@ -1151,7 +1151,10 @@ impl Simulator {
             let reachable = match point {
                 CrashPoint::RecoveryAfterSnapshotLoad => expected.report.snapshot_lsn.is_some(),
                 CrashPoint::RecoveryAfterTornTailTruncate => expected.report.torn_bytes > 0,
-                CrashPoint::RecoveryAfterReplayedFrame(k) => expected.report.frames_replayed >= k,
+                // Frames count from 1: k = 0 names no frame.
+                CrashPoint::RecoveryAfterReplayedFrame(k) => {
+                    k >= 1 && expected.report.frames_replayed >= k
+                }
                 _ => false,
             };
             if reachable {
@@ -1169,7 +1172,7 @@ impl Simulator {
                             self.shadow.recovered();
                         }
                         self.shadow.mark_synced();
-                        notes.push(format!("crashed at {}", point.name()));
+                        notes.push(format!("crashed at {}", point_label(point)));
                         Ok(StepLine::new(notes.join("; ")))
                     }
                     Err(other) => Err(self.fail(Violation::new(
@@ -1181,7 +1184,7 @@ impl Simulator {
                 };
             }
             self.event.recovery_point_unreached = Some(point);
-            notes.push(format!("{} not reached", point.name()));
+            notes.push(format!("{} not reached", point_label(point)));
         }
 
         let (engine, report) = match self.open(Faults::default()) {

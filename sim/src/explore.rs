@@ -21,6 +21,7 @@ use crate::action::{Action, Unsynced};
 use crate::driver::{RunError, SimConfig, Simulator};
 use crate::run::sweep_config;
 use crate::scenario::{Entry, Scenario};
+use crate::transcript::point_label;
 use allocdb_core::engine::fault::CrashPoint;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -253,7 +254,7 @@ pub fn explore_state(scenario: &Scenario, state: CrashState) -> StateResult {
             if sim.event().crashed_at != Some(state.point) {
                 return Err(RunError::InvalidAction {
                     step: sim.steps(),
-                    reason: format!("{} was not reached this time", state.point.name()),
+                    reason: format!("{} was not reached this time", point_label(state.point)),
                 });
             }
             step(

@@ -54,6 +54,15 @@ impl Transcript {
     }
 }
 
+/// A crash point as transcripts and reports name it, with its frame
+/// number when it has one.
+pub fn point_label(point: CrashPoint) -> String {
+    match point {
+        CrashPoint::RecoveryAfterReplayedFrame(k) => format!("{}({k})", point.name()),
+        other => other.name().to_string(),
+    }
+}
+
 pub fn describe_command(command: &SimCommand) -> String {
     match command {
         SimCommand::CreateResource { resource } => format!("create r{resource}"),
@@ -115,10 +124,7 @@ pub fn describe_action(action: &Action) -> String {
             Some(lsn) => format!("read l{lease} fence={lsn}"),
             None => format!("read l{lease}"),
         },
-        Action::ArmCrash(CrashPoint::RecoveryAfterReplayedFrame(k)) => {
-            format!("arm_crash recovery_after_replayed_frame({k})")
-        }
-        Action::ArmCrash(point) => format!("arm_crash {}", point.name()),
+        Action::ArmCrash(point) => format!("arm_crash {}", point_label(*point)),
         Action::ArmPersistFailure(PersistFailure::PartialAppend { bytes }) => {
             format!("arm_persist_failure partial_append({bytes})")
         }

@@ -149,6 +149,18 @@ fn semantic_errors_name_the_step() {
         "bad.ron: step 2 (FlipBit): bit 8 is not in 0..=7"
     );
     assert_eq!(
+        error("Scenario(steps: [ArmCrash(RecoveryAfterReplayedFrame(0)), Restart])"),
+        "bad.ron: step 1 (ArmCrash): frames count from 1: RecoveryAfterReplayedFrame(0) names no frame"
+    );
+    assert_eq!(
+        error("Scenario(steps: [ExpectLease(lease: 3, state: Retired, epoch: 1)])"),
+        "bad.ron: step 0 (ExpectLease): a lease that is Retired has no epoch to read: drop `epoch`"
+    );
+    assert_eq!(
+        error("Scenario(steps: [ExpectResource(resource: 3, state: Available, lease: 2)])"),
+        "bad.ron: step 0 (ExpectResource): a resource Available has no lease: drop `lease` or expect a held state"
+    );
+    assert_eq!(
         error("Scenario(config: (history_window_slots: 0), steps: [])"),
         "bad.ron: config: invalid config: `history_window_slots` must be at least 1"
     );

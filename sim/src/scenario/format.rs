@@ -110,6 +110,7 @@ pub enum Expect {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "ResourceState")]
 pub enum ResourceStateName {
     /// Never created.
     Missing,
@@ -132,6 +133,7 @@ impl ResourceStateName {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "LeaseState")]
 pub enum LeaseStateName {
     Reserved,
     Active,
@@ -158,6 +160,7 @@ impl LeaseStateName {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename = "StartMode")]
 pub enum Mode {
     Fresh,
     WalOnly,

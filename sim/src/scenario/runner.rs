@@ -13,6 +13,7 @@ use crate::oracle::OracleFailure;
 use crate::run::sweep_config;
 use crate::stats::RunStats;
 use crate::swarm::is_recovery_point;
+use crate::transcript::point_label;
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
 use allocdb_core::{LeaseId, ResourceId, ResultCode};
 use std::collections::BTreeMap;
@@ -173,7 +174,7 @@ impl Runner {
             return unreached(
                 step,
                 "ArmCrash",
-                format!("crash point {} was never reached", point.name()),
+                format!("crash point {} was never reached", point_label(point)),
             );
         }
         Ok(())
@@ -242,7 +243,7 @@ impl Runner {
             let armed_at = self.arms.recovery.map_or(step, |(s, _)| s);
             return Err(disarmed(format!(
                 "recovery never reached the crash point {} armed at step {armed_at}",
-                point.name()
+                point_label(point)
             )));
         }
         self.arms.crash = crash.map(|p| self.arms.crash.map_or((step, p), |(s, _)| (s, p)));
@@ -257,7 +258,7 @@ impl Runner {
     fn check_rearm(&self, step: u64, action: &Action) -> Result<(), ScenarioFailure> {
         let pending = match action {
             Action::ArmCrash(point) if is_recovery_point(*point) => {
-                self.arms.recovery.map(|(s, p)| (s, p.name().to_string()))
+                self.arms.recovery.map(|(s, p)| (s, point_label(p)))
             }
             Action::ArmCrash(_) => self.arms.crash.map(|(s, p)| (s, p.name().to_string())),
             Action::ArmPersistFailure(_) => self.arms.persist.map(|(s, f)| (s, format!("{f:?}"))),

@@ -2,7 +2,7 @@
 //! file says must be something the simulator can do, and every expectation
 //! must have a step to be about. Each error names the step.
 
-use super::format::{numbered, Entry, Expect, Scenario};
+use super::format::{numbered, Entry, Expect, LeaseStateName, ResourceStateName, Scenario};
 use crate::action::Action;
 use crate::run::sweep_config;
 use allocdb_core::engine::fault::CrashPoint;
@@ -181,6 +181,11 @@ fn check_action(
         Action::FlipBit { bit, .. } if *bit > 7 => {
             return Err(format!("bit {bit} is not in 0..=7"));
         }
+        Action::ArmCrash(CrashPoint::RecoveryAfterReplayedFrame(0)) => {
+            return Err(
+                "frames count from 1: RecoveryAfterReplayedFrame(0) names no frame".to_string(),
+            );
+        }
         _ => {}
     }
     Ok(())
@@ -219,6 +224,26 @@ fn check_expect(
                 ))
             }
         }
+        Expect::ExpectResource {
+            state,
+            lease: Some(_),
+            ..
+        } if matches!(
+            state,
+            ResourceStateName::Missing | ResourceStateName::Available
+        ) =>
+        {
+            Err(format!(
+                "a resource {state:?} has no lease: drop `lease` or expect a held state"
+            ))
+        }
+        Expect::ExpectLease {
+            state,
+            epoch: Some(_),
+            ..
+        } if matches!(state, LeaseStateName::Retired | LeaseStateName::NotFound) => Err(format!(
+            "a lease that is {state:?} has no epoch to read: drop `epoch`"
+        )),
         Expect::ExpectResource { .. } | Expect::ExpectLease { .. } => Ok(()),
     }
 }
