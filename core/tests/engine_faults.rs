@@ -241,6 +241,7 @@ fn recovery_crash_points_leave_recoverable_files() {
         let faults = Faults {
             crash: Some(point),
             persist: None,
+            crash_passes: 0,
         };
         match Engine::open_with_faults(dir.path(), EngineConfig::small(), faults) {
             Err(OpenError::Crashed(p)) => assert_eq!(p, point),

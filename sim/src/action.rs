@@ -153,6 +153,14 @@ pub enum Action {
     },
     /// The engine dies when it next reaches `point`.
     ArmCrash(#[serde(with = "CrashPointDef")] CrashPoint),
+    /// The engine dies at `point` after letting `passes` arrivals through:
+    /// the third expire of a tick, the second request of a burst. Not for
+    /// recovery points (each recovery reaches them once; frames have k).
+    ArmCrashAfter {
+        #[serde(with = "CrashPointDef")]
+        point: CrashPoint,
+        passes: u32,
+    },
     /// The next WAL append (or its sync) fails.
     ArmPersistFailure(#[serde(with = "PersistFailureDef")] PersistFailure),
     /// The process dies now (if it is alive); the unsynced WAL tail fares as
@@ -285,7 +293,7 @@ impl Action {
             Action::Tick => ActionKind::Tick,
             Action::Checkpoint => ActionKind::Checkpoint,
             Action::ReadResource { .. } | Action::ReadLease { .. } => ActionKind::Read,
-            Action::ArmCrash(_) => ActionKind::ArmCrash,
+            Action::ArmCrash(_) | Action::ArmCrashAfter { .. } => ActionKind::ArmCrash,
             Action::ArmPersistFailure(_) => ActionKind::ArmPersistFailure,
             Action::Crash { .. } => ActionKind::Crash,
             Action::TearLastFrame { .. } => ActionKind::TearLastFrame,

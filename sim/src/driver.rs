@@ -388,7 +388,8 @@ impl Simulator {
                 lease,
                 required_lsn,
             } => self.read_lease(*lease, *required_lsn)?,
-            Action::ArmCrash(point) => self.arm_crash(*point)?,
+            Action::ArmCrash(point) => self.arm_crash(*point, 0)?,
+            Action::ArmCrashAfter { point, passes } => self.arm_crash(*point, *passes)?,
             Action::ArmPersistFailure(failure) => self.arm_persist(*failure)?,
             Action::Crash { unsynced } => self.crash(*unsynced)?,
             Action::TearLastFrame { keep } => self.tear(*keep)?,
@@ -970,19 +971,23 @@ impl Simulator {
 
     // ---- faults --------------------------------------------------------
 
-    fn arm_crash(&mut self, point: CrashPoint) -> StepResult {
+    fn arm_crash(&mut self, point: CrashPoint, passes: u32) -> StepResult {
         if matches!(
             point,
             CrashPoint::RecoveryAfterSnapshotLoad
                 | CrashPoint::RecoveryAfterTornTailTruncate
                 | CrashPoint::RecoveryAfterReplayedFrame(_)
         ) {
+            if passes > 0 {
+                return Err(self
+                    .invalid("recovery reaches each of its crash points once: passes must be 0"));
+            }
             self.recovery_crash = Some(point);
             return Ok(StepLine::new("armed for the next restart"));
         }
         match (self.status, self.engine.as_mut()) {
             (EngineStatus::Up, Some(engine)) => {
-                engine.arm_crash(point);
+                engine.arm_crash_after(point, passes);
                 self.armed_crash = Some(point);
                 Ok(StepLine::new("armed"))
             }
@@ -1161,6 +1166,7 @@ impl Simulator {
                 let faults = Faults {
                     crash: Some(point),
                     persist: None,
+                    crash_passes: 0,
                 };
                 return match self.open(faults) {
                     Err(OpenError::Crashed(p)) if p == point => {

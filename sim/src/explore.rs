@@ -27,12 +27,27 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// One crash state: arm `point` before step `step` (0-based index into the
-/// scenario's actions), let the step reach it, keep `kept` unsynced bytes.
+/// scenario's actions), let the step pass it `passes` times (a tick or a
+/// burst reaches a point once per command) and crash at the next arrival,
+/// keeping `kept` unsynced bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CrashState {
     pub step: usize,
     pub point: CrashPoint,
+    pub passes: u32,
     pub kept: Unsynced,
+}
+
+/// Most commands one step can carry (a tick's expiries, a burst's
+/// requests) that exploration crashes separately.
+const MAX_PASSES: u32 = 1024;
+
+fn arm(point: CrashPoint, passes: u32) -> Action {
+    if passes == 0 {
+        Action::ArmCrash(point)
+    } else {
+        Action::ArmCrashAfter { point, passes }
+    }
 }
 
 impl CrashState {
@@ -44,13 +59,15 @@ impl CrashState {
             Unsynced::Lose => "losing every unsynced byte".to_string(),
             Unsynced::KeepPrefix(n) => format!("keeping the first {n} unsynced bytes"),
         };
-        let point = match self.point {
-            CrashPoint::RecoveryAfterReplayedFrame(k) => {
-                format!("recovery_after_replayed_frame({k})")
-            }
-            other => other.name().to_string(),
+        let nth = match self.passes {
+            0 => String::new(),
+            passes => format!(" (arrival {})", passes + 1),
         };
-        format!("step {} crashed at {point}, {kept}", self.step + 1)
+        format!(
+            "step {} crashed at {}{nth}, {kept}",
+            self.step + 1,
+            point_label(self.point)
+        )
     }
 }
 
@@ -187,13 +204,14 @@ fn run_to_crash(
     config: SimConfig,
     prefix: &[Action],
     point: CrashPoint,
+    passes: u32,
     armed: &Action,
 ) -> Option<Simulator> {
     let mut sim = start(scenario, config).ok()?;
     for action in prefix {
         sim.step(action).ok()?;
     }
-    sim.step(&Action::ArmCrash(point)).ok()?;
+    sim.step(&arm(point, passes)).ok()?;
     sim.step(armed).ok()?;
     (sim.event().crashed_at == Some(point)).then_some(sim)
 }
@@ -210,21 +228,28 @@ pub fn enumerate(scenario: &Scenario) -> Result<Vec<CrashState>, ExploreError> {
             points.extend(
                 (1..)
                     .map(CrashPoint::RecoveryAfterReplayedFrame)
-                    .take_while(|p| run_to_crash(scenario, config, prefix, *p, action).is_some()),
+                    .take_while(|p| {
+                        run_to_crash(scenario, config, prefix, *p, 0, action).is_some()
+                    }),
             );
         }
+        let many = matches!(action, Action::Burst(_) | Action::Tick);
         for point in points {
-            let Some(sim) = run_to_crash(scenario, config, prefix, point, action) else {
-                continue;
-            };
-            let frames = sim.unsynced_frames();
-            let total: u64 = frames.iter().map(|(_, w)| w).sum();
-            for kept in kept_lengths(&frames) {
-                states.push(CrashState {
-                    step,
-                    point,
-                    kept: unsynced_for(kept, total),
-                });
+            for passes in 0..if many { MAX_PASSES } else { 1 } {
+                let Some(sim) = run_to_crash(scenario, config, prefix, point, passes, action)
+                else {
+                    break;
+                };
+                let frames = sim.unsynced_frames();
+                let total: u64 = frames.iter().map(|(_, w)| w).sum();
+                for kept in kept_lengths(&frames) {
+                    states.push(CrashState {
+                        step,
+                        point,
+                        passes,
+                        kept: unsynced_for(kept, total),
+                    });
+                }
             }
         }
     }
@@ -249,7 +274,7 @@ pub fn explore_state(scenario: &Scenario, state: CrashState) -> StateResult {
             for action in &actions[..state.step] {
                 step(&mut sim, action.clone(), &mut run)?;
             }
-            step(&mut sim, Action::ArmCrash(state.point), &mut run)?;
+            step(&mut sim, arm(state.point, state.passes), &mut run)?;
             step(&mut sim, actions[state.step].clone(), &mut run)?;
             if sim.event().crashed_at != Some(state.point) {
                 return Err(RunError::InvalidAction {

@@ -125,6 +125,9 @@ pub fn describe_action(action: &Action) -> String {
             None => format!("read l{lease}"),
         },
         Action::ArmCrash(point) => format!("arm_crash {}", point_label(*point)),
+        Action::ArmCrashAfter { point, passes } => {
+            format!("arm_crash {} after {passes} passes", point_label(*point))
+        }
         Action::ArmPersistFailure(PersistFailure::PartialAppend { bytes }) => {
             format!("arm_persist_failure partial_append({bytes})")
         }

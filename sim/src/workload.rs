@@ -1097,7 +1097,7 @@ mod tests {
                 self.down_run = 0;
             }
             match action {
-                Action::AdvanceTo { .. } => {
+                Action::AdvanceTo { .. } | Action::ArmCrashAfter { .. } => {
                     panic!("the workload does not generate {action:?} yet")
                 }
                 Action::Burst(requests) => {

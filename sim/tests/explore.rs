@@ -48,6 +48,52 @@ fn the_enumeration_matches_a_hand_count() {
     assert_eq!(checkpoint, 5);
 }
 
+/// A tick that expires two leases reaches each expire point twice: both
+/// arrivals are crashed, the second with the first expiry durable.
+#[test]
+fn every_command_of_a_tick_is_crashed() {
+    let scenario = parse(
+        "Scenario(steps: [
+            Submit(client: 1, operation: 1, command: CreateResource(resource: 1)),
+            Submit(client: 1, operation: 2, command: CreateResource(resource: 2)),
+            Submit(client: 1, operation: 3, command: Reserve(resources: [1], holder: 7, ttl: 1)),
+            Submit(client: 1, operation: 4, command: Reserve(resources: [2], holder: 7, ttl: 1)),
+            AdvanceSlot(by: 1),
+            Tick,
+        ])",
+        "tick.ron",
+    )
+    .unwrap();
+    let states = enumerate(&scenario).unwrap();
+    let tick: Vec<(CrashPoint, u32)> = states
+        .iter()
+        .filter(|s| s.step == 5 && s.kept == Unsynced::Lose)
+        .map(|s| (s.point, s.passes))
+        .collect();
+    assert_eq!(
+        tick,
+        [
+            (CrashPoint::ExpireBeforeAppend, 0),
+            (CrashPoint::ExpireBeforeAppend, 1),
+            (CrashPoint::ExpireAfterAppend, 0),
+            (CrashPoint::ExpireAfterAppend, 1),
+            (CrashPoint::ExpireAfterSync, 0),
+            (CrashPoint::ExpireAfterSync, 1),
+            (CrashPoint::ExpireAfterApply, 0),
+            (CrashPoint::ExpireAfterApply, 1),
+        ]
+    );
+    let exploration = explore(&scenario, 2, None).unwrap();
+    for result in &exploration.results {
+        assert!(
+            result.outcome.is_ok(),
+            "{}: {:?}",
+            result.state.describe(),
+            result.outcome.as_ref().err()
+        );
+    }
+}
+
 #[test]
 fn exploration_is_deterministic_and_every_state_passes() {
     let one = explore(&small(), 1, None).unwrap();

@@ -98,18 +98,25 @@ pub enum PersistFailure {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Faults {
     pub crash: Option<CrashPoint>,
+    /// Arrivals at `crash` that pass before it fires: 0 fires at the first.
+    /// A tick or a queue of requests reaches a point once per command.
+    pub crash_passes: u32,
     pub persist: Option<PersistFailure>,
 }
 
 impl Faults {
-    /// True (and disarmed) when `point` is the armed crash.
+    /// True (and disarmed) when `point` is the armed crash and no passes
+    /// are left.
     pub(crate) fn take_crash(&mut self, point: CrashPoint) -> bool {
-        if self.crash == Some(point) {
-            self.crash = None;
-            true
-        } else {
-            false
+        if self.crash != Some(point) {
+            return false;
         }
+        if self.crash_passes > 0 {
+            self.crash_passes -= 1;
+            return false;
+        }
+        self.crash = None;
+        true
     }
 
     pub(crate) fn take_persist(&mut self) -> Option<PersistFailure> {

@@ -439,7 +439,15 @@ impl Engine {
     /// Arms a crash at `point`; it fires the next time the engine gets there.
     #[cfg(feature = "fault-injection")]
     pub fn arm_crash(&mut self, point: CrashPoint) {
+        self.arm_crash_after(point, 0);
+    }
+
+    /// Arms a crash at `point` that lets `passes` arrivals through first:
+    /// the crash at the third expire of a tick is `passes = 2`.
+    #[cfg(feature = "fault-injection")]
+    pub fn arm_crash_after(&mut self, point: CrashPoint, passes: u32) {
         self.faults.crash = Some(point);
+        self.faults.crash_passes = passes;
     }
 
     /// Arms a persist failure for the next WAL append.

@@ -30,6 +30,7 @@ pub const ACTION_NAMES: &[&str] = &[
     "ReadResource",
     "ReadLease",
     "ArmCrash",
+    "ArmCrashAfter",
     "ArmPersistFailure",
     "Crash",
     "TearLastFrame",
@@ -251,6 +252,10 @@ mod tests {
                 required_lsn: Some(2),
             },
             Action::ArmCrash(CrashPoint::ClientAfterSync),
+            Action::ArmCrashAfter {
+                point: CrashPoint::ExpireAfterAppend,
+                passes: 2,
+            },
             Action::ArmPersistFailure(PersistFailure::PartialAppend { bytes: 3 }),
             Action::Crash {
                 unsynced: Unsynced::KeepPrefix(5),

@@ -260,7 +260,9 @@ impl Runner {
             Action::ArmCrash(point) if is_recovery_point(*point) => {
                 self.arms.recovery.map(|(s, p)| (s, point_label(p)))
             }
-            Action::ArmCrash(_) => self.arms.crash.map(|(s, p)| (s, p.name().to_string())),
+            Action::ArmCrash(_) | Action::ArmCrashAfter { .. } => {
+                self.arms.crash.map(|(s, p)| (s, point_label(p)))
+            }
             Action::ArmPersistFailure(_) => self.arms.persist.map(|(s, f)| (s, format!("{f:?}"))),
             _ => None,
         };

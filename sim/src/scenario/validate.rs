@@ -5,6 +5,7 @@
 use super::format::{numbered, Entry, Expect, LeaseStateName, ResourceStateName, Scenario};
 use crate::action::Action;
 use crate::run::sweep_config;
+use crate::swarm::is_recovery_point;
 use allocdb_core::engine::fault::CrashPoint;
 use std::collections::BTreeSet;
 use std::fmt;
@@ -44,6 +45,7 @@ pub fn action_name(action: &Action) -> &'static str {
         Action::ReadResource { .. } => "ReadResource",
         Action::ReadLease { .. } => "ReadLease",
         Action::ArmCrash(_) => "ArmCrash",
+        Action::ArmCrashAfter { .. } => "ArmCrashAfter",
         Action::ArmPersistFailure(_) => "ArmPersistFailure",
         Action::Crash { .. } => "Crash",
         Action::TearLastFrame { .. } => "TearLastFrame",
@@ -98,7 +100,7 @@ pub fn validate(scenario: &Scenario) -> Result<(), Semantic> {
                     last_action = Some(action);
                     continue;
                 }
-                if let Action::ArmCrash(point) = action {
+                if let Action::ArmCrash(point) | Action::ArmCrashAfter { point, .. } = action {
                     if !later().any(|a| reaches(*point, a)) {
                         return Err(error(format!(
                             "crash point {} cannot be reached: no later step runs {}",
@@ -180,6 +182,12 @@ fn check_action(
         }
         Action::FlipBit { bit, .. } if *bit > 7 => {
             return Err(format!("bit {bit} is not in 0..=7"));
+        }
+        Action::ArmCrashAfter { point, passes } if *passes > 0 && is_recovery_point(*point) => {
+            return Err(format!(
+                "recovery reaches {} once: passes must be 0 (use RecoveryAfterReplayedFrame(k) for frame k)",
+                point.name()
+            ));
         }
         Action::ArmCrash(CrashPoint::RecoveryAfterReplayedFrame(0)) => {
             return Err(
