@@ -1,7 +1,7 @@
 //! Export/restore: a restored state machine is the same state machine, and a
 //! bad image is rejected before anything is trusted.
 
-use allocdb_core::machine::{Image, RestoreError};
+use allocdb_core::machine::{Image, InvariantViolation, RestoreError};
 use allocdb_core::{
     Bundle, ClientId, ClientRequest, Command, Config, DueExpiry, HolderId, LeaseEpoch, LeaseId,
     LeaseState, LogCommand, Lsn, OperationId, Outcome, ResourceId, ResourceState, Slot,
@@ -199,7 +199,42 @@ fn bad_images_are_rejected() {
     overdue.last_request_slot = Slot(10_000);
     rejects(&overdue, |e| matches!(e, RestoreError::Invariant(_)));
 
-    let mut future = good;
+    let mut future = good.clone();
     future.last_applied_lsn = Lsn(1);
     rejects(&future, |e| matches!(e, RestoreError::Invariant(_)));
+
+    // Found by fuzzing restore (fuzz/regressions/snapshot/): each of these
+    // passed the audit and made a later apply panic.
+    let invariant = |e: &RestoreError, wanted: fn(&InvariantViolation) -> bool| matches!(e, RestoreError::Invariant(v) if wanted(v));
+    let mut version = good.clone();
+    version.resources[0].version = u64::MAX;
+    rejects(&version, |e| {
+        invariant(e, |v| matches!(v, InvariantViolation::VersionAhead { .. }))
+    });
+
+    let mut renamed = good.clone();
+    let lease = renamed.leases[0].lease_id;
+    renamed.leases[0].created_lsn = Lsn(lease.lsn().0 - 1);
+    rejects(&renamed, |e| {
+        invariant(e, |v| {
+            matches!(v, InvariantViolation::LeaseIdMismatch { .. })
+        })
+    });
+
+    let mut operation_late = good.clone();
+    operation_late.operations[0].retire_after_slot = Slot(1 << 37);
+    rejects(&operation_late, |e| {
+        invariant(e, |v| matches!(v, InvariantViolation::RetireTooLate { .. }))
+    });
+
+    let mut lease_late = good;
+    let terminal = lease_late
+        .leases
+        .iter_mut()
+        .find(|l| l.retire_after_slot.is_some())
+        .expect("populated() has a terminal lease");
+    terminal.retire_after_slot = Some(Slot(1 << 37));
+    rejects(&lease_late, |e| {
+        invariant(e, |v| matches!(v, InvariantViolation::RetireTooLate { .. }))
+    });
 }

@@ -87,6 +87,20 @@ pub enum InvariantViolation {
     FutureLsn { lsn: Lsn, last: Lsn },
     #[error("fencing: lease {lease:?} has epoch 0")]
     EpochZero { lease: LeaseId },
+    #[error("lease {lease:?} was created at {created:?}, which names another lease id")]
+    LeaseIdMismatch { lease: LeaseId, created: Lsn },
+    #[error("resource {resource:?} has version {version}, more changes than the {last:?} commands applied")]
+    VersionAhead {
+        resource: ResourceId,
+        version: u64,
+        last: Lsn,
+    },
+    #[error("retention: {record} retires at {retire_after:?}, later than any slot so far allows ({latest:?})")]
+    RetireTooLate {
+        record: &'static str,
+        retire_after: Slot,
+        latest: Slot,
+    },
 }
 
 type Audit = Result<(), InvariantViolation>;
@@ -115,6 +129,15 @@ impl StateMachine {
     fn audit_resources(&self) -> Audit {
         for resource in self.resources() {
             let id = resource.resource_id;
+            // A command changes a resource at most once, and creation is
+            // version 0: so no version passes the count of commands.
+            if resource.version > self.last_applied_lsn.0 {
+                return Err(InvariantViolation::VersionAhead {
+                    resource: id,
+                    version: resource.version,
+                    last: self.last_applied_lsn,
+                });
+            }
             let Some(lease_id) = resource.current_lease_id else {
                 if resource.state != ResourceState::Available {
                     return Err(InvariantViolation::AvailabilityMismatch {
@@ -172,6 +195,12 @@ impl StateMachine {
                 return Err(InvariantViolation::FutureLsn {
                     lsn: lease.created_lsn,
                     last: self.last_applied_lsn,
+                });
+            }
+            if lease_id != LeaseId::new(self.config.shard_id, lease.created_lsn) {
+                return Err(InvariantViolation::LeaseIdMismatch {
+                    lease: lease_id,
+                    created: lease.created_lsn,
                 });
             }
             if lease.state.is_terminal() != lease.retire_after_slot.is_some() {
@@ -261,10 +290,25 @@ impl StateMachine {
 
     fn audit_retention(&self) -> Audit {
         let now = self.last_request_slot;
+        // Retire slots are set at a slot no later than `now`, one window
+        // on: a later one would break the retirement queues' order.
+        let too_late = |record, retire_after: Slot, window: u64| {
+            let latest = Slot(now.0.saturating_add(window));
+            (retire_after > latest).then_some(InvariantViolation::RetireTooLate {
+                record,
+                retire_after,
+                latest,
+            })
+        };
         let mut terminal = 0usize;
         for (&lease_id, lease) in self.leases.iter() {
             if let Some(retire_after) = lease.retire_after_slot {
                 terminal += 1;
+                if let Some(violation) =
+                    too_late("a lease", retire_after, self.config.history_window_slots)
+                {
+                    return Err(violation);
+                }
                 if retire_after <= now {
                     return Err(InvariantViolation::LeaseOverdue {
                         lease: lease_id,
@@ -287,6 +331,13 @@ impl StateMachine {
             });
         }
         for (&operation_id, operation) in self.operations.iter() {
+            if let Some(violation) = too_late(
+                "an operation record",
+                operation.retire_after_slot,
+                self.config.dedupe_window_slots(),
+            ) {
+                return Err(violation);
+            }
             if operation.retire_after_slot <= now {
                 return Err(InvariantViolation::OperationOverdue {
                     operation: operation_id,

@@ -21,6 +21,7 @@
 //! same bytes.
 
 use crate::codec::{Reader, ShortRead, Writer};
+
 use crate::command::Bundle;
 use crate::config::{Config, BUNDLE_SIZE_LIMIT};
 use crate::ids::{HolderId, LeaseEpoch, LeaseId, Lsn, OperationId, ResourceId, Slot};
@@ -61,6 +62,20 @@ pub enum SnapshotError {
     #[error("{extra} unexpected bytes after the last record")]
     TrailingBytes { extra: usize },
 }
+
+/// The fewest bytes any record takes.
+const MIN_RECORD_LEN: usize = {
+    let smaller = if RESOURCE_LEN < LEASE_FIXED_LEN {
+        RESOURCE_LEN
+    } else {
+        LEASE_FIXED_LEN
+    };
+    if smaller < OPERATION_LEN {
+        smaller
+    } else {
+        OPERATION_LEN
+    }
+};
 
 pub fn encoded_len(image: &Image) -> usize {
     let members: usize = image.leases.iter().map(|l| l.members.len()).sum();
@@ -180,7 +195,11 @@ pub fn decode(config: &Config, bytes: &[u8]) -> Result<Image, SnapshotError> {
     let lease_count = bounded("lease", r.u32()?, config.max_leases)?;
     let operation_count = bounded("operation", r.u32()?, config.max_operations)?;
 
-    let mut resources = Vec::with_capacity(resource_count);
+    // Capacity follows the bytes present, not just the claimed counts: a
+    // short file with a valid checksum claiming a million records must not
+    // allocate for them before it turns out to be short.
+    let fits = |count: usize, r: &Reader| count.min(r.remaining() / MIN_RECORD_LEN);
+    let mut resources = Vec::with_capacity(fits(resource_count, &r));
     for _ in 0..resource_count {
         let start = r.position();
         let resource_id = ResourceId(r.u128()?);
@@ -208,7 +227,7 @@ pub fn decode(config: &Config, bytes: &[u8]) -> Result<Image, SnapshotError> {
         });
     }
 
-    let mut leases = Vec::with_capacity(lease_count);
+    let mut leases = Vec::with_capacity(fits(lease_count, &r));
     for _ in 0..lease_count {
         let start = r.position();
         let lease_id = LeaseId(r.u128()?);
@@ -253,7 +272,7 @@ pub fn decode(config: &Config, bytes: &[u8]) -> Result<Image, SnapshotError> {
         });
     }
 
-    let mut operations = Vec::with_capacity(operation_count);
+    let mut operations = Vec::with_capacity(fits(operation_count, &r));
     for _ in 0..operation_count {
         let start = r.position();
         let operation_id = OperationId(r.u128()?);
