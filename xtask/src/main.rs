@@ -6,8 +6,9 @@
 //! - `bench [all|core|storage|sim]`: runs the criterion benchmarks, prints
 //!   medians, confidence intervals and ratios to the targets; `--write`
 //!   refreshes each suite's generated block in `docs/performance.md`.
-//! - `sweep`, `replay`, `shrink`: the simulator's daily workflows, run in
-//!   this process (the simulator is optimised even in this dev build).
+//! - `sweep`, `replay`, `shrink`, `explore`: the simulator's workflows, run
+//!   in this process (the simulator is optimised even in this dev build).
+//! - `fuzz TARGET --seconds N`: the seeded mutation fuzzer of `fuzz/`.
 //!
 //! Exit codes: 0 passed, 1 a run or check failed, 2 bad arguments or a bad
 //! scenario file.
@@ -20,6 +21,7 @@ mod bench;
 mod ci;
 mod error;
 mod explore;
+mod fuzz;
 mod process;
 mod replay;
 mod repro_file;
@@ -121,6 +123,19 @@ enum Task {
         #[arg(long, default_value_t = 5000)]
         max_runs: u64,
     },
+    /// Fuzz one decoder in this process for a time budget; each finding
+    /// goes to fuzz/findings/TARGET/<seed>-<iteration>.bin (exit 1).
+    Fuzz {
+        /// The decoder to fuzz.
+        #[arg(value_enum)]
+        target: fuzz::TargetArg,
+        /// Wall-clock budget; every input is still derived from the seed.
+        #[arg(long, value_name = "N")]
+        seconds: u64,
+        /// Seed of the mutation engine (ChaCha8).
+        #[arg(long, value_name = "S", default_value_t = 0)]
+        seed: u64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -203,6 +218,15 @@ fn run(task: Task) -> Result<bool, Error> {
             source,
             out_dir,
             max_runs,
+        }),
+        Task::Fuzz {
+            target,
+            seconds,
+            seed,
+        } => fuzz::run(&fuzz::FuzzArgs {
+            target: target.0,
+            seconds,
+            seed,
         }),
     }
 }
