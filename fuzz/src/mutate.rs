@@ -20,6 +20,7 @@
 //! of all dying at it.
 
 use allocdb_core::wal::{FRAME_HEADER_LEN, MAX_PAYLOAD_LEN};
+use allocdb_sim::scenario::parse::{ACTION_NAMES, EXPECT_NAMES};
 use rand_chacha::rand_core::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -123,33 +124,10 @@ const HUGE_LENGTHS: &[u32] = &[
     0xFFFF_FFFF,
 ];
 
-/// Tokens for insertion into scenario text: every step name, the
-/// structure, numbers at the limits of the types the fields use.
-const SCENARIO_TOKENS: &[&str] = &[
-    "Submit",
-    "Retry",
-    "Burst",
-    "AdvanceSlot",
-    "AdvanceTo",
-    "Tick",
-    "Checkpoint",
-    "ReadResource",
-    "ReadLease",
-    "ArmCrash",
-    "ArmPersistFailure",
-    "Crash",
-    "TearLastFrame",
-    "FlipBit",
-    "Restart",
-    "ExpectResult",
-    "ExpectCached",
-    "ExpectOperation",
-    "ExpectResource",
-    "ExpectLease",
-    "ExpectRecovery",
-    "ExpectFailClosed",
-    "ExpectReadAsTorn",
-    "ExpectOracleFailure",
+/// Tokens for insertion into scenario text besides the step names (which
+/// come from the parser's own lists): the structure, and numbers at the
+/// limits of the types the fields use.
+const SCENARIO_SYNTAX: &[&str] = &[
     "Scenario(",
     "steps: [",
     "config: Config(",
@@ -343,7 +321,15 @@ impl Mutator {
             // A dictionary token, inserted or written over.
             13 | 14 => {
                 let token: &[u8] = if self.target == Target::Scenario {
-                    rng.pick(SCENARIO_TOKENS).as_bytes()
+                    let mut tokens = ACTION_NAMES
+                        .iter()
+                        .chain(EXPECT_NAMES)
+                        .chain(SCENARIO_SYNTAX);
+                    let count = ACTION_NAMES.len() + EXPECT_NAMES.len() + SCENARIO_SYNTAX.len();
+                    tokens
+                        .nth(rng.below(count))
+                        .expect("below count")
+                        .as_bytes()
                 } else {
                     rng.pick::<&[u8]>(BINARY_TOKENS)
                 };
