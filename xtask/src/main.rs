@@ -9,6 +9,9 @@
 //! - `sweep`, `replay`, `shrink`, `explore`: the simulator's workflows, run
 //!   in this process (the simulator is optimised even in this dev build).
 //! - `fuzz TARGET --seconds N`: the seeded mutation fuzzer of `fuzz/`.
+//! - `mutants [--file GLOB ...]`: cargo-mutants over the core with the
+//!   suite of `.cargo/mutants.toml`; prints the score per module and every
+//!   missed mutant.
 //!
 //! Exit codes: 0 passed, 1 a run or check failed, 2 bad arguments or a bad
 //! scenario file.
@@ -22,6 +25,7 @@ mod ci;
 mod error;
 mod explore;
 mod fuzz;
+mod mutants;
 mod process;
 mod replay;
 mod repro_file;
@@ -136,6 +140,21 @@ enum Task {
         #[arg(long, value_name = "S", default_value_t = 0)]
         seed: u64,
     },
+    /// Mutation testing of allocdb-core (cargo-mutants, installed if
+    /// missing): caught / missed / timeout / unviable per file, the score per
+    /// module and every missed mutant. Missed mutants do not fail the task.
+    Mutants {
+        /// Mutate only files matching this glob (repeatable), e.g.
+        /// 'core/src/wal/**'; default: the whole core.
+        #[arg(long = "file", value_name = "GLOB")]
+        files: Vec<String>,
+        /// Mutants built and tested at once (cargo-mutants' default: 1).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Test timeout as a multiple of the unmutated suite's time.
+        #[arg(long, value_name = "X")]
+        timeout_multiplier: Option<f64>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -227,6 +246,15 @@ fn run(task: Task) -> Result<bool, Error> {
             target: target.0,
             seconds,
             seed,
+        }),
+        Task::Mutants {
+            files,
+            jobs,
+            timeout_multiplier,
+        } => mutants::run(&mutants::MutantsArgs {
+            files,
+            jobs,
+            timeout_multiplier,
         }),
     }
 }
