@@ -677,6 +677,20 @@ impl Simulator {
         Ok(())
     }
 
+    /// The engine says it crashed at `point`: that must be the armed one.
+    fn armed_crash_fired(&mut self, point: CrashPoint) -> Result<(), RunError> {
+        if self.armed_crash != Some(point) {
+            return Err(self.engine_behaviour(format!(
+                "crashed at {point:?}, armed {:?}",
+                self.armed_crash
+            )));
+        }
+        self.armed_crash = None;
+        self.stats.crash_point(point);
+        self.event.crashed_at = Some(point);
+        Ok(())
+    }
+
     /// A write path returned an error: check it is the one armed, and book
     /// what is durable. `points` are the crash points of this path in order.
     fn write_failed(
@@ -687,15 +701,7 @@ impl Simulator {
     ) -> StepResult {
         match error {
             SubmitError::Crashed(point) => {
-                if self.armed_crash != Some(point) {
-                    return Err(self.engine_behaviour(format!(
-                        "crashed at {point:?}, armed {:?}",
-                        self.armed_crash
-                    )));
-                }
-                self.armed_crash = None;
-                self.stats.crash_point(point);
-                self.event.crashed_at = Some(point);
+                self.armed_crash_fired(point)?;
                 // Everything before the append was synced, and so is the
                 // frame itself from the third point on.
                 if point != points[1] {
@@ -871,15 +877,7 @@ impl Simulator {
                 )))
             }
             Err(CheckpointError::Crashed(point)) => {
-                if self.armed_crash != Some(point) {
-                    return Err(self.engine_behaviour(format!(
-                        "crashed at {point:?}, armed {:?}",
-                        self.armed_crash
-                    )));
-                }
-                self.armed_crash = None;
-                self.stats.crash_point(point);
-                self.event.crashed_at = Some(point);
+                self.armed_crash_fired(point)?;
                 self.status = EngineStatus::Down;
                 match point {
                     CrashPoint::CheckpointAfterSnapshotTemp => {}
