@@ -263,6 +263,18 @@ impl ActionKind {
         ActionKind::Restart,
     ];
 
+    /// The kinds that only faults bring about: the fault actions, and the
+    /// restart that follows them. A run without faults has none of these.
+    pub const FAULTS: [ActionKind; 7] = [
+        ActionKind::ArmCrash,
+        ActionKind::ArmPersistFailure,
+        ActionKind::Crash,
+        ActionKind::TearLastFrame,
+        ActionKind::FlipWalBit,
+        ActionKind::FlipSnapshotBit,
+        ActionKind::Restart,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             ActionKind::Submit => "submit",
@@ -284,6 +296,46 @@ impl ActionKind {
 }
 
 impl Action {
+    /// The crash points this action's write path passes, in path order. A
+    /// restart also passes `RecoveryAfterReplayedFrame(k)` once per frame it
+    /// replays; how many depends on the log, so those are not listed.
+    pub fn crash_points(&self) -> &'static [CrashPoint] {
+        match self {
+            Action::Submit { .. } | Action::Retry { .. } | Action::Burst(_) => &[
+                CrashPoint::ClientBeforeAppend,
+                CrashPoint::ClientAfterAppend,
+                CrashPoint::ClientAfterSync,
+                CrashPoint::ClientAfterApply,
+            ],
+            Action::Tick => &[
+                CrashPoint::ExpireBeforeAppend,
+                CrashPoint::ExpireAfterAppend,
+                CrashPoint::ExpireAfterSync,
+                CrashPoint::ExpireAfterApply,
+            ],
+            Action::Checkpoint => &[
+                CrashPoint::CheckpointAfterSnapshotTemp,
+                CrashPoint::CheckpointAfterSnapshotRename,
+                CrashPoint::CheckpointAfterSnapshot,
+                CrashPoint::CheckpointAfterWalRename,
+                CrashPoint::CheckpointAfterWalRewrite,
+            ],
+            Action::Restart => &[
+                CrashPoint::RecoveryAfterSnapshotLoad,
+                CrashPoint::RecoveryAfterTornTailTruncate,
+            ],
+            _ => &[],
+        }
+    }
+
+    /// True when this action runs the code path `point` sits on.
+    pub fn reaches(&self, point: CrashPoint) -> bool {
+        match point {
+            CrashPoint::RecoveryAfterReplayedFrame(_) => matches!(self, Action::Restart),
+            point => self.crash_points().contains(&point),
+        }
+    }
+
     pub fn kind(&self) -> ActionKind {
         match self {
             Action::Submit { .. } => ActionKind::Submit,

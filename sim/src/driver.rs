@@ -16,6 +16,7 @@ use crate::rng::SimRng;
 use crate::run_dir::RunDir;
 use crate::shadow::{command_frame_len, FrameKind, WalShadow};
 use crate::stats::RunStats;
+use crate::swarm::is_recovery_point;
 use crate::transcript::{describe_action, describe_applied, point_label, Transcript};
 use crate::view::{EngineStatus, InFlight, SimView};
 use allocdb_core::engine::fault::{CrashPoint, Faults, PersistFailure};
@@ -633,16 +634,8 @@ impl Simulator {
                 })
             }
             Err(error) => {
-                let line = self.write_failed(
-                    error,
-                    &[
-                        CrashPoint::ClientBeforeAppend,
-                        CrashPoint::ClientAfterAppend,
-                        CrashPoint::ClientAfterSync,
-                        CrashPoint::ClientAfterApply,
-                    ],
-                    engine_durable,
-                )?;
+                let line =
+                    self.write_failed(error, CrashPoint::ClientAfterAppend, engine_durable)?;
                 // A definite refusal says only that this attempt did
                 // nothing: an earlier attempt in flight stays unresolved.
                 if !error.is_definite() {
@@ -692,19 +685,20 @@ impl Simulator {
     }
 
     /// A write path returned an error: check it is the one armed, and book
-    /// what is durable. `points` are the crash points of this path in order.
+    /// what is durable. `after_append` is the path's one point where its
+    /// frame is written but not yet synced.
     fn write_failed(
         &mut self,
         error: SubmitError,
-        points: &[CrashPoint; 4],
+        after_append: CrashPoint,
         engine_durable: u64,
     ) -> StepResult {
         match error {
             SubmitError::Crashed(point) => {
                 self.armed_crash_fired(point)?;
                 // Everything before the append was synced, and so is the
-                // frame itself from the third point on.
-                if point != points[1] {
+                // frame itself at every later point.
+                if point != after_append {
                     self.shadow.mark_synced();
                 }
                 self.status = EngineStatus::Down;
@@ -836,16 +830,8 @@ impl Simulator {
                 for applied in &committed {
                     self.acknowledged.insert(applied.lsn);
                 }
-                let mut line = self.write_failed(
-                    error,
-                    &[
-                        CrashPoint::ExpireBeforeAppend,
-                        CrashPoint::ExpireAfterAppend,
-                        CrashPoint::ExpireAfterSync,
-                        CrashPoint::ExpireAfterApply,
-                    ],
-                    engine_durable,
-                )?;
+                let mut line =
+                    self.write_failed(error, CrashPoint::ExpireAfterAppend, engine_durable)?;
                 line.lsn = lsn;
                 Ok(line)
             }
@@ -970,12 +956,7 @@ impl Simulator {
     // ---- faults --------------------------------------------------------
 
     fn arm_crash(&mut self, point: CrashPoint, passes: u32) -> StepResult {
-        if matches!(
-            point,
-            CrashPoint::RecoveryAfterSnapshotLoad
-                | CrashPoint::RecoveryAfterTornTailTruncate
-                | CrashPoint::RecoveryAfterReplayedFrame(_)
-        ) {
+        if is_recovery_point(point) {
             if passes > 0 {
                 return Err(self
                     .invalid("recovery reaches each of its crash points once: passes must be 0"));

@@ -19,8 +19,7 @@
 
 use crate::action::{Action, Unsynced};
 use crate::driver::{RunError, SimConfig, Simulator};
-use crate::run::sweep_config;
-use crate::scenario::{Entry, Scenario};
+use crate::scenario::Scenario;
 use crate::transcript::point_label;
 use allocdb_core::engine::fault::CrashPoint;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -113,62 +112,20 @@ pub enum ExploreError {
     Config(String),
 }
 
-/// The actions of a scenario (expectations describe one run, not its
-/// crashed variants).
-fn actions(scenario: &Scenario) -> Vec<Action> {
-    scenario
-        .steps
-        .iter()
-        .filter_map(|entry| match entry {
-            Entry::Action(action) => Some(action.clone()),
-            Entry::Expect(_) => None,
-        })
-        .collect()
-}
-
+/// How exploration runs a scenario: never strict, since the crash it
+/// injects leaves some of the scenario's own steps with nothing to do.
 fn sim_config(scenario: &Scenario) -> Result<SimConfig, ExploreError> {
-    let engine = scenario
-        .config
-        .apply(sweep_config())
+    let config = scenario
+        .sim_config()
         .map_err(|e| ExploreError::Config(e.to_string()))?;
     Ok(SimConfig {
-        selftest: scenario.selftest,
-        ..SimConfig::new(engine)
+        strict: false,
+        ..config
     })
 }
 
 fn start(scenario: &Scenario, config: SimConfig) -> Result<Simulator, RunError> {
     Simulator::new(scenario.seed, config, &["explore".to_string()])
-}
-
-/// The crash points a step's write path passes, in order.
-fn points_of(action: &Action) -> &'static [CrashPoint] {
-    match action {
-        Action::Submit { .. } | Action::Retry { .. } | Action::Burst(_) => &[
-            CrashPoint::ClientBeforeAppend,
-            CrashPoint::ClientAfterAppend,
-            CrashPoint::ClientAfterSync,
-            CrashPoint::ClientAfterApply,
-        ],
-        Action::Tick => &[
-            CrashPoint::ExpireBeforeAppend,
-            CrashPoint::ExpireAfterAppend,
-            CrashPoint::ExpireAfterSync,
-            CrashPoint::ExpireAfterApply,
-        ],
-        Action::Checkpoint => &[
-            CrashPoint::CheckpointAfterSnapshotTemp,
-            CrashPoint::CheckpointAfterSnapshotRename,
-            CrashPoint::CheckpointAfterSnapshot,
-            CrashPoint::CheckpointAfterWalRename,
-            CrashPoint::CheckpointAfterWalRewrite,
-        ],
-        Action::Restart => &[
-            CrashPoint::RecoveryAfterSnapshotLoad,
-            CrashPoint::RecoveryAfterTornTailTruncate,
-        ],
-        _ => &[],
-    }
 }
 
 /// Every distinct way the unsynced bytes can fare, as kept lengths: each
@@ -219,11 +176,11 @@ fn run_to_crash(
 /// Every crash state of the scenario, in enumeration order.
 pub fn enumerate(scenario: &Scenario) -> Result<Vec<CrashState>, ExploreError> {
     let config = sim_config(scenario)?;
-    let actions = actions(scenario);
+    let actions = scenario.actions();
     let mut states = Vec::new();
     for (step, action) in actions.iter().enumerate() {
         let prefix = &actions[..step];
-        let mut points = points_of(action).to_vec();
+        let mut points = action.crash_points().to_vec();
         if matches!(action, Action::Restart) {
             points.extend(
                 (1..)
@@ -258,7 +215,7 @@ pub fn enumerate(scenario: &Scenario) -> Result<Vec<CrashState>, ExploreError> {
 
 /// Runs one crash state to its verdict.
 pub fn explore_state(scenario: &Scenario, state: CrashState) -> StateResult {
-    let actions = actions(scenario);
+    let actions = scenario.actions();
     let mut run = Vec::new();
     let outcome = sim_config(scenario)
         .map_err(|e| RunError::InvalidAction {
@@ -338,17 +295,6 @@ pub fn explore(
         results: results.into_iter().map(|(_, r)| r).collect(),
         enumerated,
     })
-}
-
-/// A failing state as a scenario: its exact actions, not strict.
-pub fn state_repro(scenario: &Scenario, result: &StateResult) -> Scenario {
-    Scenario {
-        seed: scenario.seed,
-        config: scenario.config,
-        selftest: scenario.selftest,
-        strict: false,
-        steps: result.actions.iter().cloned().map(Entry::Action).collect(),
-    }
 }
 
 #[cfg(test)]

@@ -5,16 +5,14 @@
 
 use crate::action::Action;
 use crate::driver::SelfTest;
-use crate::scenario::{ConfigOverride, Entry, Scenario};
+use crate::scenario::Scenario;
 
 pub fn repro(seed: u64, selftest: Option<SelfTest>, actions: &[Action]) -> Scenario {
     Scenario {
-        seed,
-        config: ConfigOverride::default(),
         selftest,
-        strict: false,
-        steps: actions.iter().cloned().map(Entry::Action).collect(),
+        ..Scenario::new(seed, Vec::new())
     }
+    .repro_of(actions)
 }
 
 /// The comment block of a repro file: what failed, and how to replay it.

@@ -9,7 +9,7 @@ use crate::action::{Action, SimCommand, Unsynced};
 use crate::driver::RunError;
 use crate::oracle::Oracle;
 use crate::scenario::validate::validate;
-use crate::scenario::{run_scenario, Entry, Scenario, ScenarioFailure};
+use crate::scenario::{run_scenario, Scenario, ScenarioFailure};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShrinkError {
@@ -43,18 +43,9 @@ pub fn failing_oracle(scenario: &Scenario) -> Result<(Oracle, u64), String> {
 /// Shrinks `scenario` (expectations are dropped: they describe the long
 /// run) trying at most `max_runs` candidates.
 pub fn shrink(scenario: &Scenario, max_runs: u64) -> Result<Shrunk, ShrinkError> {
-    let mut base = scenario.clone();
-    base.strict = false;
-    base.steps.retain(|e| matches!(e, Entry::Action(_)));
+    let mut actions = scenario.actions();
+    let base = scenario.repro_of(&actions);
     let (oracle, step) = failing_oracle(&base).map_err(ShrinkError::NotFailing)?;
-    let mut actions: Vec<Action> = base
-        .steps
-        .iter()
-        .filter_map(|e| match e {
-            Entry::Action(a) => Some(a.clone()),
-            Entry::Expect(_) => None,
-        })
-        .collect();
     let original_steps = actions.len();
     actions.truncate(step as usize);
 
@@ -64,7 +55,7 @@ pub fn shrink(scenario: &Scenario, max_runs: u64) -> Result<Shrunk, ShrinkError>
             return false;
         }
         runs += 1;
-        let scenario = with_actions(&base, candidate);
+        let scenario = base.repro_of(candidate);
         validate(&scenario).is_ok() && failing_oracle(&scenario).is_ok_and(|(o, _)| o == oracle)
     };
     let actions = delta_debug(actions, &mut fails_the_same);
@@ -72,18 +63,11 @@ pub fn shrink(scenario: &Scenario, max_runs: u64) -> Result<Shrunk, ShrinkError>
     let actions = delta_debug(actions, &mut fails_the_same);
     Ok(Shrunk {
         steps: actions.len(),
-        scenario: with_actions(&base, &actions),
+        scenario: base.repro_of(&actions),
         oracle,
         original_steps,
         runs,
     })
-}
-
-fn with_actions(base: &Scenario, actions: &[Action]) -> Scenario {
-    Scenario {
-        steps: actions.iter().cloned().map(Entry::Action).collect(),
-        ..base.clone()
-    }
 }
 
 /// Delta debugging by complements: split into `n` chunks and drop the

@@ -772,15 +772,7 @@ mod tests {
             assert!(!none.has_faults());
             assert!(none.crash_points.is_empty() && none.persist_failures.is_empty());
             assert!(none.weight(ClientOp::Create) > 0 && none.weight(ClientOp::Reserve) > 0);
-            for kind in [
-                ActionKind::ArmCrash,
-                ActionKind::ArmPersistFailure,
-                ActionKind::Crash,
-                ActionKind::TearLastFrame,
-                ActionKind::FlipWalBit,
-                ActionKind::FlipSnapshotBit,
-                ActionKind::Restart,
-            ] {
+            for kind in ActionKind::FAULTS {
                 assert!(!none.reachable_kinds().contains(&kind));
             }
 

@@ -1373,22 +1373,12 @@ mod tests {
         (Workload::new(mix, &config, 4), rng, Fake::new(config))
     }
 
-    const FAULT_KINDS: [ActionKind; 7] = [
-        ActionKind::ArmCrash,
-        ActionKind::ArmPersistFailure,
-        ActionKind::Crash,
-        ActionKind::TearLastFrame,
-        ActionKind::FlipWalBit,
-        ActionKind::FlipSnapshotBit,
-        ActionKind::Restart,
-    ];
-
     #[test]
     fn no_faults_selected_means_no_fault_actions() {
         for seed in 0..20 {
             let (mut workload, mut rng, mut fake) = setup(seed, &FaultSelection::None);
             fake.run(&mut workload, &mut rng, 3_000);
-            for kind in FAULT_KINDS {
+            for kind in ActionKind::FAULTS {
                 assert!(!fake.kinds.contains(&kind), "seed {seed}: {kind:?}");
             }
             assert_eq!(fake.status, EngineStatus::Up);

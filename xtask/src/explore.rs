@@ -4,7 +4,7 @@
 use crate::error::Error;
 use crate::process::workspace_root;
 use crate::repro_file::{shown, write_scenario};
-use allocdb_sim::explore::{explore, state_repro, Class};
+use allocdb_sim::explore::{explore, Class};
 use allocdb_sim::scenario::load;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -65,7 +65,7 @@ pub fn run(args: &ExploreArgs) -> Result<bool, Error> {
         let path = write_scenario(
             &dir,
             &format!("{stem}-explore"),
-            &state_repro(&scenario, result),
+            &scenario.repro_of(&result.actions),
             |path| {
                 vec![
                     format!("Crash state of {source} found by `cargo xtask explore`: {what}."),

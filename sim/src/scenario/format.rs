@@ -4,9 +4,10 @@
 
 use crate::action::Action;
 use crate::answer::Code;
-use crate::driver::SelfTest;
+use crate::driver::{SelfTest, SimConfig};
 use crate::event::FailKind;
 use crate::oracle::Oracle;
+use crate::run::sweep_config;
 use allocdb_core::engine::{EngineConfig, StartMode};
 use allocdb_core::{ConfigError, LeaseState, ResourceState};
 use serde::{Deserialize, Serialize};
@@ -50,6 +51,37 @@ impl Scenario {
             strict: true,
             steps,
         }
+    }
+
+    /// The actions, in order (expectations describe one run, not the
+    /// variants a shrinker or an explorer makes of it).
+    pub fn actions(&self) -> Vec<Action> {
+        self.steps
+            .iter()
+            .filter_map(|entry| match entry {
+                Entry::Action(action) => Some(action.clone()),
+                Entry::Expect(_) => None,
+            })
+            .collect()
+    }
+
+    /// This scenario's header (seed, config, self-test) over `actions`, not
+    /// strict: the repro of one run made from it.
+    pub fn repro_of(&self, actions: &[Action]) -> Scenario {
+        Scenario {
+            strict: false,
+            steps: actions.iter().cloned().map(Entry::Action).collect(),
+            ..self.clone()
+        }
+    }
+
+    /// How the simulator runs it (strict or not as the file says).
+    pub fn sim_config(&self) -> Result<SimConfig, ConfigOverrideError> {
+        Ok(SimConfig {
+            selftest: self.selftest,
+            strict: self.strict,
+            ..SimConfig::new(self.config.apply(sweep_config())?)
+        })
     }
 }
 

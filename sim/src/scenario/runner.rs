@@ -7,10 +7,9 @@ use super::format::{numbered, Entry, Expect, LeaseStateName, Mode, ResourceState
 use super::validate::{action_name, expect_name};
 use crate::action::Action;
 use crate::answer::Answer;
-use crate::driver::{RunError, SimConfig, Simulator};
+use crate::driver::{RunError, Simulator};
 use crate::event::DamageVerdict;
 use crate::oracle::OracleFailure;
-use crate::run::sweep_config;
 use crate::stats::RunStats;
 use crate::swarm::is_recovery_point;
 use crate::transcript::point_label;
@@ -70,8 +69,8 @@ pub fn run_scenario_watched(
     scenario: &Scenario,
     watch: &mut dyn FnMut(&Simulator) -> bool,
 ) -> ScenarioRun {
-    let engine = match scenario.config.apply(sweep_config()) {
-        Ok(engine) => engine,
+    let config = match scenario.sim_config() {
+        Ok(config) => config,
         Err(error) => {
             return ScenarioRun {
                 transcript: String::new(),
@@ -79,11 +78,6 @@ pub fn run_scenario_watched(
                 result: Err(ScenarioFailure::Config(error.to_string())),
             }
         }
-    };
-    let config = SimConfig {
-        selftest: scenario.selftest,
-        strict: scenario.strict,
-        ..SimConfig::new(engine)
     };
     let mut sim = match Simulator::new(scenario.seed, config, &["scenario".to_string()]) {
         Ok(sim) => sim,

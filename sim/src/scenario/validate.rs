@@ -101,7 +101,7 @@ pub fn validate(scenario: &Scenario) -> Result<(), Semantic> {
                     continue;
                 }
                 if let Action::ArmCrash(point) | Action::ArmCrashAfter { point, .. } = action {
-                    if !later().any(|a| reaches(*point, a)) {
+                    if !later().any(|a| a.reaches(*point)) {
                         return Err(error(format!(
                             "crash point {} cannot be reached: no later step runs {}",
                             point.name(),
@@ -256,56 +256,20 @@ fn check_expect(
     }
 }
 
-/// The code path a crash point sits on.
-#[derive(Clone, Copy)]
-enum PointPath {
-    Client,
-    Expire,
-    Checkpoint,
-    Recovery,
-}
-
-fn path_of(point: CrashPoint) -> PointPath {
-    match point {
-        CrashPoint::ClientBeforeAppend
-        | CrashPoint::ClientAfterAppend
-        | CrashPoint::ClientAfterSync
-        | CrashPoint::ClientAfterApply => PointPath::Client,
-        CrashPoint::ExpireBeforeAppend
-        | CrashPoint::ExpireAfterAppend
-        | CrashPoint::ExpireAfterSync
-        | CrashPoint::ExpireAfterApply => PointPath::Expire,
-        CrashPoint::CheckpointAfterSnapshotTemp
-        | CrashPoint::CheckpointAfterSnapshotRename
-        | CrashPoint::CheckpointAfterSnapshot
-        | CrashPoint::CheckpointAfterWalRename
-        | CrashPoint::CheckpointAfterWalRewrite => PointPath::Checkpoint,
-        CrashPoint::RecoveryAfterSnapshotLoad
-        | CrashPoint::RecoveryAfterTornTailTruncate
-        | CrashPoint::RecoveryAfterReplayedFrame(_) => PointPath::Recovery,
-    }
-}
-
-/// True when `action` runs the code path of `point`.
-fn reaches(point: CrashPoint, action: &Action) -> bool {
-    match path_of(point) {
-        PointPath::Client => matches!(
-            action,
-            Action::Submit { .. } | Action::Retry { .. } | Action::Burst(_)
-        ),
-        PointPath::Expire => matches!(action, Action::Tick),
-        PointPath::Checkpoint => matches!(action, Action::Checkpoint),
-        PointPath::Recovery => matches!(action, Action::Restart),
-    }
-}
-
+/// The steps that reach `point`, for the error that says none follows.
 fn reaching_steps(point: CrashPoint) -> &'static str {
-    match path_of(point) {
-        PointPath::Client => "a client write (Submit, Retry or Burst)",
-        PointPath::Expire => "Tick",
-        PointPath::Checkpoint => "Checkpoint",
-        PointPath::Recovery => "Restart",
-    }
+    [
+        (
+            Action::Retry { operation: 0 },
+            "a client write (Submit, Retry or Burst)",
+        ),
+        (Action::Tick, "Tick"),
+        (Action::Checkpoint, "Checkpoint"),
+        (Action::Restart, "Restart"),
+    ]
+    .into_iter()
+    .find(|(action, _)| action.reaches(point))
+    .map_or("a step on its path", |(_, steps)| steps)
 }
 
 fn writes(action: &Action) -> bool {
