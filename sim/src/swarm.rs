@@ -328,16 +328,13 @@ impl Mix {
         // Pressure seeds let time crawl, so that terminal leases and
         // operation records pile up before they retire and the tables fill
         // (slower still, the operation table would be full all the time).
-        let advance_per_mille = if pressure {
-            rng.between(20, 40)
-        } else {
-            rng.between(30, 250)
-        } as u32;
-        let advance_jump_per_mille = if pressure {
-            rng.between(0, 10)
-        } else {
-            rng.between(5, 80)
-        } as u32;
+        // One draw from the pressure range or the normal one.
+        let rate = |rng: &mut SimRng, under: (u64, u64), normal: (u64, u64)| {
+            let (low, high) = if pressure { under } else { normal };
+            rng.between(low, high) as u32
+        };
+        let advance_per_mille = rate(rng, (20, 40), (30, 250));
+        let advance_jump_per_mille = rate(rng, (0, 10), (5, 80));
         let tick_per_mille = if pressure {
             rng.between(3, 60)
         } else if rng.chance(200) {
@@ -348,16 +345,8 @@ impl Mix {
         let checkpoint_per_mille = rng.between(3, 30) as u32;
         let read_per_mille = rng.between(5, 100) as u32;
         let in_flight_retry_per_mille = rng.between(600, 950) as u32;
-        let invalid_per_mille = if pressure {
-            rng.between(10, 60)
-        } else {
-            rng.between(20, 150)
-        } as u32;
-        let spread_per_mille = if pressure {
-            rng.between(600, 1000)
-        } else {
-            rng.between(0, 900)
-        } as u32;
+        let invalid_per_mille = rate(rng, (10, 60), (20, 150));
+        let spread_per_mille = rate(rng, (600, 1000), (0, 900));
         // Under pressure: either many single-resource leases (lease table)
         // or full bundles (member table).
         let large_first = rng.chance(400);
