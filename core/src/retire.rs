@@ -63,3 +63,62 @@ impl<K: Copy + Default> RetireQueue<K> {
         (0..self.len).map(move |i| &self.ring[(self.head + i) % self.ring.len()])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drain(queue: &mut RetireQueue<u32>, now: u64) -> Vec<u32> {
+        std::iter::from_fn(|| queue.pop_due(Slot(now))).collect()
+    }
+
+    #[test]
+    fn pops_in_push_order_only_once_due_across_the_ring_end() {
+        let mut queue = RetireQueue::with_capacity(3);
+        queue.push(Slot(1), 10);
+        queue.push(Slot(2), 20);
+        assert_eq!(drain(&mut queue, 1), [10]);
+        // The ring wraps: slots 1 and 2 of the ring, then slot 0.
+        queue.push(Slot(2), 21);
+        queue.push(Slot(4), 40);
+        assert_eq!(queue.len(), 3);
+        let queued: Vec<_> = queue.iter().copied().collect();
+        assert_eq!(queued, [(Slot(2), 20), (Slot(2), 21), (Slot(4), 40)]);
+        assert_eq!(drain(&mut queue, 3), [20, 21]);
+        assert_eq!(queue.len(), 1);
+        assert_eq!(drain(&mut queue, 3), []);
+        assert_eq!(drain(&mut queue, 4), [40]);
+        assert_eq!(queue.iter().count(), 0);
+    }
+
+    #[test]
+    #[should_panic(expected = "retire queue pushes must not go backwards")]
+    fn a_push_before_the_newest_entry_is_refused() {
+        let mut queue = RetireQueue::with_capacity(4);
+        queue.push(Slot(1), 1);
+        queue.push(Slot(5), 2);
+        queue.push(Slot(3), 3);
+    }
+
+    #[test]
+    #[should_panic(expected = "retire queue pushes must not go backwards")]
+    fn the_order_check_sees_the_newest_entry_after_the_ring_wraps() {
+        let mut queue = RetireQueue::with_capacity(3);
+        queue.push(Slot(1), 1);
+        queue.push(Slot(2), 2);
+        queue.push(Slot(6), 3);
+        assert_eq!(drain(&mut queue, 2), [1, 2]);
+        queue.push(Slot(7), 4);
+        // The newest entry (7) now sits at ring index 0, below the head.
+        queue.push(Slot(6), 5);
+    }
+
+    #[test]
+    #[should_panic(expected = "retire queue over its bound")]
+    fn a_push_past_the_bound_is_refused() {
+        let mut queue = RetireQueue::with_capacity(2);
+        for slot in 0..3 {
+            queue.push(Slot(slot), 0);
+        }
+    }
+}

@@ -111,6 +111,11 @@ impl<K: TableKey, V> FixedTable<K, V> {
         self.len == self.capacity
     }
 
+    /// Slots allocated: a power of two, at least twice the record bound.
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
     fn home(&self, key: &K) -> usize {
         key.table_hash() as usize & self.mask
     }
@@ -243,8 +248,98 @@ mod tests {
     }
 
     #[test]
+    fn slots_are_a_power_of_two_at_least_twice_the_bound() {
+        for capacity in 1..=300u32 {
+            let table: FixedTable<ResourceId, ()> = FixedTable::with_capacity(capacity);
+            let slots = table.slot_count();
+            assert!(slots.is_power_of_two(), "{capacity}: {slots}");
+            assert!(slots >= 2 * capacity as usize, "{capacity}: {slots}");
+            assert!(slots < 4 * capacity as usize, "{capacity}: {slots}");
+        }
+    }
+
+    /// Distinct home slots of `keys` in a table of 1,024 slots.
+    fn homes<K: TableKey>(keys: impl Iterator<Item = K>) -> usize {
+        let table: FixedTable<K, ()> = FixedTable::with_capacity(512);
+        assert_eq!(table.slot_count(), 1024);
+        let homes: std::collections::BTreeSet<usize> = keys.map(|k| table.home(&k)).collect();
+        homes.len()
+    }
+
+    /// Ids are handed out sequentially, and a member key differs from its
+    /// lease's other members only in the ordinal: the placement hash must
+    /// still spread them like random keys, or probes grow with the table.
+    /// 512 random keys in 1,024 slots take about 403 distinct homes.
+    #[test]
+    fn placement_spreads_sequential_keys_like_random_ones() {
+        const SPREAD: usize = 370;
+        let ids = || 1..=512u64;
+        let resources = homes(ids().map(|n| ResourceId(u128::from(n))));
+        let operations = homes(ids().map(|n| OperationId(u128::from(n))));
+        let leases = homes(ids().map(|n| LeaseId::new(3, crate::ids::Lsn(n))));
+        let members = homes((1..=128u64).flat_map(|lsn| {
+            (0..4u8).map(move |ordinal| MemberKey {
+                lease_id: LeaseId::new(0, crate::ids::Lsn(lsn)),
+                ordinal,
+            })
+        }));
+        for (table, spread) in [
+            ("resource", resources),
+            ("operation", operations),
+            ("lease", leases),
+            ("member", members),
+        ] {
+            assert!(spread >= SPREAD, "{table} keys take only {spread} homes");
+        }
+    }
+
+    /// A table of 8 slots holding resource 1, and the slot it sits in.
+    fn one_record() -> (FixedTable<ResourceId, u32>, usize) {
+        let mut table = FixedTable::with_capacity(4);
+        table.insert(ResourceId(1), 10).unwrap();
+        let slot = table.find(&ResourceId(1)).unwrap();
+        table.audit().unwrap();
+        (table, slot)
+    }
+
+    #[test]
+    fn audit_names_each_structural_fault() {
+        let (mut table, slot) = one_record();
+        let moved = (slot + 2) & table.mask;
+        table.slots[moved] = table.slots[slot].take();
+        assert_eq!(table.audit(), Err(TableFault::Unreachable { slot: moved }));
+
+        let (mut table, slot) = one_record();
+        let copy = (slot + 1) & table.mask;
+        table.slots[copy] = table.slots[slot];
+        table.len += 1;
+        assert_eq!(table.audit(), Err(TableFault::Duplicate { slot: copy }));
+
+        let (mut table, _) = one_record();
+        table.len = 2;
+        assert_eq!(
+            table.audit(),
+            Err(TableFault::LengthMismatch {
+                counted: 1,
+                stored: 2
+            })
+        );
+
+        let (mut table, _) = one_record();
+        table.capacity = 0;
+        assert_eq!(
+            table.audit(),
+            Err(TableFault::OverCapacity {
+                len: 1,
+                capacity: 0
+            })
+        );
+    }
+
+    #[test]
     fn bound_is_records_not_slots() {
         let mut table = FixedTable::with_capacity(3);
+        assert!(table.is_empty());
         for id in 0..3u128 {
             table.insert(ResourceId(id), id).unwrap();
         }
@@ -253,6 +348,7 @@ mod tests {
         assert_eq!(table.remove(&ResourceId(1)), Some(1));
         table.insert(ResourceId(9), 9).unwrap();
         assert_eq!(table.len(), 3);
+        assert!(!table.is_empty());
         table.audit().unwrap();
     }
 

@@ -269,6 +269,98 @@ mod tests {
     }
 
     #[test]
+    fn length_and_capacity() {
+        let mut wheel = ExpiryWheel::new(5, 4);
+        assert_eq!(wheel.capacity(), 20);
+        assert!(wheel.is_empty());
+        wheel.insert(Slot(3), lease(9)).unwrap();
+        assert!(!wheel.is_empty());
+        assert_eq!(wheel.len(), 1);
+        assert!(wheel.remove(Slot(3), lease(9)));
+        assert!(wheel.is_empty());
+    }
+
+    #[test]
+    fn contains_and_backlog_see_exactly_the_entries() {
+        let mut wheel = ExpiryWheel::new(5, 4);
+        wheel.insert(Slot(3), lease(1)).unwrap();
+        wheel.insert(Slot(4), lease(2)).unwrap();
+        wheel.insert(Slot(9), lease(3)).unwrap();
+        assert!(wheel.contains(Slot(3), lease(1)));
+        assert!(wheel.contains(Slot(9), lease(3)));
+        assert!(!wheel.contains(Slot(3), lease(2)), "wrong deadline");
+        assert!(
+            !wheel.contains(Slot(8), lease(1)),
+            "same bucket, other slot"
+        );
+        assert_eq!(
+            [2, 3, 4, 8, 9].map(|now| wheel.backlog(Slot(now))),
+            [0, 1, 2, 2, 3]
+        );
+    }
+
+    /// The due query jumps a gap of more than one turn in one step: a walk
+    /// slot by slot over 2^50 empty slots would never finish.
+    #[test]
+    fn a_gap_of_many_turns_is_jumped() {
+        let far = 1u64 << 50;
+        let mut wheel = ExpiryWheel::new(4, 4);
+        wheel.insert(Slot(1), lease(1)).unwrap();
+        wheel.insert(Slot(far), lease(2)).unwrap();
+        assert_eq!(due_all(&mut wheel, far + 3, 4), vec![(1, 1), (far, 2)]);
+        assert!(wheel.remove(Slot(1), lease(1)));
+        assert_eq!(due_all(&mut wheel, far, 4), vec![(far, 2)]);
+        wheel.audit().unwrap();
+    }
+
+    #[test]
+    #[should_panic(expected = "is already in the expiry index")]
+    fn a_lease_inserted_twice_is_refused() {
+        let mut wheel = ExpiryWheel::new(5, 4);
+        wheel.insert(Slot(3), lease(1)).unwrap();
+        wheel.insert(Slot(3), lease(9)).unwrap();
+        wheel.insert(Slot(3), lease(1)).unwrap();
+    }
+
+    /// A wheel of 5 buckets holding leases 1 and 2 at deadline 3.
+    fn two_entries() -> ExpiryWheel {
+        let mut wheel = ExpiryWheel::new(5, 4);
+        wheel.insert(Slot(3), lease(1)).unwrap();
+        wheel.insert(Slot(3), lease(2)).unwrap();
+        wheel.audit().unwrap();
+        wheel
+    }
+
+    #[test]
+    fn audit_names_each_structural_fault() {
+        let bucket = 3 * 4;
+        let mut wheel = two_entries();
+        wheel.entries.swap(bucket, bucket + 1);
+        assert_eq!(wheel.audit(), Err("bucket not strictly sorted"));
+
+        let mut wheel = two_entries();
+        wheel.entries[bucket + 1] = wheel.entries[bucket];
+        assert_eq!(wheel.audit(), Err("bucket not strictly sorted"));
+
+        let mut wheel = two_entries();
+        wheel.entries[bucket + 1].deadline_slot = Slot(4);
+        assert_eq!(wheel.audit(), Err("entry in the wrong bucket"));
+
+        let mut wheel = two_entries();
+        wheel.cursor = Slot(4);
+        assert_eq!(wheel.audit(), Err("entry below the search cursor"));
+
+        let mut wheel = two_entries();
+        wheel.len = 3;
+        assert_eq!(wheel.audit(), Err("entry count differs from stored length"));
+
+        let mut wheel = two_entries();
+        wheel.bucket_len = 1;
+        wheel.lens[3] = 2;
+        assert_eq!(wheel.audit(), Err("bucket over its bound"));
+    }
+
+    #[test]
     fn due_is_earliest_deadline_first_then_lease_id() {
         let mut wheel = ExpiryWheel::new(5, 4);
         wheel.insert(Slot(3), lease(9)).unwrap();

@@ -788,6 +788,22 @@ fn digest_tracks_state_not_history_order() {
     assert_ne!(a.sm.digest(), c.sm.digest());
 }
 
+/// Debug output is what a failed assertion or a panic shows of a machine:
+/// a summary whose digest is the machine's.
+#[test]
+fn debug_shows_a_summary_with_the_digest() {
+    let mut h = small();
+    h.create(1);
+    h.create(2);
+    let shown = format!("{:?}", h.sm);
+    let expected = format!(
+        "StateMachine {{ last_applied_lsn: Lsn(2), last_request_slot: Slot(0), \
+         resources: 2, leases: 0, operations: 2, digest: {:016x} }}",
+        h.sm.digest()
+    );
+    assert_eq!(shown, expected);
+}
+
 #[test]
 fn invalid_config_names_the_field() {
     let cases: [(Config, &str); 7] = [

@@ -210,6 +210,9 @@ pub struct Workload {
     due_len: usize,
     due_next: usize,
     ticking: bool,
+    /// Expires the running tick has committed: each reserved lease at most
+    /// once, so never more than the lease bound.
+    tick_expires: u32,
     next_operation: u128,
     last_request: Option<ClientRequest>,
     stats: Stats,
@@ -249,6 +252,7 @@ impl Workload {
             due_len: 0,
             due_next: 0,
             ticking: false,
+            tick_expires: 0,
             next_operation: 0,
             last_request: None,
             stats: Stats::default(),
@@ -347,6 +351,11 @@ impl Workload {
                 }
                 let due = self.due[self.due_next];
                 self.due_next += 1;
+                self.tick_expires += 1;
+                assert!(
+                    self.tick_expires <= self.config.max_leases,
+                    "one tick expired more leases than can exist"
+                );
                 let command = LogCommand::Expire {
                     lease_id: due.lease_id,
                     deadline_slot: due.deadline_slot,
@@ -360,6 +369,7 @@ impl Workload {
             self.in_slot = 0;
             self.stats.slots += 1;
             self.ticking = true;
+            self.tick_expires = 0;
         }
     }
 
