@@ -215,6 +215,12 @@ impl ExpiryWheel {
         (0..self.bucket_count as usize).flat_map(move |b| self.bucket(b).iter())
     }
 
+    /// Breaks the stored length, for tests of the audits that must notice.
+    #[cfg(test)]
+    pub(crate) fn corrupt_len(&mut self) {
+        self.len += 1;
+    }
+
     /// Structural check: each bucket sorted, entries in their own bucket, no
     /// entry below the cursor, lengths add up.
     pub fn audit(&self) -> Result<(), &'static str> {

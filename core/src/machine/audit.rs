@@ -89,7 +89,7 @@ pub enum InvariantViolation {
     EpochZero { lease: LeaseId },
     #[error("lease {lease:?} was created at {created:?}, which names another lease id")]
     LeaseIdMismatch { lease: LeaseId, created: Lsn },
-    #[error("resource {resource:?} has version {version}, more changes than the {last:?} commands applied")]
+    #[error("resource {resource:?} has version {version}, more changes than the commands after its creation up to {last:?}")]
     VersionAhead {
         resource: ResourceId,
         version: u64,
@@ -129,9 +129,10 @@ impl StateMachine {
     fn audit_resources(&self) -> Audit {
         for resource in self.resources() {
             let id = resource.resource_id;
-            // A command changes a resource at most once, and creation is
-            // version 0: so no version passes the count of commands.
-            if resource.version > self.last_applied_lsn.0 {
+            // A command changes a resource at most once, and the command
+            // that created it left version 0: so every version is below the
+            // count of commands applied.
+            if resource.version >= self.last_applied_lsn.0 {
                 return Err(InvariantViolation::VersionAhead {
                     resource: id,
                     version: resource.version,

@@ -5,6 +5,8 @@
 //! `new` from the [`Config`].
 
 mod audit;
+#[cfg(test)]
+mod audit_tests;
 mod client;
 mod lease_ops;
 mod read;
