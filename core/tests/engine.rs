@@ -367,3 +367,20 @@ fn a_wal_that_skips_lsns_fails_closed() {
         })
     ));
 }
+
+/// A snapshot that exists but cannot be read fails the open: only a
+/// snapshot that is not there at all means "start from the WAL alone".
+#[test]
+fn an_unreadable_snapshot_fails_closed() {
+    let dir = scratch_dir::scratch_dir();
+    let (mut engine, _) = open(dir.path());
+    workload(&mut engine, 3);
+    drop(engine);
+    fs::create_dir(dir.path().join(SNAPSHOT_FILE_NAME)).unwrap();
+    assert!(matches!(
+        Engine::open(dir.path(), EngineConfig::small()),
+        Err(OpenError::Snapshot(allocdb_core::snapshot::LoadError::Io(
+            _
+        )))
+    ));
+}

@@ -162,15 +162,26 @@ fn bad_images_are_rejected() {
         )
     });
 
-    let mut over = good.clone();
-    for i in 0..64 {
-        over.resources.push(allocdb_core::Resource {
+    // Exactly the bound is fine; one more is not.
+    let mut full = good.clone();
+    let bound = Config::small().max_resources as usize;
+    for i in 0..(bound - good.resources.len()) as u128 {
+        full.resources.push(allocdb_core::Resource {
             resource_id: ResourceId(1000 + i),
             state: ResourceState::Available,
             current_lease_id: None,
             version: 0,
         });
     }
+    let restored = StateMachine::restore(Config::small(), &full).expect("a full table restores");
+    assert!(restored.health(Slot(0)).resources.used == bound as u64);
+    let mut over = full;
+    over.resources.push(allocdb_core::Resource {
+        resource_id: ResourceId(999),
+        state: ResourceState::Available,
+        current_lease_id: None,
+        version: 0,
+    });
     rejects(&over, |e| {
         matches!(
             e,

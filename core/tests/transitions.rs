@@ -5,7 +5,7 @@
 use allocdb_core::{
     Applied, Bundle, ClientId, ClientRequest, Command, Config, DueExpiry, HolderId, LeaseEpoch,
     LeaseId, LeaseState, LogCommand, Lsn, OperationId, Outcome, ResourceId, ResourceState,
-    ResultCode, Slot, StateMachine,
+    ResultCode, Slot, StateMachine, Usage,
 };
 use std::collections::BTreeSet;
 
@@ -753,6 +753,33 @@ fn out_of_order_apply_fails_closed_and_changes_nothing() {
         fresh.apply(Lsn(0), Slot(0), &command).is_err(),
         "lsn 0 is never valid"
     );
+}
+
+/// The tick still expires at the largest safe slot, and nothing past it.
+#[test]
+fn expire_works_up_to_the_largest_slot_and_not_past_it() {
+    let config = Config::small();
+    let max = config.max_request_slot();
+    let mut h = Harness::new(config);
+    h.create(1);
+    h.create(2);
+    h.slot = max - 5;
+    let at_max = h.lease(&[1], ALICE, 5);
+    let past_max = h.lease(&[2], ALICE, 6);
+    h.slot = max;
+    assert!(matches!(h.expire(at_max, max), Outcome::Expired { .. }));
+    h.slot = max + 1;
+    assert_eq!(h.expire(past_max, max + 1), rejected(ResultCode::Noop));
+    assert_eq!(h.lease_state(past_max), LeaseState::Reserved);
+}
+
+#[test]
+fn usage_per_mille_rounds_down_and_survives_a_zero_capacity() {
+    let per_mille = |used, capacity| Usage { used, capacity }.per_mille();
+    assert_eq!(per_mille(3, 8), 375);
+    assert_eq!(per_mille(1, 3), 333);
+    assert_eq!(per_mille(8, 8), 1000);
+    assert_eq!(per_mille(0, 0), 0);
 }
 
 #[test]
