@@ -177,7 +177,10 @@ impl<K: TableKey, V> FixedTable<K, V> {
         // Shift back every record of the cluster that may move into the hole
         // without passing its home slot.
         let mut next = (hole + 1) & self.mask;
-        while let Some((k, _)) = &self.slots[next] {
+        for _ in 0..self.slots.len() {
+            let Some((k, _)) = &self.slots[next] else {
+                return Some(removed);
+            };
             let home = self.home(k);
             let hole_is_between_home_and_next = if hole <= next {
                 home <= hole || home > next
@@ -190,7 +193,7 @@ impl<K: TableKey, V> FixedTable<K, V> {
             }
             next = (next + 1) & self.mask;
         }
-        Some(removed)
+        unreachable!("probe bound exceeded: load factor is capped at 1/2, an empty slot must exist")
     }
 
     /// Records in slot order: deterministic for a given history of inserts

@@ -159,7 +159,13 @@ impl ExpiryWheel {
         // entries were returned but are not yet removed.
         let mut cursor_may_advance = true;
         let mut empty_run = 0u64;
+        // Between two returned entries the walk visits at most one turn of
+        // empty slots, then jumps: this bounds the loop.
+        let visit_bound = (out.len() as u64 + 1) * (self.bucket_count + 1);
+        let mut visits = 0u64;
         while slot <= now && written < out.len() {
+            visits += 1;
+            assert!(visits <= visit_bound, "the due query walked past its bound");
             let mut found = false;
             for entry in self.bucket(self.bucket_index(slot)) {
                 if entry.deadline_slot == slot {
@@ -190,6 +196,7 @@ impl ExpiryWheel {
                     None => break,
                 }
             };
+            assert!(next > slot, "the due query only moves forward");
             if cursor_may_advance {
                 self.cursor = next;
             }
