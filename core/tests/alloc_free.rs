@@ -14,7 +14,11 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::hint::black_box;
 
-use allocdb_core::{CommandKind, Config, ResultCode, StateMachine};
+use allocdb_core::machine::Image;
+use allocdb_core::snapshot::format::{decode, encode};
+use allocdb_core::{
+    CommandKind, Config, Lsn, Resource, ResourceId, ResourceState, ResultCode, Slot, StateMachine,
+};
 use workload::Workload;
 
 /// Counts allocations and deallocations of the current thread while armed.
@@ -165,4 +169,29 @@ fn mixed_workload_applies_without_allocating() {
         stats.surprises, 0,
         "an outcome differed from the workload's tracking"
     );
+}
+
+/// Snapshot decode sizes each record vector by the bytes present over the
+/// smallest record's length: a valid file of the smallest records fills
+/// its vector without growing it.
+#[test]
+fn snapshot_decode_sizes_its_vectors_once() {
+    let resource = |id| Resource {
+        resource_id: ResourceId(id),
+        state: ResourceState::Available,
+        current_lease_id: None,
+        version: 0,
+    };
+    let image = Image {
+        last_applied_lsn: Lsn(64),
+        last_request_slot: Slot(1),
+        retired_watermark: Lsn(0),
+        resources: (1..=64).map(resource).collect(),
+        leases: Vec::new(),
+        operations: Vec::new(),
+    };
+    let bytes = encode(config().shard_id, &image);
+    let (decoded, allocations, _) = counted(|| decode(&config(), &bytes));
+    assert_eq!(decoded.expect("a valid snapshot"), image);
+    assert_eq!(allocations, 1, "one vector, allocated once");
 }

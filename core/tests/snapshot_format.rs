@@ -1,6 +1,6 @@
 //! Snapshot encoding: canonical round trip, and every damaged byte rejected.
 
-use allocdb_core::snapshot::format::{decode, encode, SnapshotError, HEADER_LEN};
+use allocdb_core::snapshot::format::{decode, encode, SnapshotError, HEADER_LEN, TRAILER_LEN};
 use allocdb_core::{
     Bundle, ClientId, ClientRequest, Command, Config, HolderId, LeaseEpoch, LogCommand, Lsn,
     OperationId, Outcome, ResourceId, Slot, StateMachine,
@@ -102,10 +102,12 @@ fn every_bit_flip_is_rejected() {
 fn every_truncation_is_rejected() {
     let bytes = encode(0, &populated().export());
     for len in 0..bytes.len() {
-        assert!(
-            decode(&Config::small(), &bytes[..len]).is_err(),
-            "length {len}"
-        );
+        let result = decode(&Config::small(), &bytes[..len]);
+        if len < HEADER_LEN + TRAILER_LEN {
+            assert_eq!(result, Err(SnapshotError::TooShort { len }));
+        } else {
+            assert!(result.is_err(), "length {len}");
+        }
     }
 }
 
