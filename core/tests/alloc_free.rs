@@ -31,6 +31,14 @@ thread_local! {
     static ARMED: Cell<bool> = const { Cell::new(false) };
     static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
     static DEALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+    static LARGEST: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Remembers the largest single allocation while armed.
+fn note_size(bytes: usize) {
+    if ARMED.try_with(Cell::get).unwrap_or(false) {
+        let _ = LARGEST.try_with(|c| c.set(c.get().max(bytes)));
+    }
 }
 
 fn note(counter: &'static std::thread::LocalKey<Cell<u64>>) {
@@ -43,12 +51,14 @@ fn note(counter: &'static std::thread::LocalKey<Cell<u64>>) {
 unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         note(&ALLOCATIONS);
+        note_size(layout.size());
         // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
         unsafe { System.alloc(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         note(&ALLOCATIONS);
+        note_size(layout.size());
         // SAFETY: as above.
         unsafe { System.alloc_zeroed(layout) }
     }
@@ -62,6 +72,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // A reallocation is a new allocation and the end of the old one.
         note(&ALLOCATIONS);
+        note_size(new_size);
         note(&DEALLOCATIONS);
         // SAFETY: as above.
         unsafe { System.realloc(ptr, layout, new_size) }
@@ -76,6 +87,7 @@ static GLOBAL: CountingAllocator = CountingAllocator;
 fn counted<R>(f: impl FnOnce() -> R) -> (R, u64, u64) {
     ALLOCATIONS.with(|c| c.set(0));
     DEALLOCATIONS.with(|c| c.set(0));
+    LARGEST.with(|c| c.set(0));
     ARMED.with(|a| a.set(true));
     let result = f();
     ARMED.with(|a| a.set(false));
@@ -176,17 +188,11 @@ fn mixed_workload_applies_without_allocating() {
 /// its vector without growing it.
 #[test]
 fn snapshot_decode_sizes_its_vectors_once() {
-    let resource = |id| Resource {
-        resource_id: ResourceId(id),
-        state: ResourceState::Available,
-        current_lease_id: None,
-        version: 0,
-    };
     let image = Image {
         last_applied_lsn: Lsn(64),
         last_request_slot: Slot(1),
         retired_watermark: Lsn(0),
-        resources: (1..=64).map(resource).collect(),
+        resources: (1..=64).map(available).collect(),
         leases: Vec::new(),
         operations: Vec::new(),
     };
@@ -194,4 +200,52 @@ fn snapshot_decode_sizes_its_vectors_once() {
     let (decoded, allocations, _) = counted(|| decode(&config(), &bytes));
     assert_eq!(decoded.expect("a valid snapshot"), image);
     assert_eq!(allocations, 1, "one vector, allocated once");
+}
+
+fn available(id: u128) -> Resource {
+    Resource {
+        resource_id: ResourceId(id),
+        state: ResourceState::Available,
+        current_lease_id: None,
+        version: 0,
+    }
+}
+
+/// A short file with a valid checksum that claims a million resources
+/// (within a config that allows them) fails as truncated, having allocated
+/// for the records its bytes could hold, not for the claim.
+#[test]
+fn a_short_snapshot_claiming_many_records_allocates_by_its_bytes() {
+    use allocdb_core::snapshot::format::{SnapshotError, HEADER_LEN};
+    let config = Config {
+        max_resources: 1_000_000,
+        ..config()
+    };
+    let two = Image {
+        last_applied_lsn: Lsn(2),
+        last_request_slot: Slot(0),
+        retired_watermark: Lsn(0),
+        resources: (1..=2).map(available).collect(),
+        leases: Vec::new(),
+        operations: Vec::new(),
+    };
+    let mut bytes = encode(config.shard_id, &two);
+    // The resource count is the first of the three counts closing the header.
+    let count_at = HEADER_LEN - 12;
+    bytes[count_at..count_at + 4].copy_from_slice(&1_000_000u32.to_le_bytes());
+    let body = bytes.len() - 4;
+    let crc = crc32c::crc32c(&bytes[..body]);
+    bytes[body..].copy_from_slice(&crc.to_le_bytes());
+
+    let (result, _, _) = counted(|| decode(&config, &bytes));
+    assert!(
+        matches!(result, Err(SnapshotError::Truncated(_))),
+        "{result:?}"
+    );
+    let largest = LARGEST.with(Cell::get);
+    assert!(
+        largest < 4096,
+        "allocated {largest} bytes for a {}-byte file",
+        bytes.len()
+    );
 }

@@ -191,3 +191,30 @@ fn validated_fields_behind_a_good_checksum() {
         Err(SnapshotError::TrailingBytes { extra: 1 })
     ));
 }
+
+/// A table at exactly its bound decodes; one record more is refused
+/// before any record is read.
+#[test]
+fn record_counts_up_to_the_bound_decode() {
+    let config = Config::small();
+    let mut image = StateMachine::new(config).unwrap().export();
+    let resource = |id| allocdb_core::Resource {
+        resource_id: ResourceId(id),
+        state: allocdb_core::ResourceState::Available,
+        current_lease_id: None,
+        version: 0,
+    };
+    let bound = config.max_resources;
+    image.resources = (1..=u128::from(bound)).map(resource).collect();
+    let full = encode(config.shard_id, &image);
+    assert_eq!(decode(&config, &full), Ok(image.clone()));
+    image.resources.push(resource(u128::from(bound) + 1));
+    assert_eq!(
+        decode(&config, &encode(config.shard_id, &image)),
+        Err(SnapshotError::OverBound {
+            table: "resource",
+            count: bound + 1,
+            bound
+        })
+    );
+}
