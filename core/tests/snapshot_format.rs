@@ -218,3 +218,39 @@ fn record_counts_up_to_the_bound_decode() {
         })
     );
 }
+
+/// A lease of exactly the bundle limit decodes; a member count one past
+/// it is refused before any member is read.
+#[test]
+fn member_counts_up_to_the_bundle_limit_decode() {
+    let config = Config::small();
+    let mut image = StateMachine::new(config).unwrap().export();
+    let limit = allocdb_core::BUNDLE_SIZE_LIMIT;
+    let members: Vec<ResourceId> = (1..=limit as u128).map(ResourceId).collect();
+    image.last_applied_lsn = Lsn(1);
+    image.leases.push(allocdb_core::Lease {
+        lease_id: allocdb_core::LeaseId::new(config.shard_id, Lsn(1)),
+        holder_id: HolderId(1),
+        state: allocdb_core::LeaseState::Reserved,
+        lease_epoch: LeaseEpoch(1),
+        created_lsn: Lsn(1),
+        deadline_slot: Slot(5),
+        retire_after_slot: None,
+        members: Bundle::from_slice(&members).unwrap(),
+    });
+    let mut bytes = encode(config.shard_id, &image);
+    assert_eq!(decode(&config, &bytes), Ok(image));
+
+    // The count byte follows id, holder, state, epoch, created lsn,
+    // deadline, the retire flag and the retire slot.
+    let count_at = HEADER_LEN + 16 + 16 + 1 + 8 * 3 + 1 + 8;
+    assert_eq!(usize::from(bytes[count_at]), limit);
+    bytes[count_at] += 1;
+    assert_eq!(
+        decode(&config, &reseal(bytes)),
+        Err(SnapshotError::Field {
+            field: "lease.member_count",
+            offset: count_at + 1
+        })
+    );
+}
