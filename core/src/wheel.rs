@@ -159,9 +159,11 @@ impl ExpiryWheel {
         // entries were returned but are not yet removed.
         let mut cursor_may_advance = true;
         let mut empty_run = 0u64;
-        // Between two returned entries the walk visits at most one turn of
-        // empty slots, then jumps: this bounds the loop.
-        let visit_bound = (out.len() as u64 + 1) * (self.bucket_count + 1);
+        // Before each slot that returns entries the walk visits at most one
+        // turn of empty slots (the last of them jumps), and it stops at the
+        // slot that fills `out` or after one more turn: so at most
+        // `out.len()` times a turn plus the slot that returns.
+        let visit_bound = out.len() as u64 * (self.bucket_count + 1);
         let mut visits = 0u64;
         while slot <= now && written < out.len() {
             visits += 1;
@@ -310,6 +312,22 @@ mod tests {
             [2, 3, 4, 8, 9].map(|now| wheel.backlog(Slot(now))),
             [0, 1, 2, 2, 3]
         );
+    }
+
+    /// The longest walk: each returned slot behind a gap of more than a
+    /// turn. Four buckets, three entries: three times four empty slots and
+    /// the slot that returns, exactly the walk's bound.
+    #[test]
+    fn the_walk_bound_is_reached_exactly_by_gaps_before_every_entry() {
+        let mut wheel = ExpiryWheel::new(4, 4);
+        for (n, deadline) in [10, 20, 30].into_iter().enumerate() {
+            wheel.insert(Slot(deadline), lease(n as u128)).unwrap();
+        }
+        assert_eq!(due_all(&mut wheel, 30, 3), vec![(10, 0), (20, 1), (30, 2)]);
+        // One entry asked for: one turn, then the slot that returns it.
+        let mut wheel = ExpiryWheel::new(4, 4);
+        wheel.insert(Slot(10), lease(0)).unwrap();
+        assert_eq!(due_all(&mut wheel, 12, 1), vec![(10, 0)]);
     }
 
     /// The due query jumps a gap of more than one turn in one step: a walk
