@@ -188,26 +188,28 @@ fn mixed_workload_applies_without_allocating() {
 /// its vector without growing it.
 #[test]
 fn snapshot_decode_sizes_its_vectors_once() {
-    let image = Image {
-        last_applied_lsn: Lsn(64),
-        last_request_slot: Slot(1),
-        retired_watermark: Lsn(0),
-        resources: (1..=64).map(available).collect(),
-        leases: Vec::new(),
-        operations: Vec::new(),
-    };
+    let image = resources_only(64);
     let bytes = encode(config().shard_id, &image);
     let (decoded, allocations, _) = counted(|| decode(&config(), &bytes));
     assert_eq!(decoded.expect("a valid snapshot"), image);
     assert_eq!(allocations, 1, "one vector, allocated once");
 }
 
-fn available(id: u128) -> Resource {
-    Resource {
+/// An image of `count` available resources and nothing else.
+fn resources_only(count: u128) -> Image {
+    let available = |id| Resource {
         resource_id: ResourceId(id),
         state: ResourceState::Available,
         current_lease_id: None,
         version: 0,
+    };
+    Image {
+        last_applied_lsn: Lsn(count as u64),
+        last_request_slot: Slot(0),
+        retired_watermark: Lsn(0),
+        resources: (1..=count).map(available).collect(),
+        leases: Vec::new(),
+        operations: Vec::new(),
     }
 }
 
@@ -221,15 +223,7 @@ fn a_short_snapshot_claiming_many_records_allocates_by_its_bytes() {
         max_resources: 1_000_000,
         ..config()
     };
-    let two = Image {
-        last_applied_lsn: Lsn(2),
-        last_request_slot: Slot(0),
-        retired_watermark: Lsn(0),
-        resources: (1..=2).map(available).collect(),
-        leases: Vec::new(),
-        operations: Vec::new(),
-    };
-    let mut bytes = encode(config.shard_id, &two);
+    let mut bytes = encode(config.shard_id, &resources_only(2));
     // The resource count is the first of the three counts closing the header.
     let count_at = HEADER_LEN - 12;
     bytes[count_at..count_at + 4].copy_from_slice(&1_000_000u32.to_le_bytes());
