@@ -13,6 +13,7 @@ pub mod hash;
 pub mod ids;
 pub mod machine;
 pub mod outcome;
+mod prefetch;
 pub mod record;
 mod retire;
 pub mod snapshot;

@@ -1,13 +1,20 @@
 //! A fixed-capacity, open-addressed hash table with a fixed hash.
 //!
+//! - The index is an array of 64-bit words, one per slot: `0` is empty,
+//!   otherwise the low 32 bits of the key's hash (the tag) and the position
+//!   of the record in a dense record array. Probing compares tags and reads
+//!   a record only on a tag match; back-shift recomputes homes from tags, so
+//!   a probe or a deletion never rehashes a key.
 //! - Linear probing over a power-of-two slot array at least twice the record
 //!   bound, so the load factor never passes 1/2 and a probe always meets an
 //!   empty slot within `slots.len()` steps (the explicit probe bound).
 //! - Deletion shifts the following cluster back instead of leaving
-//!   tombstones, so lookups stay correct and probe lengths do not decay.
-//! - All memory is allocated in `with_capacity`; insert and remove never
-//!   allocate. Placement depends only on keys and operation order, never on
-//!   a random seed.
+//!   tombstones, and moves the last record into the freed position, so the
+//!   record array stays dense and `records.len()` is the record count.
+//! - All memory is reserved in `with_capacity`; insert and remove never
+//!   allocate. The index is zeroed memory and the records are written in
+//!   order, so a large table costs only the pages its records ever used.
+//!   Placement depends only on keys and operation order, never on a seed.
 
 use crate::hash::{hash_u128, mix};
 use crate::ids::{LeaseId, OperationId, ResourceId};
@@ -61,29 +68,63 @@ pub enum InsertError {
 pub enum TableFault {
     #[error("occupancy count {counted} differs from stored length {stored}")]
     LengthMismatch { counted: u32, stored: u32 },
+    #[error("{records} records are stored for a length of {stored}")]
+    RecordCountMismatch { records: u32, stored: u32 },
     #[error("length {len} exceeds the record bound {capacity}")]
     OverCapacity { len: u32, capacity: u32 },
+    #[error("slot {slot} points past the stored records")]
+    DanglingRecord { slot: usize },
+    #[error("the tag in slot {slot} is not its record's hash")]
+    TagMismatch { slot: usize },
     #[error("the record in slot {slot} is not reachable from its home slot")]
     Unreachable { slot: usize },
     #[error("the record in slot {slot} appears twice")]
     Duplicate { slot: usize },
 }
 
+/// An index word: `0` is an empty slot.
+const EMPTY: u64 = 0;
+
+/// The part of a key's hash an index word keeps. Slot counts stay at or
+/// below 2^31, so the home slot is always `tag & mask`.
+fn tag_of<K: TableKey>(key: &K) -> u32 {
+    key.table_hash() as u32
+}
+
+fn slot_word(tag: u32, record: usize) -> u64 {
+    (u64::from(tag) << 32) | (record as u64 + 1)
+}
+
+fn word_tag(word: u64) -> u32 {
+    (word >> 32) as u32
+}
+
+fn word_record(word: u64) -> usize {
+    debug_assert_ne!(word, EMPTY);
+    (word as u32 - 1) as usize
+}
+
 pub struct FixedTable<K, V> {
-    slots: Box<[Option<(K, V)>]>,
+    slots: Box<[u64]>,
+    /// Dense: exactly the live records, in no particular order.
+    records: Vec<(K, V)>,
     mask: usize,
     len: u32,
     capacity: u32,
 }
 
 impl<K: TableKey, V> FixedTable<K, V> {
-    /// Allocates every slot now. `capacity` is the record bound.
+    /// Reserves every slot and record now. `capacity` is the record bound.
     pub fn with_capacity(capacity: u32) -> Self {
         assert!(capacity > 0, "a table needs a record bound of at least 1");
+        assert!(
+            capacity <= crate::config::TABLE_CAPACITY_LIMIT,
+            "record positions and homes must fit an index word"
+        );
         let slot_count = (capacity as usize * 2).next_power_of_two();
-        let slots = (0..slot_count).map(|_| None).collect::<Vec<_>>();
         FixedTable {
-            slots: slots.into_boxed_slice(),
+            slots: vec![EMPTY; slot_count].into_boxed_slice(),
+            records: Vec::with_capacity(capacity as usize),
             mask: slot_count - 1,
             len: 0,
             capacity,
@@ -117,32 +158,40 @@ impl<K: TableKey, V> FixedTable<K, V> {
     }
 
     fn home(&self, key: &K) -> usize {
-        key.table_hash() as usize & self.mask
+        tag_of(key) as usize & self.mask
     }
 
     /// The slot holding `key`, if present.
     fn find(&self, key: &K) -> Option<usize> {
-        let mut index = self.home(key);
+        let tag = tag_of(key);
+        let mut index = tag as usize & self.mask;
         for _ in 0..self.slots.len() {
-            match &self.slots[index] {
-                None => return None,
-                Some((k, _)) if k == key => return Some(index),
-                Some(_) => index = (index + 1) & self.mask,
+            let word = self.slots[index];
+            if word == EMPTY {
+                return None;
             }
+            if word_tag(word) == tag && self.records[word_record(word)].0 == *key {
+                return Some(index);
+            }
+            index = (index + 1) & self.mask;
         }
         unreachable!("probe bound exceeded: load factor is capped at 1/2, an empty slot must exist")
     }
 
     pub fn get(&self, key: &K) -> Option<&V> {
         self.find(key)
-            .and_then(|i| self.slots[i].as_ref())
-            .map(|(_, v)| v)
+            .map(|slot| &self.records[word_record(self.slots[slot])].1)
     }
 
     pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
         self.find(key)
-            .and_then(|i| self.slots[i].as_mut())
-            .map(|(_, v)| v)
+            .map(|slot| &mut self.records[word_record(self.slots[slot])].1)
+    }
+
+    /// Loads `key`'s home slot so that a lookup soon after finds it in cache.
+    /// A hint for callers that know their next keys: it changes nothing.
+    pub fn prefetch(&self, key: &K) {
+        crate::prefetch::prefetch_read(&self.slots[self.home(key)]);
     }
 
     pub fn contains(&self, key: &K) -> bool {
@@ -150,56 +199,88 @@ impl<K: TableKey, V> FixedTable<K, V> {
     }
 
     pub fn insert(&mut self, key: K, value: V) -> Result<(), InsertError> {
-        let mut index = self.home(&key);
+        let tag = tag_of(&key);
+        let mut index = tag as usize & self.mask;
         for _ in 0..self.slots.len() {
-            match &self.slots[index] {
-                None => {
-                    if self.is_full() {
-                        return Err(InsertError::Full);
-                    }
-                    self.slots[index] = Some((key, value));
-                    self.len += 1;
-                    return Ok(());
+            let word = self.slots[index];
+            if word == EMPTY {
+                if self.is_full() {
+                    return Err(InsertError::Full);
                 }
-                Some((k, _)) if *k == key => return Err(InsertError::Exists),
-                Some(_) => index = (index + 1) & self.mask,
+                let record = self.records.len();
+                assert!(
+                    record < self.records.capacity(),
+                    "the record array was reserved for the bound"
+                );
+                self.records.push((key, value));
+                self.slots[index] = slot_word(tag, record);
+                self.len += 1;
+                return Ok(());
             }
+            if word_tag(word) == tag && self.records[word_record(word)].0 == key {
+                return Err(InsertError::Exists);
+            }
+            index = (index + 1) & self.mask;
         }
         unreachable!("probe bound exceeded: load factor is capped at 1/2, an empty slot must exist")
     }
 
     pub fn remove(&mut self, key: &K) -> Option<V> {
         let mut hole = self.find(key)?;
-        let (_, removed) = self.slots[hole]
-            .take()
-            .expect("find returned an occupied slot");
+        let record = word_record(self.slots[hole]);
+        self.slots[hole] = EMPTY;
         self.len -= 1;
         // Shift back every record of the cluster that may move into the hole
         // without passing its home slot.
         let mut next = (hole + 1) & self.mask;
+        let mut closed = false;
         for _ in 0..self.slots.len() {
-            let Some((k, _)) = &self.slots[next] else {
-                return Some(removed);
-            };
-            let home = self.home(k);
+            let word = self.slots[next];
+            if word == EMPTY {
+                closed = true;
+                break;
+            }
+            let home = word_tag(word) as usize & self.mask;
             let hole_is_between_home_and_next = if hole <= next {
                 home <= hole || home > next
             } else {
                 home <= hole && home > next
             };
             if hole_is_between_home_and_next {
-                self.slots[hole] = self.slots[next].take();
+                self.slots[hole] = word;
+                self.slots[next] = EMPTY;
                 hole = next;
             }
             next = (next + 1) & self.mask;
         }
-        unreachable!("probe bound exceeded: load factor is capped at 1/2, an empty slot must exist")
+        assert!(
+            closed,
+            "probe bound exceeded: load factor is capped at 1/2, an empty slot must exist"
+        );
+        // Keep the records dense: the last one moves into the freed position
+        // and its slot is pointed there.
+        let last = self.records.len() - 1;
+        if record != last {
+            let moved_key = self.records[last].0;
+            let moved_slot = self
+                .find(&moved_key)
+                .expect("every stored record has a slot");
+            self.slots[moved_slot] = slot_word(tag_of(&moved_key), record);
+        }
+        let (_, removed) = self.records.swap_remove(record);
+        Some(removed)
     }
 
     /// Records in slot order: deterministic for a given history of inserts
     /// and removes, but not canonical; sort by key where order is observable.
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
-        self.slots.iter().flatten().map(|(k, v)| (k, v))
+        self.slots
+            .iter()
+            .filter(|&&word| word != EMPTY)
+            .map(|&word| {
+                let (key, value) = &self.records[word_record(word)];
+                (key, value)
+            })
     }
 
     /// Breaks the stored length, for tests of the audits that must notice.
@@ -208,23 +289,39 @@ impl<K: TableKey, V> FixedTable<K, V> {
         self.len += 1;
     }
 
-    /// Checks the structure: the stored length, the bound, and that every
-    /// record is found by a lookup from its home slot (exactly once).
+    /// Checks the structure: every slot points at a stored record under that
+    /// record's tag, every record is found by a lookup from its home slot
+    /// (exactly once), and the slot count, the record count, the stored
+    /// length and the bound agree. Together these make slots and records a
+    /// one-to-one map.
     pub fn audit(&self) -> Result<(), TableFault> {
         let mut counted = 0u32;
-        for (slot, entry) in self.slots.iter().enumerate() {
-            if let Some((key, _)) = entry {
-                counted += 1;
-                match self.find(key) {
-                    Some(found) if found == slot => {}
-                    Some(_) => return Err(TableFault::Duplicate { slot }),
-                    None => return Err(TableFault::Unreachable { slot }),
-                }
+        for (slot, &word) in self.slots.iter().enumerate() {
+            if word == EMPTY {
+                continue;
+            }
+            counted += 1;
+            let Some((key, _)) = self.records.get(word_record(word)) else {
+                return Err(TableFault::DanglingRecord { slot });
+            };
+            if word_tag(word) != tag_of(key) {
+                return Err(TableFault::TagMismatch { slot });
+            }
+            match self.find(key) {
+                Some(found) if found == slot => {}
+                Some(_) => return Err(TableFault::Duplicate { slot }),
+                None => return Err(TableFault::Unreachable { slot }),
             }
         }
         if counted != self.len {
             return Err(TableFault::LengthMismatch {
                 counted,
+                stored: self.len,
+            });
+        }
+        if self.records.len() != self.len as usize {
+            return Err(TableFault::RecordCountMismatch {
+                records: self.records.len() as u32,
                 stored: self.len,
             });
         }
@@ -315,7 +412,7 @@ mod tests {
     fn audit_names_each_structural_fault() {
         let (mut table, slot) = one_record();
         let moved = (slot + 2) & table.mask;
-        table.slots[moved] = table.slots[slot].take();
+        table.slots[moved] = std::mem::take(&mut table.slots[slot]);
         assert_eq!(table.audit(), Err(TableFault::Unreachable { slot: moved }));
 
         let (mut table, slot) = one_record();
@@ -323,6 +420,14 @@ mod tests {
         table.slots[copy] = table.slots[slot];
         table.len += 1;
         assert_eq!(table.audit(), Err(TableFault::Duplicate { slot: copy }));
+
+        let (mut table, slot) = one_record();
+        table.slots[slot] = slot_word(word_tag(table.slots[slot]), 1);
+        assert_eq!(table.audit(), Err(TableFault::DanglingRecord { slot }));
+
+        let (mut table, slot) = one_record();
+        table.slots[slot] ^= 1 << 63;
+        assert_eq!(table.audit(), Err(TableFault::TagMismatch { slot }));
 
         let (mut table, _) = one_record();
         table.len = 2;
@@ -335,6 +440,16 @@ mod tests {
         );
 
         let (mut table, _) = one_record();
+        table.records.push((ResourceId(2), 20));
+        assert_eq!(
+            table.audit(),
+            Err(TableFault::RecordCountMismatch {
+                records: 2,
+                stored: 1
+            })
+        );
+
+        let (mut table, _) = one_record();
         table.capacity = 0;
         assert_eq!(
             table.audit(),
@@ -343,6 +458,47 @@ mod tests {
                 capacity: 0
             })
         );
+    }
+
+    /// Removing a record that is not the last moves the last one into its
+    /// position; the moved record must stay reachable with its value.
+    #[test]
+    fn remove_keeps_records_dense_and_reachable() {
+        let mut table = FixedTable::with_capacity(8);
+        for id in 0..8u128 {
+            table.insert(ResourceId(id), id * 10).unwrap();
+        }
+        assert_eq!(table.records.len(), 8);
+        assert_eq!(table.records[0].0, ResourceId(0));
+        assert_eq!(table.remove(&ResourceId(0)), Some(0));
+        assert_eq!(table.records.len(), 7);
+        assert_eq!(table.records[0], (ResourceId(7), 70));
+        table.audit().unwrap();
+        for id in 1..8u128 {
+            assert_eq!(table.get(&ResourceId(id)), Some(&(id * 10)));
+        }
+        assert_eq!(table.remove(&ResourceId(7)), Some(70));
+        assert_eq!(table.remove(&ResourceId(6)), Some(60));
+        table.audit().unwrap();
+        assert_eq!(table.records.len(), 5);
+        *table.get_mut(&ResourceId(1)).unwrap() = 11;
+        assert_eq!(table.get(&ResourceId(1)), Some(&11));
+    }
+
+    /// A tag match with a different key is not a hit: keys colliding in all
+    /// 32 tag bits are still told apart by the record itself.
+    #[test]
+    fn equal_tags_are_told_apart_by_the_key() {
+        let mut table: FixedTable<Colliding, u32> = FixedTable::with_capacity(8);
+        table.insert(Colliding(0), 1).unwrap();
+        table.insert(Colliding(3), 2).unwrap();
+        assert_eq!(word_tag(table.slots[13]), word_tag(table.slots[14]));
+        assert_eq!(table.get(&Colliding(0)), Some(&1));
+        assert_eq!(table.get(&Colliding(3)), Some(&2));
+        assert_eq!(table.get(&Colliding(6)), None);
+        assert_eq!(table.insert(Colliding(6), 3), Ok(()));
+        assert_eq!(table.insert(Colliding(3), 4), Err(InsertError::Exists));
+        table.audit().unwrap();
     }
 
     #[test]
