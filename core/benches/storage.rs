@@ -26,7 +26,7 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use allocdb_core::engine::{Engine, EngineConfig, StartMode};
+use allocdb_core::engine::{Engine, EngineConfig, StartMode, REPLAY_LOOKAHEAD};
 use allocdb_core::machine::Image;
 use allocdb_core::snapshot::{format, load_snapshot, write_snapshot, SNAPSHOT_FILE_NAME};
 use allocdb_core::wal::{
@@ -414,6 +414,25 @@ fn recovery(c: &mut Criterion) {
                 let mut sm = StateMachine::new(config()).expect("valid bench config");
                 let start = Instant::now();
                 for (lsn, slot, command) in &entries {
+                    black_box(sm.apply(*lsn, *slot, command).expect("applies"));
+                }
+                elapsed += start.elapsed();
+                drop(black_box(sm));
+            }
+            elapsed
+        });
+    });
+    group.bench_function("apply_prefetched", |b| {
+        let distance = REPLAY_LOOKAHEAD;
+        b.iter_custom(|iters| {
+            let mut elapsed = Duration::ZERO;
+            for _ in 0..iters {
+                let mut sm = StateMachine::new(config()).expect("valid bench config");
+                let start = Instant::now();
+                for (i, (lsn, slot, command)) in entries.iter().enumerate() {
+                    if let Some((ahead_lsn, _, ahead)) = entries.get(i + distance) {
+                        sm.prefetch(*ahead_lsn, ahead);
+                    }
                     black_box(sm.apply(*lsn, *slot, command).expect("applies"));
                 }
                 elapsed += start.elapsed();

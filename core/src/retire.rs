@@ -7,17 +7,21 @@
 
 use crate::ids::Slot;
 
+/// The ring is reserved whole at start-up but written in order, so a large
+/// bound costs only the pages its entries ever used.
 pub struct RetireQueue<K> {
-    ring: Box<[(Slot, K)]>,
+    ring: Vec<(Slot, K)>,
+    capacity: usize,
     head: usize,
     len: usize,
 }
 
-impl<K: Copy + Default> RetireQueue<K> {
+impl<K: Copy> RetireQueue<K> {
     pub fn with_capacity(capacity: u32) -> RetireQueue<K> {
         assert!(capacity > 0);
         RetireQueue {
-            ring: vec![(Slot(0), K::default()); capacity as usize].into_boxed_slice(),
+            ring: Vec::with_capacity(capacity as usize),
+            capacity: capacity as usize,
             head: 0,
             len: 0,
         }
@@ -28,19 +32,28 @@ impl<K: Copy + Default> RetireQueue<K> {
     }
 
     fn back(&self) -> Option<Slot> {
-        (self.len > 0).then(|| self.ring[(self.head + self.len - 1) % self.ring.len()].0)
+        (self.len > 0).then(|| self.ring[(self.head + self.len - 1) % self.capacity].0)
     }
 
     /// Capacity equals the bound of the table whose records it queues, so a
     /// full queue means the caller broke that table's bound.
     pub fn push(&mut self, retire_after_slot: Slot, key: K) {
-        assert!(self.len < self.ring.len(), "retire queue over its bound");
+        assert!(self.len < self.capacity, "retire queue over its bound");
         assert!(
             self.back().is_none_or(|back| back <= retire_after_slot),
             "retire queue pushes must not go backwards"
         );
-        let tail = (self.head + self.len) % self.ring.len();
-        self.ring[tail] = (retire_after_slot, key);
+        let tail = (self.head + self.len) % self.capacity;
+        if tail == self.ring.len() {
+            // Only while the ring has not yet been filled once.
+            assert!(
+                self.ring.len() < self.ring.capacity(),
+                "ring reserved at start-up"
+            );
+            self.ring.push((retire_after_slot, key));
+        } else {
+            self.ring[tail] = (retire_after_slot, key);
+        }
         self.len += 1;
     }
 
@@ -53,14 +66,19 @@ impl<K: Copy + Default> RetireQueue<K> {
         if slot > now {
             return None;
         }
-        self.head = (self.head + 1) % self.ring.len();
+        self.head = (self.head + 1) % self.capacity;
         self.len -= 1;
         Some(key)
     }
 
+    /// The key `ahead` entries behind the head, if queued.
+    pub fn peek(&self, ahead: usize) -> Option<K> {
+        (ahead < self.len).then(|| self.ring[(self.head + ahead) % self.capacity].1)
+    }
+
     /// Entries oldest first.
     pub fn iter(&self) -> impl Iterator<Item = &(Slot, K)> {
-        (0..self.len).map(move |i| &self.ring[(self.head + i) % self.ring.len()])
+        (0..self.len).map(move |i| &self.ring[(self.head + i) % self.capacity])
     }
 }
 
@@ -89,6 +107,23 @@ mod tests {
         assert_eq!(drain(&mut queue, 3), []);
         assert_eq!(drain(&mut queue, 4), [40]);
         assert_eq!(queue.iter().count(), 0);
+    }
+
+    #[test]
+    fn peek_looks_behind_the_head_across_the_ring_end() {
+        let mut queue = RetireQueue::with_capacity(3);
+        assert_eq!(queue.peek(0), None);
+        queue.push(Slot(1), 10);
+        queue.push(Slot(1), 11);
+        queue.push(Slot(2), 20);
+        assert_eq!(drain(&mut queue, 1), [10, 11]);
+        queue.push(Slot(3), 30);
+        queue.push(Slot(3), 31);
+        // Ring order is now 30, 31, 20 with the head on 20.
+        assert_eq!(queue.peek(0), Some(20));
+        assert_eq!(queue.peek(1), Some(30));
+        assert_eq!(queue.peek(2), Some(31));
+        assert_eq!(queue.peek(3), None);
     }
 
     #[test]

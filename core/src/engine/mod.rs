@@ -39,6 +39,9 @@ mod error;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
 mod recovery;
+mod replay_window;
+
+pub use replay_window::REPLAY_LOOKAHEAD;
 
 pub use checkpoint::CheckpointReport;
 pub use error::{CheckpointError, OpenError, ReadError, SubmitError};

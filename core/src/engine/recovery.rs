@@ -2,11 +2,12 @@
 //! and every frame past the snapshot replayed through the same `apply` as
 //! live execution. Anything else wrong fails closed.
 
+use super::replay_window::{DecodedFrame, ReplayWindow};
 use super::{crash_point, Engine, EngineConfig, Health, OpenError};
 use crate::ids::Lsn;
 use crate::machine::StateMachine;
 use crate::snapshot::load_snapshot;
-use crate::wal::{decode_record, frames, scan, ScanEnd, WalFile, WalRecord, MAX_FRAME_LEN};
+use crate::wal::{frames, scan, ScanEnd, WalFile, WalRecord, MAX_FRAME_LEN};
 use std::path::Path;
 
 #[cfg(feature = "fault-injection")]
@@ -105,10 +106,13 @@ pub(super) fn recover(
     let snapshot_end = snapshot_lsn.map_or(0, |lsn| lsn.0);
     let mut previous: Option<Lsn> = None;
     let mut frames_replayed = 0u64;
-    for scanned in frames(&bytes[..report.valid_len]) {
-        let scanned = scanned?;
-        let offset = scanned.offset;
-        let header = scanned.frame.header;
+    let mut window = ReplayWindow::new(frames(&bytes[..report.valid_len]), Lsn(snapshot_end));
+    while let Some(decoded) = window.next(&engine.sm) {
+        let DecodedFrame {
+            offset,
+            header,
+            record,
+        } = decoded?;
         if header.lsn.0 > snapshot_end {
             let expected = match previous {
                 Some(p) if p.0 >= snapshot_end => Lsn(p.0 + 1),
@@ -123,12 +127,10 @@ pub(super) fn recover(
             }
         }
         previous = Some(header.lsn);
-        let record = decode_record(header.record_type, scanned.frame.payload).map_err(|error| {
-            OpenError::BadPayload {
-                offset,
-                lsn: header.lsn,
-                error,
-            }
+        let record = record.map_err(|error| OpenError::BadPayload {
+            offset,
+            lsn: header.lsn,
+            error,
         })?;
         if header.lsn.0 <= snapshot_end {
             continue;

@@ -9,6 +9,7 @@ mod audit;
 mod audit_tests;
 mod client;
 mod lease_ops;
+mod prefetch;
 mod read;
 mod restore;
 
@@ -26,6 +27,9 @@ use crate::table::{FixedTable, MemberKey};
 use crate::wheel::ExpiryWheel;
 
 pub use crate::wheel::DueExpiry;
+
+/// How far ahead of the record being retired its successor's slot is loaded.
+const RETIRE_PREFETCH_DISTANCE: usize = 8;
 
 /// A log command that cannot be applied in this position: the log itself is
 /// wrong, so the caller must stop (fail closed). Nothing was changed.
@@ -131,6 +135,9 @@ impl StateMachine {
             self.retired_watermark = self.retired_watermark.max(lease_id.lsn());
         }
         while let Some(operation_id) = self.operation_retirement.pop_due(now) {
+            if let Some(ahead) = self.operation_retirement.peek(RETIRE_PREFETCH_DISTANCE) {
+                self.operations.prefetch(&ahead);
+            }
             self.operations
                 .remove(&operation_id)
                 .expect("a queued operation is in the operation table");

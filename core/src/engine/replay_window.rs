@@ -1,0 +1,196 @@
+//! The frames recovery replays, decoded a few frames ahead of the one being
+//! applied so that the state machine can prefetch what they will look up.
+//!
+//! Frames come out in log order, each exactly once, with the same values and
+//! errors as decoding them one at a time: a frame that fails to decode is
+//! returned in its place, and the scan error that ends the frames comes
+//! after every frame before it.
+
+use crate::ids::Lsn;
+use crate::machine::StateMachine;
+use crate::wal::{decode_record, Corruption, FrameHeader, Frames, PayloadError, WalRecord};
+
+/// Frames decoded ahead of the one being applied. Far enough that a frame's
+/// slots arrive before it is applied (about one DRAM latency of work on the
+/// frames in between), near enough that they are not evicted again.
+pub const REPLAY_LOOKAHEAD: usize = 16;
+
+#[derive(Clone, Copy, Debug)]
+pub(super) struct DecodedFrame {
+    pub offset: usize,
+    pub header: FrameHeader,
+    pub record: Result<WalRecord, PayloadError>,
+}
+
+pub(super) struct ReplayWindow<'a> {
+    frames: Frames<'a>,
+    /// Frames at or below this LSN are covered by the snapshot and are not
+    /// applied, so they are not prefetched either.
+    snapshot_end: Lsn,
+    ring: [Option<DecodedFrame>; REPLAY_LOOKAHEAD],
+    head: usize,
+    len: usize,
+    /// The scan error that ended the frames, returned once the ring drains.
+    ended_by: Option<Corruption>,
+}
+
+impl<'a> ReplayWindow<'a> {
+    pub fn new(frames: Frames<'a>, snapshot_end: Lsn) -> ReplayWindow<'a> {
+        ReplayWindow {
+            frames,
+            snapshot_end,
+            ring: [None; REPLAY_LOOKAHEAD],
+            head: 0,
+            len: 0,
+            ended_by: None,
+        }
+    }
+
+    /// The next frame in log order; `sm` receives the prefetch hints of the
+    /// frames decoded to refill the window.
+    pub fn next(&mut self, sm: &StateMachine) -> Option<Result<DecodedFrame, Corruption>> {
+        self.fill(sm);
+        if self.len == 0 {
+            return self.ended_by.take().map(Err);
+        }
+        let frame = self.ring[self.head]
+            .take()
+            .expect("the window holds len frames");
+        self.head = (self.head + 1) % REPLAY_LOOKAHEAD;
+        self.len -= 1;
+        Some(Ok(frame))
+    }
+
+    fn fill(&mut self, sm: &StateMachine) {
+        while self.len < REPLAY_LOOKAHEAD && self.ended_by.is_none() {
+            let scanned = match self.frames.next() {
+                None => return,
+                Some(Err(corruption)) => {
+                    self.ended_by = Some(corruption);
+                    return;
+                }
+                Some(Ok(scanned)) => scanned,
+            };
+            let header = scanned.frame.header;
+            let record = decode_record(header.record_type, scanned.frame.payload);
+            if let Ok(WalRecord::Command(command)) = &record {
+                if header.lsn > self.snapshot_end {
+                    sm.prefetch(header.lsn, command);
+                }
+            }
+            let tail = (self.head + self.len) % REPLAY_LOOKAHEAD;
+            debug_assert!(self.ring[tail].is_none());
+            self.ring[tail] = Some(DecodedFrame {
+                offset: scanned.offset,
+                header,
+                record,
+            });
+            self.len += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::{ClientRequest, Command};
+    use crate::config::Config;
+    use crate::ids::{ClientId, OperationId, ResourceId, Slot};
+    use crate::wal::{encode_frame, encode_record_frame, frames, CorruptionKind, RecordType};
+
+    const FRAMES: u64 = 3 * REPLAY_LOOKAHEAD as u64 + 5;
+
+    fn create(lsn: u64) -> WalRecord {
+        WalRecord::Command(crate::command::LogCommand::Client(ClientRequest {
+            operation_id: OperationId(u128::from(lsn)),
+            client_id: ClientId(1),
+            command: Command::CreateResource {
+                resource_id: ResourceId(u128::from(lsn)),
+            },
+        }))
+    }
+
+    /// `FRAMES` creates at LSNs 1.., where the frame at `bad_payload` holds
+    /// bytes that are a valid frame but no valid command.
+    fn wal(bad_payload: u64) -> Vec<u8> {
+        let mut bytes = vec![0u8; FRAMES as usize * crate::wal::MAX_FRAME_LEN];
+        let mut at = 0;
+        for lsn in 1..=FRAMES {
+            if lsn == bad_payload {
+                let header = FrameHeader {
+                    record_type: RecordType::ClientCommand,
+                    lsn: Lsn(lsn),
+                    request_slot: Slot(1),
+                };
+                at += encode_frame(&header, &[0xFF; 7], &mut bytes[at..]);
+            } else {
+                at += encode_record_frame(Lsn(lsn), Slot(1), &create(lsn), &mut bytes[at..]);
+            }
+        }
+        bytes.truncate(at);
+        bytes
+    }
+
+    fn drain(window: &mut ReplayWindow<'_>) -> Vec<Result<DecodedFrame, Corruption>> {
+        let sm = StateMachine::new(Config::small()).unwrap();
+        std::iter::from_fn(|| window.next(&sm)).collect()
+    }
+
+    /// Every frame comes out once, in order, as decoding it alone would give
+    /// it, including a frame whose payload does not decode: it is returned
+    /// in its place and the frames after it still follow.
+    #[test]
+    fn frames_come_out_in_log_order_as_decoded_one_at_a_time() {
+        let bad = 2 * REPLAY_LOOKAHEAD as u64;
+        let bytes = wal(bad);
+        let expected: Vec<DecodedFrame> = frames(&bytes)
+            .map(|scanned| {
+                let scanned = scanned.unwrap();
+                DecodedFrame {
+                    offset: scanned.offset,
+                    header: scanned.frame.header,
+                    record: decode_record(scanned.frame.header.record_type, scanned.frame.payload),
+                }
+            })
+            .collect();
+        assert_eq!(expected.len() as u64, FRAMES);
+        assert!(expected[bad as usize - 1].record.is_err());
+
+        for snapshot_end in [0, bad, FRAMES] {
+            let mut window = ReplayWindow::new(frames(&bytes), Lsn(snapshot_end));
+            let got = drain(&mut window);
+            assert_eq!(got.len(), expected.len());
+            for (got, expected) in got.iter().zip(&expected) {
+                let got = got.as_ref().unwrap();
+                assert_eq!(got.offset, expected.offset);
+                assert_eq!(got.header, expected.header);
+                assert_eq!(got.record, expected.record);
+            }
+            assert!(window
+                .next(&StateMachine::new(Config::small()).unwrap())
+                .is_none());
+        }
+    }
+
+    /// A scan error ends the frames only after every frame before it.
+    #[test]
+    fn a_scan_error_comes_after_every_frame_before_it() {
+        let mut bytes = wal(0);
+        let good = bytes.len();
+        let mut repeat = vec![0u8; crate::wal::MAX_FRAME_LEN];
+        let len = encode_record_frame(Lsn(3), Slot(1), &create(3), &mut repeat);
+        bytes.extend_from_slice(&repeat[..len]);
+
+        let got = drain(&mut ReplayWindow::new(frames(&bytes), Lsn(0)));
+        assert_eq!(got.len() as u64, FRAMES + 1);
+        for (index, frame) in got[..FRAMES as usize].iter().enumerate() {
+            assert_eq!(frame.as_ref().unwrap().header.lsn, Lsn(index as u64 + 1));
+        }
+        let corruption = got[FRAMES as usize].unwrap_err();
+        assert_eq!(corruption.offset, good);
+        assert!(matches!(
+            corruption.kind,
+            CorruptionKind::LsnNotIncreasing { .. }
+        ));
+    }
+}
