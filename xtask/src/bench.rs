@@ -238,6 +238,7 @@ const STORAGE: Spec = Spec {
                 "scan",
                 "frames_decode",
                 "apply_only",
+                "apply_prefetched",
             ],
             summaries: &[Summary::Target {
                 case: "engine_open",
@@ -793,7 +794,7 @@ mod tests {
             synthetic(
                 1_000_000,
                 Some(102_067_327),
-                &[2.33e9, 568e6, 68e6, 52e6, 86e6, 1.05e9],
+                &[2.33e9, 568e6, 68e6, 52e6, 86e6, 1.05e9, 0.8e9],
             ),
             synthetic(
                 1_000_000,
@@ -912,13 +913,14 @@ mod tests {
              ratio sync_64/sync_each, disk (disk/sync_64 / disk/sync_each): 6.100\n\
              \n\
              Recovery replay of a 1,000,000-frame WAL: median frames/s (1000000 frames per iteration)\n\
-             case          median frames/s        95% CI of the median     MB/s  median time\n\
-             engine_open           429,185           390,168 - 451,773    43.81   2330.00 ms\n\
-             open_empty          1,760,563       1,600,512 - 1,853,225   179.70    568.00 ms\n\
-             read_file          14,705,882     13,368,984 - 15,479,876  1500.99     68.00 ms\n\
-             scan               19,230,769     17,482,517 - 20,242,915  1962.83     52.00 ms\n\
-             frames_decode      11,627,907     10,570,825 - 12,239,902  1186.83     86.00 ms\n\
-             apply_only            952,381         865,801 - 1,002,506    97.21   1050.00 ms\n\
+             case             median frames/s        95% CI of the median     MB/s  median time\n\
+             engine_open              429,185           390,168 - 451,773    43.81   2330.00 ms\n\
+             open_empty             1,760,563       1,600,512 - 1,853,225   179.70    568.00 ms\n\
+             read_file             14,705,882     13,368,984 - 15,479,876  1500.99     68.00 ms\n\
+             scan                  19,230,769     17,482,517 - 20,242,915  1962.83     52.00 ms\n\
+             frames_decode         11,627,907     10,570,825 - 12,239,902  1186.83     86.00 ms\n\
+             apply_only               952,381         865,801 - 1,002,506    97.21   1050.00 ms\n\
+             apply_prefetched       1,250,000       1,136,364 - 1,315,789   127.58    800.00 ms\n\
              engine_open against the target of 2,000,000 frames/s: 0.215 (not met)\n\
              \n\
              Snapshot of 1,000,000 resources: median resources/s (1000000 resources per iteration)\n\
@@ -961,6 +963,7 @@ mod tests {
              | `recovery_1M/scan` | 19,230,769 | 17,482,517 – 20,242,915 | 1962.83 | 52.00 ms |\n\
              | `recovery_1M/frames_decode` | 11,627,907 | 10,570,825 – 12,239,902 | 1186.83 | 86.00 ms |\n\
              | `recovery_1M/apply_only` | 952,381 | 865,801 – 1,002,506 | 97.21 | 1050.00 ms |\n\
+             | `recovery_1M/apply_prefetched` | 1,250,000 | 1,136,364 – 1,315,789 | 127.58 | 800.00 ms |\n\
              \n\
              `recovery_1M/engine_open` against the target of 2,000,000 frames/s: **0.215** (not met).\n\
              \n\
