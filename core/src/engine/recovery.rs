@@ -111,8 +111,8 @@ pub(super) fn recover(
         let DecodedFrame {
             offset,
             header,
-            record,
-        } = decoded?;
+            ref record,
+        } = *decoded?;
         if header.lsn.0 > snapshot_end {
             let expected = match previous {
                 Some(p) if p.0 >= snapshot_end => Lsn(p.0 + 1),
@@ -127,7 +127,7 @@ pub(super) fn recover(
             }
         }
         previous = Some(header.lsn);
-        let record = record.map_err(|error| OpenError::BadPayload {
+        let record = record.as_ref().map_err(|&error| OpenError::BadPayload {
             offset,
             lsn: header.lsn,
             error,
@@ -140,7 +140,7 @@ pub(super) fn recover(
         };
         engine
             .sm
-            .apply(header.lsn, header.request_slot, &command)
+            .apply(header.lsn, header.request_slot, command)
             .map_err(|error| OpenError::Replay { offset, error })?;
         frames_replayed += 1;
         crash_point!(

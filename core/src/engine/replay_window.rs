@@ -48,17 +48,19 @@ impl<'a> ReplayWindow<'a> {
 
     /// The next frame in log order; `sm` receives the prefetch hints of the
     /// frames decoded to refill the window.
-    pub fn next(&mut self, sm: &StateMachine) -> Option<Result<DecodedFrame, Corruption>> {
+    /// Borrowed in place: a decoded command is a few hundred bytes, and the
+    /// ring slot is only reused after the caller lets go of it.
+    pub fn next(&mut self, sm: &StateMachine) -> Option<Result<&DecodedFrame, Corruption>> {
         self.fill(sm);
         if self.len == 0 {
             return self.ended_by.take().map(Err);
         }
-        let frame = self.ring[self.head]
-            .take()
-            .expect("the window holds len frames");
-        self.head = (self.head + 1) % REPLAY_LOOKAHEAD;
+        let at = self.head;
+        self.head = (at + 1) % REPLAY_LOOKAHEAD;
         self.len -= 1;
-        Some(Ok(frame))
+        Some(Ok(self.ring[at]
+            .as_ref()
+            .expect("the window holds len frames")))
     }
 
     fn fill(&mut self, sm: &StateMachine) {
@@ -79,7 +81,6 @@ impl<'a> ReplayWindow<'a> {
                 }
             }
             let tail = (self.head + self.len) % REPLAY_LOOKAHEAD;
-            debug_assert!(self.ring[tail].is_none());
             self.ring[tail] = Some(DecodedFrame {
                 offset: scanned.offset,
                 header,
@@ -133,7 +134,7 @@ mod tests {
 
     fn drain(window: &mut ReplayWindow<'_>) -> Vec<Result<DecodedFrame, Corruption>> {
         let sm = StateMachine::new(Config::small()).unwrap();
-        std::iter::from_fn(|| window.next(&sm)).collect()
+        std::iter::from_fn(|| window.next(&sm).map(|next| next.copied())).collect()
     }
 
     /// Every frame comes out once, in order, as decoding it alone would give
