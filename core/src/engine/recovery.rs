@@ -106,7 +106,7 @@ pub(super) fn recover(
     let snapshot_end = snapshot_lsn.map_or(0, |lsn| lsn.0);
     let mut previous: Option<Lsn> = None;
     let mut frames_replayed = 0u64;
-    let mut window = ReplayWindow::new(frames(&bytes[..report.valid_len]), Lsn(snapshot_end));
+    let mut window = ReplayWindow::new(frames(&bytes[..report.valid_len]));
     while let Some(decoded) = window.next(&engine.sm) {
         let DecodedFrame {
             offset,

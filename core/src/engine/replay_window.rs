@@ -6,7 +6,6 @@
 //! returned in its place, and the scan error that ends the frames comes
 //! after every frame before it.
 
-use crate::ids::Lsn;
 use crate::machine::StateMachine;
 use crate::wal::{decode_record, Corruption, FrameHeader, Frames, PayloadError, WalRecord};
 
@@ -24,9 +23,6 @@ pub(super) struct DecodedFrame {
 
 pub(super) struct ReplayWindow<'a> {
     frames: Frames<'a>,
-    /// Frames at or below this LSN are covered by the snapshot and are not
-    /// applied, so they are not prefetched either.
-    snapshot_end: Lsn,
     ring: [Option<DecodedFrame>; REPLAY_LOOKAHEAD],
     head: usize,
     len: usize,
@@ -35,10 +31,9 @@ pub(super) struct ReplayWindow<'a> {
 }
 
 impl<'a> ReplayWindow<'a> {
-    pub fn new(frames: Frames<'a>, snapshot_end: Lsn) -> ReplayWindow<'a> {
+    pub fn new(frames: Frames<'a>) -> ReplayWindow<'a> {
         ReplayWindow {
             frames,
-            snapshot_end,
             ring: [None; REPLAY_LOOKAHEAD],
             head: 0,
             len: 0,
@@ -75,10 +70,10 @@ impl<'a> ReplayWindow<'a> {
             };
             let header = scanned.frame.header;
             let record = decode_record(header.record_type, scanned.frame.payload);
+            // Frames the snapshot covers are not applied, so their hints are
+            // wasted; they are at most one checkpoint's overlap.
             if let Ok(WalRecord::Command(command)) = &record {
-                if header.lsn > self.snapshot_end {
-                    sm.prefetch(header.lsn, command);
-                }
+                sm.prefetch(header.lsn, command);
             }
             let tail = (self.head + self.len) % REPLAY_LOOKAHEAD;
             self.ring[tail] = Some(DecodedFrame {
@@ -96,7 +91,7 @@ mod tests {
     use super::*;
     use crate::command::{ClientRequest, Command};
     use crate::config::Config;
-    use crate::ids::{ClientId, OperationId, ResourceId, Slot};
+    use crate::ids::{ClientId, Lsn, OperationId, ResourceId, Slot};
     use crate::wal::{encode_frame, encode_record_frame, frames, CorruptionKind, RecordType};
 
     const FRAMES: u64 = 3 * REPLAY_LOOKAHEAD as u64 + 5;
@@ -157,20 +152,18 @@ mod tests {
         assert_eq!(expected.len() as u64, FRAMES);
         assert!(expected[bad as usize - 1].record.is_err());
 
-        for snapshot_end in [0, bad, FRAMES] {
-            let mut window = ReplayWindow::new(frames(&bytes), Lsn(snapshot_end));
-            let got = drain(&mut window);
-            assert_eq!(got.len(), expected.len());
-            for (got, expected) in got.iter().zip(&expected) {
-                let got = got.as_ref().unwrap();
-                assert_eq!(got.offset, expected.offset);
-                assert_eq!(got.header, expected.header);
-                assert_eq!(got.record, expected.record);
-            }
-            assert!(window
-                .next(&StateMachine::new(Config::small()).unwrap())
-                .is_none());
+        let mut window = ReplayWindow::new(frames(&bytes));
+        let got = drain(&mut window);
+        assert_eq!(got.len(), expected.len());
+        for (got, expected) in got.iter().zip(&expected) {
+            let got = got.as_ref().unwrap();
+            assert_eq!(got.offset, expected.offset);
+            assert_eq!(got.header, expected.header);
+            assert_eq!(got.record, expected.record);
         }
+        assert!(window
+            .next(&StateMachine::new(Config::small()).unwrap())
+            .is_none());
     }
 
     /// A scan error ends the frames only after every frame before it.
@@ -182,7 +175,7 @@ mod tests {
         let len = encode_record_frame(Lsn(3), Slot(1), &create(3), &mut repeat);
         bytes.extend_from_slice(&repeat[..len]);
 
-        let got = drain(&mut ReplayWindow::new(frames(&bytes), Lsn(0)));
+        let got = drain(&mut ReplayWindow::new(frames(&bytes)));
         assert_eq!(got.len() as u64, FRAMES + 1);
         for (index, frame) in got[..FRAMES as usize].iter().enumerate() {
             assert_eq!(frame.as_ref().unwrap().header.lsn, Lsn(index as u64 + 1));
