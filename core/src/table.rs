@@ -163,7 +163,11 @@ impl<K: TableKey, V> FixedTable<K, V> {
 
     /// The slot holding `key`, if present.
     fn find(&self, key: &K) -> Option<usize> {
-        let tag = tag_of(key);
+        self.find_tagged(key, tag_of(key))
+    }
+
+    /// `find` for a caller that already holds `tag_of(key)`.
+    fn find_tagged(&self, key: &K, tag: u32) -> Option<usize> {
         let mut index = tag as usize & self.mask;
         for _ in 0..self.slots.len() {
             let word = self.slots[index];
@@ -271,16 +275,11 @@ impl<K: TableKey, V> FixedTable<K, V> {
         Some(removed)
     }
 
-    /// Records in slot order: deterministic for a given history of inserts
-    /// and removes, but not canonical; sort by key where order is observable.
+    /// Records in storage order: deterministic for a given history of
+    /// inserts and removes, but not canonical; sort by key where order is
+    /// observable.
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
-        self.slots
-            .iter()
-            .filter(|&&word| word != EMPTY)
-            .map(|&word| {
-                let (key, value) = &self.records[word_record(word)];
-                (key, value)
-            })
+        self.records.iter().map(|(key, value)| (key, value))
     }
 
     /// Breaks the stored length, for tests of the audits that must notice.
@@ -304,10 +303,11 @@ impl<K: TableKey, V> FixedTable<K, V> {
             let Some((key, _)) = self.records.get(word_record(word)) else {
                 return Err(TableFault::DanglingRecord { slot });
             };
-            if word_tag(word) != tag_of(key) {
+            let tag = tag_of(key);
+            if word_tag(word) != tag {
                 return Err(TableFault::TagMismatch { slot });
             }
-            match self.find(key) {
+            match self.find_tagged(key, tag) {
                 Some(found) if found == slot => {}
                 Some(_) => return Err(TableFault::Duplicate { slot }),
                 None => return Err(TableFault::Unreachable { slot }),
