@@ -31,8 +31,13 @@ impl<K: Copy> RetireQueue<K> {
         self.len
     }
 
+    /// Ring index of the entry `ahead` places behind the head.
+    fn position(&self, ahead: usize) -> usize {
+        (self.head + ahead) % self.capacity
+    }
+
     fn back(&self) -> Option<Slot> {
-        (self.len > 0).then(|| self.ring[(self.head + self.len - 1) % self.capacity].0)
+        (self.len > 0).then(|| self.ring[self.position(self.len - 1)].0)
     }
 
     /// Capacity equals the bound of the table whose records it queues, so a
@@ -43,7 +48,7 @@ impl<K: Copy> RetireQueue<K> {
             self.back().is_none_or(|back| back <= retire_after_slot),
             "retire queue pushes must not go backwards"
         );
-        let tail = (self.head + self.len) % self.capacity;
+        let tail = self.position(self.len);
         if tail == self.ring.len() {
             // Only while the ring has not yet been filled once.
             assert!(
@@ -66,19 +71,19 @@ impl<K: Copy> RetireQueue<K> {
         if slot > now {
             return None;
         }
-        self.head = (self.head + 1) % self.capacity;
+        self.head = self.position(1);
         self.len -= 1;
         Some(key)
     }
 
     /// The key `ahead` entries behind the head, if queued.
     pub fn peek(&self, ahead: usize) -> Option<K> {
-        (ahead < self.len).then(|| self.ring[(self.head + ahead) % self.capacity].1)
+        (ahead < self.len).then(|| self.ring[self.position(ahead)].1)
     }
 
     /// Entries oldest first.
     pub fn iter(&self) -> impl Iterator<Item = &(Slot, K)> {
-        (0..self.len).map(move |i| &self.ring[(self.head + i) % self.capacity])
+        (0..self.len).map(move |i| &self.ring[self.position(i)])
     }
 }
 

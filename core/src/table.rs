@@ -158,7 +158,11 @@ impl<K: TableKey, V> FixedTable<K, V> {
     }
 
     fn home(&self, key: &K) -> usize {
-        tag_of(key) as usize & self.mask
+        self.home_of_tag(tag_of(key))
+    }
+
+    fn home_of_tag(&self, tag: u32) -> usize {
+        tag as usize & self.mask
     }
 
     /// The slot holding `key`, if present.
@@ -168,7 +172,7 @@ impl<K: TableKey, V> FixedTable<K, V> {
 
     /// `find` for a caller that already holds `tag_of(key)`.
     fn find_tagged(&self, key: &K, tag: u32) -> Option<usize> {
-        let mut index = tag as usize & self.mask;
+        let mut index = self.home_of_tag(tag);
         for _ in 0..self.slots.len() {
             let word = self.slots[index];
             if word == EMPTY {
@@ -204,7 +208,7 @@ impl<K: TableKey, V> FixedTable<K, V> {
 
     pub fn insert(&mut self, key: K, value: V) -> Result<(), InsertError> {
         let tag = tag_of(&key);
-        let mut index = tag as usize & self.mask;
+        let mut index = self.home_of_tag(tag);
         for _ in 0..self.slots.len() {
             let word = self.slots[index];
             if word == EMPTY {
@@ -230,37 +234,11 @@ impl<K: TableKey, V> FixedTable<K, V> {
     }
 
     pub fn remove(&mut self, key: &K) -> Option<V> {
-        let mut hole = self.find(key)?;
+        let hole = self.find(key)?;
         let record = word_record(self.slots[hole]);
         self.slots[hole] = EMPTY;
         self.len -= 1;
-        // Shift back every record of the cluster that may move into the hole
-        // without passing its home slot.
-        let mut next = (hole + 1) & self.mask;
-        let mut closed = false;
-        for _ in 0..self.slots.len() {
-            let word = self.slots[next];
-            if word == EMPTY {
-                closed = true;
-                break;
-            }
-            let home = word_tag(word) as usize & self.mask;
-            let hole_is_between_home_and_next = if hole <= next {
-                home <= hole || home > next
-            } else {
-                home <= hole && home > next
-            };
-            if hole_is_between_home_and_next {
-                self.slots[hole] = word;
-                self.slots[next] = EMPTY;
-                hole = next;
-            }
-            next = (next + 1) & self.mask;
-        }
-        assert!(
-            closed,
-            "probe bound exceeded: load factor is capped at 1/2, an empty slot must exist"
-        );
+        self.shift_back(hole);
         // Keep the records dense: the last one moves into the freed position
         // and its slot is pointed there.
         let last = self.records.len() - 1;
@@ -273,6 +251,31 @@ impl<K: TableKey, V> FixedTable<K, V> {
         }
         let (_, removed) = self.records.swap_remove(record);
         Some(removed)
+    }
+
+    /// Shifts back every slot of the cluster after `hole` that may move into
+    /// it without passing its home slot.
+    fn shift_back(&mut self, mut hole: usize) {
+        let mut next = (hole + 1) & self.mask;
+        for _ in 0..self.slots.len() {
+            let word = self.slots[next];
+            if word == EMPTY {
+                return;
+            }
+            let home = self.home_of_tag(word_tag(word));
+            let hole_is_between_home_and_next = if hole <= next {
+                home <= hole || home > next
+            } else {
+                home <= hole && home > next
+            };
+            if hole_is_between_home_and_next {
+                self.slots[hole] = word;
+                self.slots[next] = EMPTY;
+                hole = next;
+            }
+            next = (next + 1) & self.mask;
+        }
+        unreachable!("probe bound exceeded: load factor is capped at 1/2, an empty slot must exist")
     }
 
     /// Records in storage order: deterministic for a given history of
