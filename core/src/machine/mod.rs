@@ -122,6 +122,13 @@ impl StateMachine {
     /// `retire_after_slot` has been reached.
     fn retire_due(&mut self, now: Slot) {
         while let Some(lease_id) = self.lease_retirement.pop_due(now) {
+            if let Some(ahead) = self.lease_retirement.peek(RETIRE_PREFETCH_DISTANCE) {
+                self.leases.prefetch(&ahead);
+                self.members.prefetch(&MemberKey {
+                    lease_id: ahead,
+                    ordinal: 0,
+                });
+            }
             let lease = self
                 .leases
                 .remove(&lease_id)
