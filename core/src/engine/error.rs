@@ -5,7 +5,7 @@
 use crate::ids::{Lsn, Slot};
 use crate::machine::{ApplyError, RestoreError};
 use crate::snapshot::LoadError;
-use crate::wal::{Corruption, PayloadError};
+use crate::wal::{Corruption, PayloadError, WalReadError};
 use std::io;
 
 #[cfg(feature = "fault-injection")]
@@ -96,9 +96,22 @@ pub enum OpenError {
         expected: Lsn,
         found: Lsn,
     },
+    /// The replay read something other than the `scanned_len` bytes the
+    /// scan had checked: the file changed under recovery.
+    #[error("the WAL changed while recovery read it (the scan checked {scanned_len} bytes)")]
+    WalChanged { scanned_len: usize },
     #[cfg(feature = "fault-injection")]
     #[error("crashed at {0:?}")]
     Crashed(CrashPoint),
+}
+
+impl From<WalReadError> for OpenError {
+    fn from(error: WalReadError) -> OpenError {
+        match error {
+            WalReadError::Io(error) => OpenError::Io(error),
+            WalReadError::Corruption(corruption) => OpenError::WalCorruption(corruption),
+        }
+    }
 }
 
 /// Why a checkpoint did not complete.

@@ -7,7 +7,7 @@ use super::{crash_point, Engine, EngineConfig, Health, OpenError};
 use crate::ids::Lsn;
 use crate::machine::StateMachine;
 use crate::snapshot::load_snapshot;
-use crate::wal::{frames, scan, ScanEnd, WalFile, WalRecord, MAX_FRAME_LEN};
+use crate::wal::{ScanEnd, WalFile, WalRecord, MAX_FRAME_LEN};
 use std::path::Path;
 
 #[cfg(feature = "fault-injection")]
@@ -86,11 +86,13 @@ pub(super) fn recover(
         );
     }
 
-    let bytes = engine.wal.read_all()?;
-    let report = scan(&bytes)?;
+    // Two passes over the file, each through one fixed buffer: the scan
+    // decides how the log ends (and repairs a torn tail) before the replay
+    // applies anything, in the order the storage spec gives.
+    let report = engine.wal.reader()?.scan()?;
     let mut torn_bytes = 0;
     if let ScanEnd::TornTail { valid_len, .. } = report.end {
-        torn_bytes = (bytes.len() - valid_len) as u64;
+        torn_bytes = engine.wal.len() - valid_len as u64;
         engine.wal.truncate(valid_len as u64)?;
         crash_point!(
             engine,
@@ -106,7 +108,7 @@ pub(super) fn recover(
     let snapshot_end = snapshot_lsn.map_or(0, |lsn| lsn.0);
     let mut previous: Option<Lsn> = None;
     let mut frames_replayed = 0u64;
-    let mut window = ReplayWindow::new(frames(&bytes[..report.valid_len]));
+    let mut window = ReplayWindow::new(engine.wal.reader()?);
     while let Some(decoded) = window.next(&engine.sm) {
         let DecodedFrame {
             offset,
@@ -148,6 +150,14 @@ pub(super) fn recover(
             CrashPoint::RecoveryAfterReplayedFrame(frames_replayed),
             OpenError::Crashed
         );
+    }
+    // The scan saw every byte up to `valid_len` whole; the replay read them
+    // again and must have ended exactly there, or the file changed between
+    // the two passes (another writer): nothing read can be trusted.
+    if window.end() != Some(ScanEnd::CleanEof) {
+        return Err(OpenError::WalChanged {
+            scanned_len: report.valid_len,
+        });
     }
     let last_lsn = previous.map_or(snapshot_end, |lsn| lsn.0.max(snapshot_end));
     engine.next_lsn = Lsn(last_lsn + 1);

@@ -6,8 +6,12 @@
 //! returned in its place, and the scan error that ends the frames comes
 //! after every frame before it.
 
+use std::io::Read;
+
 use crate::machine::StateMachine;
-use crate::wal::{decode_record, Corruption, FrameHeader, Frames, PayloadError, WalRecord};
+use crate::wal::{
+    decode_record, FrameHeader, PayloadError, ScanEnd, WalReadError, WalReader, WalRecord,
+};
 
 /// Frames decoded ahead of the one being applied. Far enough that a frame's
 /// slots arrive before it is applied (about one DRAM latency of work on the
@@ -21,17 +25,17 @@ pub(super) struct DecodedFrame {
     pub record: Result<WalRecord, PayloadError>,
 }
 
-pub(super) struct ReplayWindow<'a> {
-    frames: Frames<'a>,
+pub(super) struct ReplayWindow<R> {
+    frames: WalReader<R>,
     ring: [Option<DecodedFrame>; REPLAY_LOOKAHEAD],
     head: usize,
     len: usize,
-    /// The scan error that ended the frames, returned once the ring drains.
-    ended_by: Option<Corruption>,
+    /// The error that ended the frames, returned once the ring drains.
+    ended_by: Option<WalReadError>,
 }
 
-impl<'a> ReplayWindow<'a> {
-    pub fn new(frames: Frames<'a>) -> ReplayWindow<'a> {
+impl<R: Read> ReplayWindow<R> {
+    pub fn new(frames: WalReader<R>) -> ReplayWindow<R> {
         ReplayWindow {
             frames,
             ring: [None; REPLAY_LOOKAHEAD],
@@ -45,7 +49,7 @@ impl<'a> ReplayWindow<'a> {
     /// frames decoded to refill the window.
     /// Borrowed in place: a decoded command is a few hundred bytes, and the
     /// ring slot is only reused after the caller lets go of it.
-    pub fn next(&mut self, sm: &StateMachine) -> Option<Result<&DecodedFrame, Corruption>> {
+    pub fn next(&mut self, sm: &StateMachine) -> Option<Result<&DecodedFrame, WalReadError>> {
         self.fill(sm);
         if self.len == 0 {
             return self.ended_by.take().map(Err);
@@ -58,12 +62,18 @@ impl<'a> ReplayWindow<'a> {
             .expect("the window holds len frames")))
     }
 
+    /// How the frames ended once [`ReplayWindow::next`] returned `None`:
+    /// the reader's verdict.
+    pub fn end(&self) -> Option<ScanEnd> {
+        self.frames.end()
+    }
+
     fn fill(&mut self, sm: &StateMachine) {
         while self.len < REPLAY_LOOKAHEAD && self.ended_by.is_none() {
-            let scanned = match self.frames.next() {
+            let scanned = match self.frames.next_frame() {
                 None => return,
-                Some(Err(corruption)) => {
-                    self.ended_by = Some(corruption);
+                Some(Err(error)) => {
+                    self.ended_by = Some(error);
                     return;
                 }
                 Some(Ok(scanned)) => scanned,
@@ -92,7 +102,9 @@ mod tests {
     use crate::command::{ClientRequest, Command};
     use crate::config::Config;
     use crate::ids::{ClientId, Lsn, OperationId, ResourceId, Slot};
-    use crate::wal::{encode_frame, encode_record_frame, frames, CorruptionKind, RecordType};
+    use crate::wal::{
+        encode_frame, encode_record_frame, frames, CorruptionKind, RecordType, MAX_FRAME_LEN,
+    };
 
     const FRAMES: u64 = 3 * REPLAY_LOOKAHEAD as u64 + 5;
 
@@ -127,7 +139,14 @@ mod tests {
         bytes
     }
 
-    fn drain(window: &mut ReplayWindow<'_>) -> Vec<Result<DecodedFrame, Corruption>> {
+    /// A window over `bytes` read through the smallest buffer a reader
+    /// takes, so that frames straddle refills.
+    fn window(bytes: &[u8]) -> ReplayWindow<&[u8]> {
+        let reader = WalReader::with_buffer_len(bytes, bytes.len() as u64, MAX_FRAME_LEN + 1);
+        ReplayWindow::new(reader.unwrap())
+    }
+
+    fn drain(window: &mut ReplayWindow<&[u8]>) -> Vec<Result<DecodedFrame, WalReadError>> {
         let sm = StateMachine::new(Config::small()).unwrap();
         std::iter::from_fn(|| window.next(&sm).map(|next| next.copied())).collect()
     }
@@ -152,7 +171,7 @@ mod tests {
         assert_eq!(expected.len() as u64, FRAMES);
         assert!(expected[bad as usize - 1].record.is_err());
 
-        let mut window = ReplayWindow::new(frames(&bytes));
+        let mut window = window(&bytes);
         let got = drain(&mut window);
         assert_eq!(got.len(), expected.len());
         for (got, expected) in got.iter().zip(&expected) {
@@ -164,6 +183,7 @@ mod tests {
         assert!(window
             .next(&StateMachine::new(Config::small()).unwrap())
             .is_none());
+        assert_eq!(window.end(), Some(ScanEnd::CleanEof));
     }
 
     /// A scan error ends the frames only after every frame before it.
@@ -175,12 +195,16 @@ mod tests {
         let len = encode_record_frame(Lsn(3), Slot(1), &create(3), &mut repeat);
         bytes.extend_from_slice(&repeat[..len]);
 
-        let got = drain(&mut ReplayWindow::new(frames(&bytes)));
+        let mut window = window(&bytes);
+        let mut got = drain(&mut window);
+        assert_eq!(window.end(), None, "corruption is no end");
         assert_eq!(got.len() as u64, FRAMES + 1);
         for (index, frame) in got[..FRAMES as usize].iter().enumerate() {
             assert_eq!(frame.as_ref().unwrap().header.lsn, Lsn(index as u64 + 1));
         }
-        let corruption = got[FRAMES as usize].unwrap_err();
+        let Some(Err(WalReadError::Corruption(corruption))) = got.pop() else {
+            panic!("the last item is the corruption");
+        };
         assert_eq!(corruption.offset, good);
         assert!(matches!(
             corruption.kind,

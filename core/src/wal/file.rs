@@ -5,6 +5,7 @@
 //! `durable_len`, everything covered by a completed sync. A crash may lose
 //! any suffix past `durable_len`; the simulator uses it to model that.
 
+use super::reader::WalReader;
 use crate::snapshot::sync_directory;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -53,6 +54,15 @@ impl WalFile {
     /// Bytes covered by the last successful sync.
     pub fn durable_len(&self) -> u64 {
         self.durable_len
+    }
+
+    /// The frames of the whole file, read through one fixed buffer. The
+    /// reader has its own handle; `append` seeks before it writes, so the
+    /// two never disturb each other.
+    pub fn reader(&self) -> io::Result<WalReader<File>> {
+        let mut file = self.file.try_clone()?;
+        file.seek(SeekFrom::Start(0))?;
+        WalReader::new(file, self.len)
     }
 
     pub fn read_all(&mut self) -> io::Result<Vec<u8>> {

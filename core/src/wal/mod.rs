@@ -1,6 +1,6 @@
-//! The write-ahead log's byte formats, with no I/O: the frame codec, the
-//! payload codec and the recovery scan. The WAL file, its syncing and the
-//! engine are built on top of this API.
+//! The write-ahead log: its byte formats (the frame codec, the payload codec
+//! and the recovery scan, with no I/O), the scan over a file, and the file.
+//! The engine is built on top of this API.
 //!
 //! * [`frame`]: the 32-byte little-endian frame header, its CRC32C and the
 //!   structural checks ([`encode_frame`], [`decode_frame`]).
@@ -11,13 +11,17 @@
 //!   and non-decreasing request slots, and classifies the end as a clean
 //!   EOF, a torn tail to truncate, or corruption to fail closed on. The
 //!   exact torn-tail rule is documented there.
+//! * [`reader`]: the same scan over a file read through one fixed buffer
+//!   ([`WalReader`]), which is how recovery reads the log.
+//! * [`file`]: the WAL file itself: append, sync, truncate, replace.
 //!
-//! Everything here is allocation-free, and decoding never panics on any
-//! input: a WAL is untrusted bytes.
+//! Decoding never panics on any input: a WAL is untrusted bytes. The codecs
+//! and the scan are allocation-free; the reader allocates its buffer once.
 
 pub mod file;
 pub mod frame;
 pub mod payload;
+pub mod reader;
 pub mod scan;
 
 pub use file::{WalFile, WAL_FILE_NAME};
@@ -30,6 +34,7 @@ pub use payload::{
     encode_record, encode_record_frame, encode_snapshot_marker, encoded_command_len, PayloadError,
     WalRecord, MAX_ENCODED_COMMAND_LEN, SNAPSHOT_MARKER_LEN,
 };
+pub use reader::{WalReadError, WalReader, READ_BUFFER_LEN};
 pub use scan::{
     frames, scan, Corruption, CorruptionKind, Frames, NotTorn, ScanEnd, ScanReport, ScannedFrame,
 };

@@ -142,28 +142,40 @@ pub enum NotTorn {
 /// Scans the whole input. Allocation-free; frames are checked, not kept.
 pub fn scan(bytes: &[u8]) -> Result<ScanReport, Corruption> {
     let mut frames = Frames::new(bytes);
-    let mut frame_count = 0u64;
-    let mut first_lsn = None;
-    let mut last = None;
+    let mut tally = Tally::default();
     loop {
         match frames.step() {
-            Step::Frame(scanned) => {
-                frame_count += 1;
-                first_lsn = first_lsn.or(Some(scanned.frame.header.lsn));
-                last = Some(scanned.frame.header);
-            }
-            Step::End(end) => {
-                return Ok(ScanReport {
-                    end,
-                    valid_len: frames.valid_len(),
-                    frame_count,
-                    first_lsn,
-                    last_lsn: last.map(|h| h.lsn),
-                    last_request_slot: last.map(|h| h.request_slot),
-                });
-            }
+            Step::Frame(scanned) => tally.count(&scanned),
+            Step::End(end) => return Ok(tally.report(end, frames.valid_len())),
             Step::Corrupt(corruption) => return Err(corruption),
             Step::Done => unreachable!("a scan ends by End or Corrupt before Done"),
+        }
+    }
+}
+
+/// What a scan remembers of the frames it checked, for its [`ScanReport`].
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Tally {
+    frame_count: u64,
+    first_lsn: Option<Lsn>,
+    last: Option<FrameHeader>,
+}
+
+impl Tally {
+    pub(super) fn count(&mut self, scanned: &ScannedFrame<'_>) {
+        self.frame_count += 1;
+        self.first_lsn = self.first_lsn.or(Some(scanned.frame.header.lsn));
+        self.last = Some(scanned.frame.header);
+    }
+
+    pub(super) fn report(self, end: ScanEnd, valid_len: usize) -> ScanReport {
+        ScanReport {
+            end,
+            valid_len,
+            frame_count: self.frame_count,
+            first_lsn: self.first_lsn,
+            last_lsn: self.last.map(|h| h.lsn),
+            last_request_slot: self.last.map(|h| h.request_slot),
         }
     }
 }
@@ -182,7 +194,15 @@ pub fn frames(bytes: &[u8]) -> Frames<'_> {
 #[derive(Clone, Debug)]
 pub struct Frames<'a> {
     bytes: &'a [u8],
-    /// Offset of the next frame; also the length of the valid prefix.
+    cursor: ScanCursor,
+}
+
+/// Where a scan stands: the offset of the next frame (also the length of
+/// the valid prefix), the last header seen, and whether it has stopped. The
+/// same rules whether the input is one slice ([`Frames`]) or a file read a
+/// window at a time ([`WalReader`](super::reader::WalReader)).
+#[derive(Clone, Debug)]
+pub(super) struct ScanCursor {
     offset: usize,
     previous: Option<(Lsn, Slot)>,
     state: State,
@@ -192,54 +212,69 @@ pub struct Frames<'a> {
 enum State {
     Scanning,
     Ended(ScanEnd),
-    Corrupt,
+    /// Stopped on an error: corruption, or the reader's I/O.
+    Stopped,
 }
 
-enum Step<'a> {
+pub(super) enum Step<'a> {
     Frame(ScannedFrame<'a>),
     End(ScanEnd),
     Corrupt(Corruption),
-    /// Called again after `End` or `Corrupt`.
+    /// Called again after `End`, `Corrupt` or [`ScanCursor::stop`].
     Done,
 }
 
-impl<'a> Frames<'a> {
-    pub fn new(bytes: &'a [u8]) -> Frames<'a> {
-        Frames {
-            bytes,
+impl ScanCursor {
+    pub(super) const fn new() -> ScanCursor {
+        ScanCursor {
             offset: 0,
             previous: None,
             state: State::Scanning,
         }
     }
 
-    /// How the input ended; `None` while scanning or after corruption.
-    pub fn end(&self) -> Option<ScanEnd> {
-        match self.state {
-            State::Ended(end) => Some(end),
-            State::Scanning | State::Corrupt => None,
-        }
-    }
-
-    /// Bytes covered by the valid frames yielded so far.
-    pub fn valid_len(&self) -> usize {
+    /// Offset of the next frame; also the length of the valid prefix.
+    pub(super) fn offset(&self) -> usize {
         self.offset
     }
 
-    fn step(&mut self) -> Step<'a> {
+    pub(super) fn is_scanning(&self) -> bool {
+        self.state == State::Scanning
+    }
+
+    /// How the input ended; `None` while scanning or after an error.
+    pub(super) fn end(&self) -> Option<ScanEnd> {
+        match self.state {
+            State::Ended(end) => Some(end),
+            State::Scanning | State::Stopped => None,
+        }
+    }
+
+    /// Ends the scan without a verdict (the reader could not read on).
+    pub(super) fn stop(&mut self) {
+        self.state = State::Stopped;
+    }
+
+    /// Checks the frame at [`Self::offset`]. The input has `rest` bytes from
+    /// there; `tail` holds all of them, or more than [`MAX_FRAME_LEN`] of
+    /// them, which is all the torn-tail rule ever reads.
+    pub(super) fn step<'b>(&mut self, tail: &'b [u8], rest: usize) -> Step<'b> {
         if self.state != State::Scanning {
             return Step::Done;
         }
+        assert!(
+            tail.len() == rest || (MAX_FRAME_LEN < tail.len() && tail.len() < rest),
+            "the scan needs the whole rest of the input or more than a frame of it"
+        );
         let offset = self.offset;
-        let tail = self.bytes.get(offset..).unwrap_or_default();
-        if tail.is_empty() {
+        if rest == 0 {
             self.state = State::Ended(ScanEnd::CleanEof);
             return Step::End(ScanEnd::CleanEof);
         }
         let frame = match decode_frame(tail) {
             Ok((frame, _)) => frame,
             Err(error) => {
-                return match classify_bad_frame(tail, offset, &error) {
+                return match classify_bad_frame(tail, rest, offset, &error) {
                     None => {
                         let end = ScanEnd::TornTail {
                             valid_len: offset,
@@ -282,9 +317,33 @@ impl<'a> Frames<'a> {
         Step::Frame(ScannedFrame { offset, frame })
     }
 
-    fn corrupt(&mut self, offset: usize, kind: CorruptionKind) -> Step<'a> {
-        self.state = State::Corrupt;
+    fn corrupt<'b>(&mut self, offset: usize, kind: CorruptionKind) -> Step<'b> {
+        self.state = State::Stopped;
         Step::Corrupt(Corruption { offset, kind })
+    }
+}
+
+impl<'a> Frames<'a> {
+    pub fn new(bytes: &'a [u8]) -> Frames<'a> {
+        Frames {
+            bytes,
+            cursor: ScanCursor::new(),
+        }
+    }
+
+    /// How the input ended; `None` while scanning or after corruption.
+    pub fn end(&self) -> Option<ScanEnd> {
+        self.cursor.end()
+    }
+
+    /// Bytes covered by the valid frames yielded so far.
+    pub fn valid_len(&self) -> usize {
+        self.cursor.offset()
+    }
+
+    fn step(&mut self) -> Step<'a> {
+        let tail = self.bytes.get(self.cursor.offset()..).unwrap_or_default();
+        self.cursor.step(tail, tail.len())
     }
 }
 
@@ -303,9 +362,15 @@ impl<'a> Iterator for Frames<'a> {
 impl FusedIterator for Frames<'_> {}
 
 /// Applies the torn-tail rule (module docs) to a frame at `offset` that
-/// failed with `error`; `tail` runs from it to the end of the input. `None`
-/// means torn tail.
-fn classify_bad_frame(tail: &[u8], offset: usize, error: &FrameError) -> Option<NotTorn> {
+/// failed with `error`. The input has `rest` bytes from `offset`; `tail`
+/// starts there and holds all of them, or more than [`MAX_FRAME_LEN`].
+/// `None` means torn tail.
+fn classify_bad_frame(
+    tail: &[u8],
+    rest: usize,
+    offset: usize,
+    error: &FrameError,
+) -> Option<NotTorn> {
     let header_trusted = match error {
         FrameError::BadMagic { .. }
         | FrameError::BadVersion { .. }
@@ -318,19 +383,18 @@ fn classify_bad_frame(tail: &[u8], offset: usize, error: &FrameError) -> Option<
     if let (true, Some(payload_len)) = (header_trusted, raw_payload_len(tail)) {
         // In u64: a damaged length near u32::MAX must not overflow a 32-bit usize.
         let claimed_len = FRAME_HEADER_LEN as u64 + u64::from(payload_len);
-        if claimed_len < tail.len() as u64 {
+        if claimed_len < rest as u64 {
             return Some(NotTorn::BytesAfterClaimedEnd {
-                // Lossless: less than tail.len().
+                // Lossless: less than rest.
                 claimed_end: offset + claimed_len as usize,
             });
         }
     }
-    if tail.len() > MAX_FRAME_LEN {
-        return Some(NotTorn::TailLongerThanFrame {
-            tail_len: tail.len(),
-        });
+    if rest > MAX_FRAME_LEN {
+        return Some(NotTorn::TailLongerThanFrame { tail_len: rest });
     }
-    // Bounded by MAX_FRAME_LEN positions; most fail the 4-byte magic compare.
+    // Here `tail` is the whole rest of the input. Bounded by MAX_FRAME_LEN
+    // positions; most fail the 4-byte magic compare.
     (1..tail.len())
         .find(|&at| {
             tail.get(at..)

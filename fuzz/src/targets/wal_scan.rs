@@ -1,11 +1,14 @@
 //! `wal_scan`: a whole WAL image (`core/src/wal/scan.rs`), then what
 //! recovery does with its valid prefix. The scan works on bytes in memory
-//! (`scan`, `frames`), so no file is involved; recovery reads the file with
-//! `WalFile::read_all` and calls exactly these.
+//! (`scan`, `frames`), so no file is involved; recovery reads the file
+//! through `WalReader` (`core/src/wal/reader.rs`), which drives the same
+//! scan a window at a time.
 //!
 //! Properties beyond "no panic":
 //! * `scan` and the `frames` iterator agree: the same frames, the same end
 //!   or the same corruption, the same valid length;
+//! * `WalReader` over the same bytes, through the smallest buffer it takes
+//!   (so frames straddle refills), gives the same report or corruption;
 //! * the scan's end obeys the documented rule: a clean EOF covers the
 //!   whole input; a torn tail leaves at most one frame's worth of bytes;
 //!   corruption lies inside the input;
@@ -19,7 +22,8 @@
 //!   machine that passes the full invariant audit.
 
 use allocdb_core::wal::{
-    decode_record, encode_frame, frames, scan, CorruptionKind, ScanEnd, WalRecord, MAX_FRAME_LEN,
+    decode_record, encode_frame, frames, scan, CorruptionKind, ScanEnd, WalReadError, WalReader,
+    WalRecord, MAX_FRAME_LEN,
 };
 use allocdb_core::{Lsn, StateMachine};
 
@@ -29,6 +33,17 @@ use super::{Outcome, FUZZ_CONFIG};
 
 pub fn run(input: &[u8]) -> Outcome {
     let scanned = scan(input);
+    let streamed = WalReader::with_buffer_len(input, input.len() as u64, MAX_FRAME_LEN + 1)
+        .expect("the input's length fits")
+        .scan()
+        .map_err(|error| match error {
+            WalReadError::Corruption(corruption) => corruption,
+            WalReadError::Io(error) => panic!("reading a whole slice failed: {error}"),
+        });
+    assert_eq!(
+        streamed, scanned,
+        "the reader and the in-memory scan disagree"
+    );
 
     let mut iter = frames(input);
     let mut frame_count = 0u64;
