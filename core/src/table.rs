@@ -5,9 +5,18 @@
 //!   of the record in a dense record array. Probing compares tags and reads
 //!   a record only on a tag match; back-shift recomputes homes from tags, so
 //!   a probe or a deletion never rehashes a key.
-//! - Linear probing over a power-of-two slot array at least twice the record
-//!   bound, so the load factor never passes 1/2 and a probe always meets an
-//!   empty slot within `slots.len()` steps (the explicit probe bound).
+//! - Linear probing over a power-of-two number of slots at least twice the
+//!   record count, so the load factor never passes 1/2 and a probe always
+//!   meets an empty slot within `slot_count()` steps (the explicit probe
+//!   bound).
+//! - The index is reserved for the bound (twice it, rounded up to a power of
+//!   two) but uses only a prefix: [`MIN_INDEX_SLOTS`] at first, doubled
+//!   whenever an insert would pass load 1/2, by placing every record again.
+//!   The index a table works in follows the records it holds, not its
+//!   bound, so a generously sized table neither touches nor caches memory
+//!   it does not need. Growth is deterministic (it depends only on the
+//!   record count), never allocates, and costs O(records) a handful of
+//!   times in a table's life: its index never shrinks.
 //! - Deletion shifts the following cluster back instead of leaving
 //!   tombstones, and moves the last record into the freed position, so the
 //!   record array stays dense and `records.len()` is the record count.
@@ -72,6 +81,8 @@ pub enum TableFault {
     RecordCountMismatch { records: u32, stored: u32 },
     #[error("length {len} exceeds the record bound {capacity}")]
     OverCapacity { len: u32, capacity: u32 },
+    #[error("{len} records fill more than half of an index of {slots} slots")]
+    OverHalfFull { len: u32, slots: usize },
     #[error("slot {slot} points past the stored records")]
     DanglingRecord { slot: usize },
     #[error("the tag in slot {slot} is not its record's hash")]
@@ -84,6 +95,10 @@ pub enum TableFault {
 
 /// An index word: `0` is an empty slot.
 const EMPTY: u64 = 0;
+
+/// Slots a table's index starts with (32 KiB), or all of its reservation if
+/// that is smaller: tables sized for a few thousand records never grow.
+pub const MIN_INDEX_SLOTS: usize = 4096;
 
 /// The part of a key's hash an index word keeps. Slot counts stay at or
 /// below 2^31, so the home slot is always `tag & mask`.
@@ -105,9 +120,12 @@ fn word_record(word: u64) -> usize {
 }
 
 pub struct FixedTable<K, V> {
+    /// Reserved for the bound; the index is `slots[..=mask]`, and the rest
+    /// is untouched until the index grows into it.
     slots: Box<[u64]>,
     /// Dense: exactly the live records, in no particular order.
     records: Vec<(K, V)>,
+    /// The index's slot count minus one.
     mask: usize,
     len: u32,
     capacity: u32,
@@ -116,16 +134,27 @@ pub struct FixedTable<K, V> {
 impl<K: TableKey, V> FixedTable<K, V> {
     /// Reserves every slot and record now. `capacity` is the record bound.
     pub fn with_capacity(capacity: u32) -> Self {
+        FixedTable::with_index_from(capacity, MIN_INDEX_SLOTS)
+    }
+
+    /// As `with_capacity`, with an index that starts at `first_slots` (a
+    /// power of two) instead of [`MIN_INDEX_SLOTS`]; tests start it tiny
+    /// so that it grows often.
+    fn with_index_from(capacity: u32, first_slots: usize) -> Self {
         assert!(capacity > 0, "a table needs a record bound of at least 1");
         assert!(
             capacity <= crate::config::TABLE_CAPACITY_LIMIT,
             "record positions and homes must fit an index word"
         );
-        let slot_count = (capacity as usize * 2).next_power_of_two();
+        assert!(
+            first_slots.is_power_of_two(),
+            "index sizes are powers of two"
+        );
+        let reserved = (capacity as usize * 2).next_power_of_two();
         FixedTable {
-            slots: vec![EMPTY; slot_count].into_boxed_slice(),
+            slots: vec![EMPTY; reserved].into_boxed_slice(),
             records: Vec::with_capacity(capacity as usize),
-            mask: slot_count - 1,
+            mask: first_slots.min(reserved) - 1,
             len: 0,
             capacity,
         }
@@ -152,8 +181,15 @@ impl<K: TableKey, V> FixedTable<K, V> {
         self.len == self.capacity
     }
 
-    /// Slots allocated: a power of two, at least twice the record bound.
+    /// Slots the index uses now: a power of two, at least twice the record
+    /// count.
     pub fn slot_count(&self) -> usize {
+        self.mask + 1
+    }
+
+    /// Slots reserved for the index: a power of two, at least twice the
+    /// record bound. The index never grows past it.
+    pub fn reserved_slot_count(&self) -> usize {
         self.slots.len()
     }
 
@@ -172,14 +208,33 @@ impl<K: TableKey, V> FixedTable<K, V> {
 
     /// `find` for a caller that already holds `tag_of(key)`.
     fn find_tagged(&self, key: &K, tag: u32) -> Option<usize> {
+        self.probe(key, tag).ok()
+    }
+
+    /// `Ok(slot)` holding `key`, or `Err(slot)`: the empty slot that ends
+    /// its probe, where it would go.
+    fn probe(&self, key: &K, tag: u32) -> Result<usize, usize> {
         let mut index = self.home_of_tag(tag);
-        for _ in 0..self.slots.len() {
+        for _ in 0..self.slot_count() {
             let word = self.slots[index];
             if word == EMPTY {
-                return None;
+                return Err(index);
             }
             if word_tag(word) == tag && self.records[word_record(word)].0 == *key {
-                return Some(index);
+                return Ok(index);
+            }
+            index = (index + 1) & self.mask;
+        }
+        unreachable!("probe bound exceeded: load factor is capped at 1/2, an empty slot must exist")
+    }
+
+    /// The first empty slot from `tag`'s home: where a key known to be
+    /// absent goes.
+    fn first_empty(&self, tag: u32) -> usize {
+        let mut index = self.home_of_tag(tag);
+        for _ in 0..self.slot_count() {
+            if self.slots[index] == EMPTY {
+                return index;
             }
             index = (index + 1) & self.mask;
         }
@@ -208,29 +263,46 @@ impl<K: TableKey, V> FixedTable<K, V> {
 
     pub fn insert(&mut self, key: K, value: V) -> Result<(), InsertError> {
         let tag = tag_of(&key);
-        let mut index = self.home_of_tag(tag);
-        for _ in 0..self.slots.len() {
-            let word = self.slots[index];
-            if word == EMPTY {
-                if self.is_full() {
-                    return Err(InsertError::Full);
-                }
-                let record = self.records.len();
-                assert!(
-                    record < self.records.capacity(),
-                    "the record array was reserved for the bound"
-                );
-                self.records.push((key, value));
-                self.slots[index] = slot_word(tag, record);
-                self.len += 1;
-                return Ok(());
-            }
-            if word_tag(word) == tag && self.records[word_record(word)].0 == key {
-                return Err(InsertError::Exists);
-            }
-            index = (index + 1) & self.mask;
+        let Err(mut slot) = self.probe(&key, tag) else {
+            return Err(InsertError::Exists);
+        };
+        if self.is_full() {
+            return Err(InsertError::Full);
         }
-        unreachable!("probe bound exceeded: load factor is capped at 1/2, an empty slot must exist")
+        if 2 * (self.len as usize + 1) > self.slot_count() {
+            self.grow();
+            slot = self.first_empty(tag);
+        }
+        let record = self.records.len();
+        assert!(
+            record < self.records.capacity(),
+            "the record array was reserved for the bound"
+        );
+        self.records.push((key, value));
+        self.slots[slot] = slot_word(tag, record);
+        self.len += 1;
+        assert!(
+            2 * self.len as usize <= self.slot_count(),
+            "the index keeps load at most 1/2"
+        );
+        Ok(())
+    }
+
+    /// Doubles the index and places every record in it again. The records
+    /// stay where they are; only their slots move.
+    fn grow(&mut self) {
+        let slot_count = 2 * self.slot_count();
+        assert!(
+            slot_count <= self.slots.len(),
+            "the index grows only within its reservation (twice the bound)"
+        );
+        self.slots[..slot_count].fill(EMPTY);
+        self.mask = slot_count - 1;
+        for record in 0..self.records.len() {
+            let tag = tag_of(&self.records[record].0);
+            let slot = self.first_empty(tag);
+            self.slots[slot] = slot_word(tag, record);
+        }
     }
 
     pub fn remove(&mut self, key: &K) -> Option<V> {
@@ -257,7 +329,7 @@ impl<K: TableKey, V> FixedTable<K, V> {
     /// it without passing its home slot.
     fn shift_back(&mut self, mut hole: usize) {
         let mut next = (hole + 1) & self.mask;
-        for _ in 0..self.slots.len() {
+        for _ in 0..self.slot_count() {
             let word = self.slots[next];
             if word == EMPTY {
                 return;
@@ -291,14 +363,14 @@ impl<K: TableKey, V> FixedTable<K, V> {
         self.len += 1;
     }
 
-    /// Checks the structure: every slot points at a stored record under that
-    /// record's tag, every record is found by a lookup from its home slot
-    /// (exactly once), and the slot count, the record count, the stored
-    /// length and the bound agree. Together these make slots and records a
-    /// one-to-one map.
+    /// Checks the structure: every slot of the index points at a stored
+    /// record under that record's tag, every record is found by a lookup
+    /// from its home slot (exactly once), the slot count, the record count,
+    /// the stored length and the bound agree, and the index is at most half
+    /// full. Together these make slots and records a one-to-one map.
     pub fn audit(&self) -> Result<(), TableFault> {
         let mut counted = 0u32;
-        for (slot, &word) in self.slots.iter().enumerate() {
+        for (slot, &word) in self.slots[..self.slot_count()].iter().enumerate() {
             if word == EMPTY {
                 continue;
             }
@@ -334,6 +406,12 @@ impl<K: TableKey, V> FixedTable<K, V> {
                 capacity: self.capacity,
             });
         }
+        if 2 * self.len as usize > self.slot_count() {
+            return Err(TableFault::OverHalfFull {
+                len: self.len,
+                slots: self.slot_count(),
+            });
+        }
         Ok(())
     }
 }
@@ -360,7 +438,8 @@ mod tests {
     fn slots_are_a_power_of_two_at_least_twice_the_bound() {
         for capacity in 1..=300u32 {
             let table: FixedTable<ResourceId, ()> = FixedTable::with_capacity(capacity);
-            let slots = table.slot_count();
+            let slots = table.reserved_slot_count();
+            assert_eq!(table.slot_count(), slots, "small tables start whole");
             assert!(slots.is_power_of_two(), "{capacity}: {slots}");
             assert!(slots >= 2 * capacity as usize, "{capacity}: {slots}");
             assert!(slots < 4 * capacity as usize, "{capacity}: {slots}");
@@ -461,6 +540,69 @@ mod tests {
                 capacity: 0
             })
         );
+
+        // Its only record alone in an index of one slot: reachable, but the
+        // probe bound needs an empty slot.
+        let (mut table, slot) = one_record();
+        table.slots[0] = std::mem::take(&mut table.slots[slot]);
+        table.mask = 0;
+        assert_eq!(
+            table.audit(),
+            Err(TableFault::OverHalfFull { len: 1, slots: 1 })
+        );
+    }
+
+    #[test]
+    fn the_index_starts_small_and_doubles_when_an_insert_would_pass_half() {
+        let mut table: FixedTable<ResourceId, u32> = FixedTable::with_capacity(10_000);
+        assert_eq!(table.reserved_slot_count(), 32_768);
+        assert_eq!(table.slot_count(), MIN_INDEX_SLOTS);
+        let mut grew_at = Vec::new();
+        for id in 0..10_000u32 {
+            let before = table.slot_count();
+            let order: Vec<ResourceId> = table.iter().map(|(k, _)| *k).collect();
+            table.insert(ResourceId(u128::from(id)), id).unwrap();
+            if table.slot_count() != before {
+                assert_eq!(table.slot_count(), 2 * before, "doubles");
+                grew_at.push(id);
+                table.audit().unwrap();
+                // Growth moves slots, never records.
+                let after: Vec<ResourceId> = table.iter().map(|(k, _)| *k).collect();
+                assert_eq!(after[..order.len()], order[..]);
+            }
+        }
+        // Inserting record n + 1 into n * 2 slots passes load 1/2.
+        assert_eq!(grew_at, vec![2048, 4096, 8192]);
+        assert_eq!(table.slot_count(), 32_768);
+        table.audit().unwrap();
+        for id in 0..10_000u32 {
+            assert_eq!(table.get(&ResourceId(u128::from(id))), Some(&id));
+        }
+        assert_eq!(table.insert(ResourceId(0), 0), Err(InsertError::Exists));
+        // Removing never shrinks the index.
+        for id in 0..10_000u32 {
+            assert_eq!(table.remove(&ResourceId(u128::from(id))), Some(id));
+        }
+        assert_eq!(table.slot_count(), 32_768);
+        table.audit().unwrap();
+    }
+
+    #[test]
+    fn a_table_within_the_first_index_never_grows() {
+        let mut table: FixedTable<ResourceId, u32> = FixedTable::with_capacity(2048);
+        assert_eq!(table.slot_count(), 4096);
+        assert_eq!(table.reserved_slot_count(), 4096);
+        for id in 0..2048u32 {
+            table.insert(ResourceId(u128::from(id)), id).unwrap();
+        }
+        assert!(table.is_full());
+        assert_eq!(table.slot_count(), 4096);
+        assert_eq!(
+            table.insert(ResourceId(5000), 0),
+            Err(InsertError::Full),
+            "full, not grown past the reservation"
+        );
+        table.audit().unwrap();
     }
 
     /// Removing a record that is not the last moves the last one into its
@@ -562,6 +704,57 @@ mod tests {
                 for k in 0..12u8 {
                     prop_assert_eq!(table.get(&Colliding(k)), model.get(&k));
                 }
+            }
+        }
+
+        /// An index that starts at 2 slots and grows through every size up
+        /// to its reservation agrees with a BTreeMap after every operation,
+        /// colliding keys included.
+        #[test]
+        fn a_growing_index_matches_btreemap(
+            ops in proptest::collection::vec((any::<bool>(), 0u16..400), 0..600),
+        ) {
+            const CAPACITY: u32 = 300;
+            let mut table: FixedTable<ResourceId, u32> =
+                FixedTable::with_index_from(CAPACITY, 2);
+            let mut colliding: FixedTable<Colliding, u32> =
+                FixedTable::with_index_from(CAPACITY, 2);
+            let mut model: BTreeMap<u16, u32> = BTreeMap::new();
+            let mut colliding_model: BTreeMap<u8, u32> = BTreeMap::new();
+            for (step, (insert, k)) in ops.into_iter().enumerate() {
+                let small = (k % 256) as u8;
+                if insert {
+                    let expected = if model.contains_key(&k) {
+                        Err(InsertError::Exists)
+                    } else if model.len() == CAPACITY as usize {
+                        Err(InsertError::Full)
+                    } else {
+                        model.insert(k, step as u32);
+                        Ok(())
+                    };
+                    prop_assert_eq!(table.insert(ResourceId(u128::from(k)), step as u32), expected);
+                    let expected = match colliding_model.entry(small) {
+                        std::collections::btree_map::Entry::Occupied(_) => Err(InsertError::Exists),
+                        std::collections::btree_map::Entry::Vacant(entry) => {
+                            entry.insert(step as u32);
+                            Ok(())
+                        }
+                    };
+                    prop_assert_eq!(colliding.insert(Colliding(small), step as u32), expected);
+                } else {
+                    prop_assert_eq!(table.remove(&ResourceId(u128::from(k))), model.remove(&k));
+                    prop_assert_eq!(colliding.remove(&Colliding(small)), colliding_model.remove(&small));
+                }
+                prop_assert_eq!(table.audit(), Ok(()));
+                prop_assert_eq!(colliding.audit(), Ok(()));
+                prop_assert_eq!(table.len() as usize, model.len());
+                prop_assert_eq!(colliding.len() as usize, colliding_model.len());
+            }
+            for k in 0..400u16 {
+                prop_assert_eq!(table.get(&ResourceId(u128::from(k))), model.get(&k));
+            }
+            for k in 0..=255u8 {
+                prop_assert_eq!(colliding.get(&Colliding(k)), colliding_model.get(&k));
             }
         }
     }

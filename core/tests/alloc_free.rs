@@ -16,6 +16,7 @@ use std::hint::black_box;
 
 use allocdb_core::machine::Image;
 use allocdb_core::snapshot::format::{decode, encode};
+use allocdb_core::table::FixedTable;
 use allocdb_core::{
     CommandKind, Config, Lsn, Resource, ResourceId, ResourceState, ResultCode, Slot, StateMachine,
 };
@@ -181,6 +182,29 @@ fn mixed_workload_applies_without_allocating() {
         stats.surprises, 0,
         "an outcome differed from the workload's tracking"
     );
+}
+
+/// A table's index grows within the slots reserved for its bound: the
+/// inserts that double it allocate nothing either.
+#[test]
+fn a_growing_table_index_allocates_nothing() {
+    const RECORDS: u32 = 20_000;
+    let mut table: FixedTable<ResourceId, u32> = FixedTable::with_capacity(100_000);
+    let first = table.slot_count();
+    let ((), allocations, deallocations) = counted(|| {
+        for id in 0..RECORDS {
+            table
+                .insert(ResourceId(u128::from(id)), id)
+                .expect("below the bound");
+        }
+    });
+    assert_eq!((allocations, deallocations), (0, 0));
+    assert!(
+        table.slot_count() >= 8 * first,
+        "the index grew at least three times ({first} -> {})",
+        table.slot_count()
+    );
+    table.audit().expect("a sound table");
 }
 
 /// Snapshot decode sizes each record vector by the bytes present over the
