@@ -57,8 +57,8 @@ impl WalFile {
     }
 
     /// The frames of the whole file, read through one fixed buffer. The
-    /// reader has its own handle; `append` seeks before it writes, so the
-    /// two never disturb each other.
+    /// reader's handle is a duplicate that shares the file position, which
+    /// is harmless: `append` seeks to the end before every write.
     pub fn reader(&self) -> io::Result<WalReader<File>> {
         let mut file = self.file.try_clone()?;
         file.seek(SeekFrom::Start(0))?;

@@ -46,9 +46,12 @@ pub struct WalReader<R> {
 
 impl<R: Read> WalReader<R> {
     /// `source` must yield at least `len` bytes; fewer is an I/O error
-    /// (`UnexpectedEof`), never a shorter log.
+    /// (`UnexpectedEof`), never a shorter log. The buffer is
+    /// [`READ_BUFFER_LEN`], or less when the whole input fits in less: a
+    /// short log (the simulator's) costs a short buffer.
     pub fn new(source: R, len: u64) -> io::Result<WalReader<R>> {
-        WalReader::with_buffer_len(source, len, READ_BUFFER_LEN)
+        let fits = usize::try_from(len).map_or(READ_BUFFER_LEN, |len| len.max(MAX_FRAME_LEN + 1));
+        WalReader::with_buffer_len(source, len, fits.min(READ_BUFFER_LEN))
     }
 
     /// As [`WalReader::new`] with a buffer of `buffer_len` bytes, which must
@@ -298,6 +301,19 @@ mod tests {
         assert!(frames_read < 10, "the last frame needs the missing byte");
         assert!(reader.next_frame().is_none());
         assert_eq!(reader.end(), None);
+    }
+
+    #[test]
+    fn a_short_input_gets_a_buffer_of_its_length() {
+        let clean = mixed_log();
+        let reader = WalReader::new(&clean[..], clean.len() as u64).unwrap();
+        assert_eq!(reader.buffer.len(), clean.len());
+        assert_eq!(reader.scan().unwrap(), scan(&clean).unwrap());
+        let reader = WalReader::new(&[][..], 0).unwrap();
+        assert_eq!(reader.buffer.len(), MAX_FRAME_LEN + 1);
+        let long = vec![0u8; 2 * READ_BUFFER_LEN];
+        let reader = WalReader::new(&long[..], long.len() as u64).unwrap();
+        assert_eq!(reader.buffer.len(), READ_BUFFER_LEN);
     }
 
     #[test]
