@@ -270,7 +270,7 @@ impl<K: TableKey, V> FixedTable<K, V> {
             return Err(InsertError::Full);
         }
         if 2 * (self.len as usize + 1) > self.slot_count() {
-            self.grow();
+            self.resize_index(2 * self.slot_count());
             slot = self.first_empty(tag);
         }
         let record = self.records.len();
@@ -288,10 +288,25 @@ impl<K: TableKey, V> FixedTable<K, V> {
         Ok(())
     }
 
-    /// Doubles the index and places every record in it again. The records
-    /// stay where they are; only their slots move.
-    fn grow(&mut self) {
-        let slot_count = 2 * self.slot_count();
+    /// Grows the index now to hold `records` records (at most the bound),
+    /// for a caller about to insert that many: a restore grows it once
+    /// instead of doubling it step by step.
+    pub fn reserve_index(&mut self, records: usize) {
+        let records = records.min(self.capacity as usize);
+        let slot_count = (2 * records).next_power_of_two();
+        if slot_count > self.slot_count() {
+            self.resize_index(slot_count);
+        }
+    }
+
+    /// Makes the index `slot_count` slots and places every record in it
+    /// again. The records stay where they are; only their slots move.
+    fn resize_index(&mut self, slot_count: usize) {
+        assert!(
+            slot_count.is_power_of_two(),
+            "index sizes are powers of two"
+        );
+        assert!(slot_count > self.slot_count(), "the index only grows");
         assert!(
             slot_count <= self.slots.len(),
             "the index grows only within its reservation (twice the bound)"
@@ -584,6 +599,33 @@ mod tests {
             assert_eq!(table.remove(&ResourceId(u128::from(id))), Some(id));
         }
         assert_eq!(table.slot_count(), 32_768);
+        table.audit().unwrap();
+    }
+
+    #[test]
+    fn reserving_the_index_grows_it_once_to_fit() {
+        let mut table: FixedTable<ResourceId, u32> = FixedTable::with_capacity(100_000);
+        table.insert(ResourceId(7), 7).unwrap();
+        table.reserve_index(0);
+        table.reserve_index(2048);
+        assert_eq!(table.slot_count(), MIN_INDEX_SLOTS, "already fits");
+        table.reserve_index(2049);
+        assert_eq!(table.slot_count(), 8192);
+        table.reserve_index(50_000);
+        assert_eq!(table.slot_count(), 131_072);
+        assert_eq!(
+            table.get(&ResourceId(7)),
+            Some(&7),
+            "records are placed again"
+        );
+        table.audit().unwrap();
+        for id in 0..50_000u32 {
+            let _ = table.insert(ResourceId(u128::from(id)), id);
+        }
+        assert_eq!(table.slot_count(), 131_072, "no growth while inserting");
+        // Never past the reservation, whatever is asked.
+        table.reserve_index(usize::MAX / 4);
+        assert_eq!(table.slot_count(), table.reserved_slot_count());
         table.audit().unwrap();
     }
 

@@ -89,6 +89,13 @@ impl StateMachine {
             }
         };
 
+        // Each index grows once to its final size, not by doubling as the
+        // records arrive.
+        sm.resources.reserve_index(image.resources.len());
+        sm.leases.reserve_index(image.leases.len());
+        sm.members.reserve_index(member_total);
+        sm.operations.reserve_index(image.operations.len());
+
         sm.last_applied_lsn = image.last_applied_lsn;
         sm.last_request_slot = image.last_request_slot;
         sm.retired_watermark = image.retired_watermark;
