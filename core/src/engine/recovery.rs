@@ -151,14 +151,9 @@ pub(super) fn recover(
             OpenError::Crashed
         );
     }
-    // The scan saw every byte up to `valid_len` whole; the replay read them
-    // again and must have ended exactly there, or the file changed between
-    // the two passes (another writer): nothing read can be trusted.
-    if window.end() != Some(ScanEnd::CleanEof) {
-        return Err(OpenError::WalChanged {
-            scanned_len: report.valid_len,
-        });
-    }
+    // The replay read the file again: it must have ended exactly where the
+    // scan did, or the file changed between the passes (another writer).
+    window.finish(report.valid_len)?;
     let last_lsn = previous.map_or(snapshot_end, |lsn| lsn.0.max(snapshot_end));
     engine.next_lsn = Lsn(last_lsn + 1);
 

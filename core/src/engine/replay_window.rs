@@ -8,6 +8,7 @@
 
 use std::io::Read;
 
+use super::OpenError;
 use crate::machine::StateMachine;
 use crate::wal::{
     decode_record, FrameHeader, PayloadError, ScanEnd, WalReadError, WalReader, WalRecord,
@@ -62,10 +63,15 @@ impl<R: Read> ReplayWindow<R> {
             .expect("the window holds len frames")))
     }
 
-    /// How the frames ended once [`ReplayWindow::next`] returned `None`:
-    /// the reader's verdict.
-    pub fn end(&self) -> Option<ScanEnd> {
-        self.frames.end()
+    /// Once [`ReplayWindow::next`] returned `None`: whether the frames
+    /// ended cleanly exactly at `scanned_len`, where the scan before the
+    /// replay said the valid log ends. Recovery reads the file twice, so
+    /// anything else means the file changed in between.
+    pub fn finish(&self, scanned_len: usize) -> Result<(), OpenError> {
+        match self.frames.end() {
+            Some(ScanEnd::CleanEof) if self.frames.valid_len() == scanned_len => Ok(()),
+            _ => Err(OpenError::WalChanged { scanned_len }),
+        }
     }
 
     fn fill(&mut self, sm: &StateMachine) {
@@ -183,7 +189,31 @@ mod tests {
         assert!(window
             .next(&StateMachine::new(Config::small()).unwrap())
             .is_none());
-        assert_eq!(window.end(), Some(ScanEnd::CleanEof));
+        assert!(window.finish(bytes.len()).is_ok());
+        assert!(matches!(
+            window.finish(bytes.len() - 1),
+            Err(OpenError::WalChanged { scanned_len }) if scanned_len == bytes.len() - 1
+        ));
+    }
+
+    /// A log that now ends in a torn tail (the scan before saw it whole)
+    /// is not the log the scan checked.
+    #[test]
+    fn a_torn_end_where_the_scan_saw_a_clean_one_is_a_changed_wal() {
+        let mut bytes = wal(0);
+        let scanned = bytes.len();
+        bytes.truncate(scanned - 3);
+        let mut window = window(&bytes);
+        let got = drain(&mut window);
+        assert_eq!(
+            got.len() as u64,
+            FRAMES - 1,
+            "the torn frame is not replayed"
+        );
+        assert!(matches!(
+            window.finish(scanned),
+            Err(OpenError::WalChanged { scanned_len }) if scanned_len == scanned
+        ));
     }
 
     /// A scan error ends the frames only after every frame before it.
@@ -197,7 +227,10 @@ mod tests {
 
         let mut window = window(&bytes);
         let mut got = drain(&mut window);
-        assert_eq!(window.end(), None, "corruption is no end");
+        assert!(
+            matches!(window.finish(good), Err(OpenError::WalChanged { .. })),
+            "corruption is no clean end"
+        );
         assert_eq!(got.len() as u64, FRAMES + 1);
         for (index, frame) in got[..FRAMES as usize].iter().enumerate() {
             assert_eq!(frame.as_ref().unwrap().header.lsn, Lsn(index as u64 + 1));
