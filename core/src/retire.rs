@@ -233,6 +233,25 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_wrap_doubles_only_when_full_and_stops_at_the_bound() {
+        let mut queue = RetireQueue::with_ring_from(100, 4);
+        let mut wraps = Vec::new();
+        for key in 0..100u32 {
+            queue.push(Slot(0), key);
+            wraps.push(queue.wrap);
+        }
+        let grew_at: Vec<(usize, usize)> = wraps
+            .windows(2)
+            .enumerate()
+            .filter(|(_, pair)| pair[0] != pair[1])
+            .map(|(at, pair)| (at + 1, pair[1]))
+            .collect();
+        // The push of entry n + 1 into a full ring of n doubles it.
+        assert_eq!(grew_at, [(4, 8), (8, 16), (16, 32), (32, 64), (64, 100)]);
+        assert_eq!(wraps[0], 4);
+    }
+
     proptest::proptest! {
         /// Against a VecDeque: pushes, pops and peeks through every growth
         /// from a ring of 1 up to a bound of 40.
