@@ -15,8 +15,9 @@
 //!   The index a table works in follows the records it holds, not its
 //!   bound, so a generously sized table neither touches nor caches memory
 //!   it does not need. Growth is deterministic (it depends only on the
-//!   record count), never allocates, and costs O(records) a handful of
-//!   times in a table's life: its index never shrinks.
+//!   most records the table has held at once), never allocates, and costs
+//!   O(records) a handful of times in a table's life: its index never
+//!   shrinks.
 //! - Deletion shifts the following cluster back instead of leaving
 //!   tombstones, and moves the last record into the freed position, so the
 //!   record array stays dense and `records.len()` is the record count.
