@@ -13,7 +13,7 @@
 //!   exact torn-tail rule is documented there.
 //! * [`reader`]: the same scan over a file read through one fixed buffer
 //!   ([`WalReader`]), which is how recovery reads the log.
-//! * [`file`]: the WAL file itself: append, sync, truncate, replace.
+//! * [`file`](mod@file): the WAL file itself: append, sync, truncate, replace.
 //!
 //! Decoding never panics on any input: a WAL is untrusted bytes. The codecs
 //! and the scan are allocation-free; the reader allocates its buffer once.

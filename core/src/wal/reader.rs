@@ -4,7 +4,7 @@
 //! The frames, their order, the checks and the verdict (clean EOF, torn
 //! tail, or corruption at an offset) are exactly those of [`scan`] and
 //! [`frames`] over the same bytes held in memory: both drive the same
-//! [`ScanCursor`]. The torn-tail rule never reads more than one frame past
+//! `ScanCursor`. The torn-tail rule never reads more than one frame past
 //! the start of the bad frame, so a window that holds more than
 //! [`MAX_FRAME_LEN`] bytes from the next frame (or everything up to the end)
 //! is always enough; the reader refills before the window gets shorter.
