@@ -139,6 +139,8 @@ impl<R: Read> WalReader<R> {
         self.buffer
             .copy_within(offset - self.buffer_start..self.filled, 0);
         self.buffer_start = offset;
+        // Consistent before the read, which may fail and leave it so.
+        self.filled = window;
         let target = rest.min(self.buffer.len());
         self.source.read_exact(&mut self.buffer[window..target])?;
         self.filled = target;
@@ -314,6 +316,45 @@ mod tests {
         let long = vec![0u8; 2 * READ_BUFFER_LEN];
         let reader = WalReader::new(&long[..], long.len() as u64).unwrap();
         assert_eq!(reader.buffer.len(), READ_BUFFER_LEN);
+    }
+
+    /// Counts the reads a reader makes of its source.
+    struct Counted<'a> {
+        bytes: &'a [u8],
+        reads: usize,
+    }
+
+    impl Read for Counted<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            self.reads += 1;
+            self.bytes.read(out)
+        }
+    }
+
+    /// A read happens only when the window runs short, so a log costs about
+    /// one read per buffer's worth, not one per frame.
+    #[test]
+    fn reads_come_a_buffer_at_a_time() {
+        let sizes: Vec<usize> = (0..200).map(|i| (i * 37) % (MAX_PAYLOAD_LEN + 1)).collect();
+        let clean = log(&sizes);
+        let buffer_len = 4 * MAX_FRAME_LEN;
+        let mut source = Counted {
+            bytes: &clean,
+            reads: 0,
+        };
+        let report = WalReader::with_buffer_len(&mut source, clean.len() as u64, buffer_len)
+            .unwrap()
+            .scan()
+            .unwrap();
+        assert_eq!(report.frame_count, 200);
+        assert!(source.bytes.is_empty(), "read to the end");
+        let most = clean.len().div_ceil(buffer_len - MAX_FRAME_LEN) + 1;
+        assert!(
+            source.reads <= most,
+            "{} reads for {} bytes through {buffer_len} bytes (at most {most})",
+            source.reads,
+            clean.len()
+        );
     }
 
     #[test]
