@@ -19,6 +19,25 @@ pub struct DueExpiry {
     pub lease_id: LeaseId,
 }
 
+/// An entry as stored: `[deadline, lease id high, lease id low]`. Arrays
+/// compare element by element, so packed entries sort exactly as
+/// `DueExpiry` does; and an array of integers is an element `vec!` can
+/// allocate as zeroed memory, so the wheel's pages are touched only as
+/// buckets fill, not all at start-up.
+type Packed = [u64; 3];
+
+fn pack(entry: DueExpiry) -> Packed {
+    let id = entry.lease_id.0;
+    [entry.deadline_slot.0, (id >> 64) as u64, id as u64]
+}
+
+fn unpack(packed: &Packed) -> DueExpiry {
+    DueExpiry {
+        deadline_slot: Slot(packed[0]),
+        lease_id: LeaseId((u128::from(packed[1]) << 64) | u128::from(packed[2])),
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("expiry bucket for deadline {deadline_slot:?} is full")]
 pub struct BucketFull {
@@ -30,7 +49,7 @@ pub struct ExpiryWheel {
     bucket_len: usize,
     /// `bucket_count * bucket_len` entries; bucket `b` owns
     /// `entries[b * bucket_len ..][.. lens[b]]`.
-    entries: Box<[DueExpiry]>,
+    entries: Box<[Packed]>,
     lens: Box<[u32]>,
     len: u64,
     /// No entry has a deadline below this. Derived and only a search hint:
@@ -43,14 +62,10 @@ impl ExpiryWheel {
         assert!(bucket_count > 0 && bucket_len > 0);
         let total = usize::try_from(bucket_count * u64::from(bucket_len))
             .expect("wheel size is bounded by WHEEL_ENTRIES_LIMIT");
-        let empty = DueExpiry {
-            deadline_slot: Slot(0),
-            lease_id: LeaseId(0),
-        };
         ExpiryWheel {
             bucket_count,
             bucket_len: bucket_len as usize,
-            entries: vec![empty; total].into_boxed_slice(),
+            entries: vec![[0; 3]; total].into_boxed_slice(),
             lens: vec![0; bucket_count as usize].into_boxed_slice(),
             len: 0,
             cursor: Slot(0),
@@ -74,7 +89,7 @@ impl ExpiryWheel {
         (deadline.0 % self.bucket_count) as usize
     }
 
-    fn bucket(&self, index: usize) -> &[DueExpiry] {
+    fn bucket(&self, index: usize) -> &[Packed] {
         let start = index * self.bucket_len;
         &self.entries[start..start + self.lens[index] as usize]
     }
@@ -84,10 +99,10 @@ impl ExpiryWheel {
     }
 
     pub fn insert(&mut self, deadline_slot: Slot, lease_id: LeaseId) -> Result<(), BucketFull> {
-        let entry = DueExpiry {
+        let entry = pack(DueExpiry {
             deadline_slot,
             lease_id,
-        };
+        });
         let index = self.bucket_index(deadline_slot);
         let len = self.lens[index] as usize;
         if len == self.bucket_len {
@@ -112,10 +127,10 @@ impl ExpiryWheel {
 
     /// Removes the entry; false when it was not there.
     pub fn remove(&mut self, deadline_slot: Slot, lease_id: LeaseId) -> bool {
-        let entry = DueExpiry {
+        let entry = pack(DueExpiry {
             deadline_slot,
             lease_id,
-        };
+        });
         let index = self.bucket_index(deadline_slot);
         let len = self.lens[index] as usize;
         let start = index * self.bucket_len;
@@ -130,10 +145,10 @@ impl ExpiryWheel {
     }
 
     pub fn contains(&self, deadline_slot: Slot, lease_id: LeaseId) -> bool {
-        let entry = DueExpiry {
+        let entry = pack(DueExpiry {
             deadline_slot,
             lease_id,
-        };
+        });
         self.bucket(self.bucket_index(deadline_slot))
             .binary_search(&entry)
             .is_ok()
@@ -170,12 +185,12 @@ impl ExpiryWheel {
             assert!(visits <= visit_bound, "the due query walked past its bound");
             let mut found = false;
             for entry in self.bucket(self.bucket_index(slot)) {
-                if entry.deadline_slot == slot {
+                if entry[0] == slot.0 {
                     found = true;
                     if written == out.len() {
                         break;
                     }
-                    out[written] = *entry;
+                    out[written] = unpack(entry);
                     written += 1;
                 }
             }
@@ -209,8 +224,8 @@ impl ExpiryWheel {
 
     fn next_deadline_after(&self, slot: Slot) -> Option<Slot> {
         (0..self.bucket_count as usize)
-            .filter_map(|b| self.bucket(b).iter().find(|e| e.deadline_slot > slot))
-            .map(|e| e.deadline_slot)
+            .filter_map(|b| self.bucket(b).iter().find(|e| e[0] > slot.0))
+            .map(|e| Slot(e[0]))
             .min()
     }
 
@@ -220,8 +235,8 @@ impl ExpiryWheel {
     }
 
     /// Every entry, bucket by bucket.
-    pub fn iter(&self) -> impl Iterator<Item = &DueExpiry> {
-        (0..self.bucket_count as usize).flat_map(move |b| self.bucket(b).iter())
+    pub fn iter(&self) -> impl Iterator<Item = DueExpiry> + '_ {
+        (0..self.bucket_count as usize).flat_map(move |b| self.bucket(b).iter().map(unpack))
     }
 
     /// Breaks the stored length, for tests of the audits that must notice.
@@ -242,13 +257,10 @@ impl ExpiryWheel {
             if bucket.windows(2).any(|w| w[0] >= w[1]) {
                 return Err("bucket not strictly sorted");
             }
-            if bucket
-                .iter()
-                .any(|e| self.bucket_index(e.deadline_slot) != b)
-            {
+            if bucket.iter().any(|e| self.bucket_index(Slot(e[0])) != b) {
                 return Err("entry in the wrong bucket");
             }
-            if bucket.iter().any(|e| e.deadline_slot < self.cursor) {
+            if bucket.iter().any(|e| e[0] < self.cursor.0) {
                 return Err("entry below the search cursor");
             }
             total += bucket.len() as u64;
@@ -362,6 +374,26 @@ mod tests {
         wheel
     }
 
+    proptest::proptest! {
+        /// Packing is lossless and keeps the order the buckets are sorted in.
+        #[test]
+        fn packed_entries_round_trip_and_sort_as_entries(
+            a in (proptest::prelude::any::<u64>(), proptest::prelude::any::<u128>()),
+            b in (proptest::prelude::any::<u64>(), proptest::prelude::any::<u128>()),
+        ) {
+            let entry = |(deadline, id): (u64, u128)| DueExpiry {
+                deadline_slot: Slot(deadline),
+                lease_id: LeaseId(id),
+            };
+            let (a, b) = (entry(a), entry(b));
+            proptest::prop_assert_eq!(unpack(&pack(a)), a);
+            proptest::prop_assert_eq!(pack(a).cmp(&pack(b)), a.cmp(&b));
+            // The same deadline: the lease id alone decides.
+            let c = DueExpiry { deadline_slot: a.deadline_slot, ..b };
+            proptest::prop_assert_eq!(pack(a).cmp(&pack(c)), a.cmp(&c));
+        }
+    }
+
     #[test]
     fn audit_names_each_structural_fault() {
         let bucket = 3 * 4;
@@ -374,7 +406,7 @@ mod tests {
         assert_eq!(wheel.audit(), Err("bucket not strictly sorted"));
 
         let mut wheel = two_entries();
-        wheel.entries[bucket + 1].deadline_slot = Slot(4);
+        wheel.entries[bucket + 1][0] = 4;
         assert_eq!(wheel.audit(), Err("entry in the wrong bucket"));
 
         let mut wheel = two_entries();
