@@ -28,7 +28,7 @@ pub struct Config {
     pub max_leases: u32,
     /// Most resources one reserve may bundle (`1..=BUNDLE_SIZE_LIMIT`).
     pub max_bundle_size: u32,
-    /// Bound of the lease-member table (members of live and not yet retired leases).
+    /// Bound of the members of all stored leases (live and not yet retired).
     pub max_lease_members: u32,
     pub max_operations: u32,
     pub max_ttl_slots: u64,

@@ -663,7 +663,7 @@ fn each_table_full() {
     assert_eq!(h.create(4), rejected(ResultCode::ResourceTableFull));
     let a = h.lease(&[1, 2, 3], ALICE, 5);
     h.release(a, ALICE, 1);
-    // 3 of 4 member records are still held by the released lease's history.
+    // 3 of the 4 members the bound allows are still the released lease's history.
     assert_eq!(
         h.reserve(&[1, 2], BOB, 5),
         rejected(ResultCode::LeaseMemberTableFull)

@@ -4,7 +4,7 @@
 use super::StateMachine;
 use crate::ids::{LeaseId, Lsn, OperationId, ResourceId, Slot};
 use crate::record::{LeaseState, ResourceState};
-use crate::table::{MemberKey, TableFault};
+use crate::table::TableFault;
 
 /// A broken invariant, naming the invariant (numbered as in the semantics
 /// spec where it has a number) and the record.
@@ -53,8 +53,10 @@ pub enum InvariantViolation {
         table: &'static str,
         fault: TableFault,
     },
-    #[error("invariant 5: member table holds {members} records but leases list {listed}")]
+    #[error("invariant 5: member table holds {members} records but leases list {listed} past their first members")]
     MemberCount { members: u32, listed: u64 },
+    #[error("invariant 5: the member count says {counted} but leases list {listed} members")]
+    MemberTotal { counted: u32, listed: u64 },
     #[error(
         "invariant 5: {queue} retirement queue holds {queued} records but {expected} are retirable"
     )]
@@ -174,8 +176,8 @@ impl StateMachine {
                     lease_state: lease.state,
                 });
             }
-            let listed = (0..lease.member_count)
-                .any(|ordinal| self.members.get(&MemberKey { lease_id, ordinal }) == Some(&id));
+            let listed =
+                (0..lease.member_count).any(|ordinal| self.member(lease, ordinal) == Some(id));
             if !listed {
                 return Err(InvariantViolation::ResourceNotMember {
                     resource: id,
@@ -188,6 +190,7 @@ impl StateMachine {
 
     fn audit_leases(&self) -> Audit {
         let mut listed = 0u64;
+        let mut listed_past_first = 0u64;
         for (&lease_id, lease) in self.leases.iter() {
             if lease.lease_epoch.0 == 0 {
                 return Err(InvariantViolation::EpochZero { lease: lease_id });
@@ -220,38 +223,41 @@ impl StateMachine {
                 return Err(bad_bundle(count));
             }
             for ordinal in 0..count {
-                let Some(resource_id) = self.members.get(&MemberKey { lease_id, ordinal }) else {
+                let Some(resource_id) = self.member(lease, ordinal) else {
                     return Err(bad_bundle(ordinal));
                 };
-                let duplicate = (0..ordinal).any(|earlier| {
-                    self.members.get(&MemberKey {
-                        lease_id,
-                        ordinal: earlier,
-                    }) == Some(resource_id)
-                });
+                let duplicate =
+                    (0..ordinal).any(|earlier| self.member(lease, earlier) == Some(resource_id));
                 if duplicate {
                     return Err(bad_bundle(ordinal));
                 }
                 if !lease.state.is_terminal() {
                     let held = self
                         .resources
-                        .get(resource_id)
+                        .get(&resource_id)
                         .is_some_and(|r| r.current_lease_id == Some(lease_id));
                     if !held {
                         return Err(InvariantViolation::MemberNotHeld {
                             lease: lease_id,
-                            resource: *resource_id,
+                            resource: resource_id,
                         });
                     }
                 }
             }
             listed += u64::from(count);
+            listed_past_first += u64::from(count) - 1;
         }
         // Every member record belongs to a listed ordinal of an existing
         // lease, so equal counts mean no orphans.
-        if u64::from(self.members.len()) != listed {
+        if u64::from(self.members.len()) != listed_past_first {
             return Err(InvariantViolation::MemberCount {
                 members: self.members.len(),
+                listed: listed_past_first,
+            });
+        }
+        if u64::from(self.lease_members) != listed {
+            return Err(InvariantViolation::MemberTotal {
+                counted: self.lease_members,
                 listed,
             });
         }

@@ -298,6 +298,20 @@ fn bundles_are_complete_distinct_bounded_and_held() {
     *sm.members.get_mut(&second).unwrap() = ResourceId(4);
     bundle(&sm, l.released, 1);
 
+    // The first member lives in the lease record itself.
+    let (mut sm, l) = populated();
+    sm.leases.get_mut(&l.released).unwrap().first_member = ResourceId(5);
+    bundle(&sm, l.released, 1);
+    let (mut sm, l) = populated();
+    sm.leases.get_mut(&l.reserved).unwrap().first_member = ResourceId(7);
+    assert_eq!(
+        violation(&sm),
+        V::ResourceNotMember {
+            resource: ResourceId(1),
+            lease: l.reserved
+        }
+    );
+
     // A live lease's member that is gone from the resource table.
     let (mut sm, l) = populated();
     sm.resources.remove(&ResourceId(2)).unwrap();
@@ -322,6 +336,20 @@ fn bundles_are_complete_distinct_bounded_and_held() {
         V::MemberCount {
             members: members + 1,
             listed: u64::from(members)
+        }
+    );
+
+    // The count of every lease's members, which the member bound is
+    // checked against.
+    let (mut sm, _) = populated();
+    let counted = sm.lease_members;
+    assert_eq!(counted, 6, "the populated leases list 6 members");
+    sm.lease_members += 1;
+    assert_eq!(
+        violation(&sm),
+        V::MemberTotal {
+            counted: counted + 1,
+            listed: u64::from(counted)
         }
     );
 }

@@ -5,7 +5,7 @@ use crate::command::Bundle;
 use crate::ids::{HolderId, LeaseEpoch, LeaseId, Lsn, ResourceId, Slot};
 use crate::outcome::{Outcome, ResultCode};
 use crate::record::{LeaseRecord, LeaseState, Resource, ResourceState};
-use crate::table::{InsertError, MemberKey};
+use crate::table::InsertError;
 
 impl StateMachine {
     pub(super) fn create_resource(&mut self, resource_id: ResourceId) -> Outcome {
@@ -60,7 +60,7 @@ impl StateMachine {
         if self.leases.is_full() {
             return reject(ResultCode::LeaseTableFull);
         }
-        if (self.members.remaining() as usize) < ids.len() {
+        if self.lease_members as usize + ids.len() > self.config.max_lease_members as usize {
             return reject(ResultCode::LeaseMemberTableFull);
         }
         if self.wheel.bucket_is_full(deadline_slot) {
@@ -79,18 +79,11 @@ impl StateMachine {
             deadline_slot,
             retire_after_slot: None,
             member_count: ids.len() as u8,
+            first_member: ids[0],
         };
-        self.leases
-            .insert(lease_id, lease)
+        self.insert_lease(lease, ids)
             .expect("lsn is fresh and the lease table has room");
-        for (ordinal, resource_id) in ids.iter().enumerate() {
-            let key = MemberKey {
-                lease_id,
-                ordinal: ordinal as u8,
-            };
-            self.members
-                .insert(key, *resource_id)
-                .expect("member table has room for the bundle");
+        for resource_id in ids {
             let resource = self
                 .resources
                 .get_mut(resource_id)
@@ -246,8 +239,8 @@ impl StateMachine {
         let lease = self.leases.get_mut(&lease_id).expect("looked up");
         lease.state = state;
         lease.lease_epoch = epoch;
-        let member_count = lease.member_count;
-        self.update_members(lease_id, member_count, member_state, Some(lease_id));
+        let lease = *lease;
+        self.update_members(&lease, member_state, Some(lease_id));
     }
 
     /// Makes a live lease terminal: members become available and the lease
@@ -262,22 +255,21 @@ impl StateMachine {
         lease.state = state;
         lease.lease_epoch = epoch;
         lease.retire_after_slot = Some(retire_after_slot);
-        let member_count = lease.member_count;
-        self.update_members(lease_id, member_count, ResourceState::Available, None);
+        let lease = *lease;
+        self.update_members(&lease, ResourceState::Available, None);
         self.lease_retirement.push(retire_after_slot, lease_id);
     }
 
     fn update_members(
         &mut self,
-        lease_id: LeaseId,
-        member_count: u8,
+        lease: &LeaseRecord,
         state: ResourceState,
         current_lease_id: Option<LeaseId>,
     ) {
-        for ordinal in 0..member_count {
-            let resource_id = *self
-                .members
-                .get(&MemberKey { lease_id, ordinal })
+        let lease_id = lease.lease_id;
+        for ordinal in 0..lease.member_count {
+            let resource_id = self
+                .member(lease, ordinal)
                 .expect("a lease's members are in the member table");
             let resource = self
                 .resources

@@ -9,6 +9,7 @@ mod audit;
 mod audit_tests;
 mod client;
 mod lease_ops;
+mod members;
 mod prefetch;
 mod read;
 mod restore;
@@ -45,7 +46,11 @@ pub struct StateMachine {
     config: Config,
     resources: FixedTable<ResourceId, Resource>,
     leases: FixedTable<LeaseId, LeaseRecord>,
+    /// Every lease's members but its first (which is in its record).
     members: FixedTable<MemberKey, ResourceId>,
+    /// Members of every stored lease, first ones included; at most
+    /// `max_lease_members`.
+    lease_members: u32,
     operations: FixedTable<OperationId, Operation>,
     wheel: ExpiryWheel,
     lease_retirement: RetireQueue<LeaseId>,
@@ -66,6 +71,7 @@ impl StateMachine {
             resources: FixedTable::with_capacity(config.max_resources),
             leases: FixedTable::with_capacity(config.max_leases),
             members: FixedTable::with_capacity(config.max_lease_members),
+            lease_members: 0,
             operations: FixedTable::with_capacity(config.max_operations),
             wheel: ExpiryWheel::new(config.wheel_slots(), config.max_expiration_bucket_len),
             lease_retirement: RetireQueue::with_capacity(config.max_leases),
@@ -123,22 +129,11 @@ impl StateMachine {
     fn retire_due(&mut self, now: Slot) {
         while let Some(lease_id) = self.lease_retirement.pop_due(now) {
             if let Some(ahead) = self.lease_retirement.peek(RETIRE_PREFETCH_DISTANCE) {
-                self.leases.prefetch(&ahead);
-                self.members.prefetch(&MemberKey {
-                    lease_id: ahead,
-                    ordinal: 0,
-                });
+                // Its member count is in the record, not loaded yet.
+                self.prefetch_lease(ahead, 0);
             }
-            let lease = self
-                .leases
-                .remove(&lease_id)
-                .expect("a queued lease is in the lease table");
+            let lease = self.remove_lease(lease_id);
             assert!(lease.state.is_terminal(), "only terminal leases retire");
-            for ordinal in 0..lease.member_count {
-                self.members
-                    .remove(&MemberKey { lease_id, ordinal })
-                    .expect("a lease's members are in the member table");
-            }
             self.retired_watermark = self.retired_watermark.max(lease_id.lsn());
         }
         while let Some(operation_id) = self.operation_retirement.pop_due(now) {

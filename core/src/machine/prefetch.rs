@@ -3,17 +3,16 @@
 use super::StateMachine;
 use crate::command::{Command, LogCommand};
 use crate::ids::{LeaseId, Lsn};
-use crate::table::MemberKey;
 
 impl StateMachine {
     /// Starts loading the table slots that applying `command` at `lsn` will
     /// probe first: its operation record, its resources, its lease and the
-    /// lease's members. A caller that holds the next few commands (recovery)
+    /// lease's members past the first. A caller that holds the next few commands (recovery)
     /// calls this some commands ahead so their cache misses overlap. A hint:
     /// nothing changes, and a stale or wrong hint only costs a cache line.
     pub fn prefetch(&self, lsn: Lsn, command: &LogCommand) {
         let (lease_id, members) = match command {
-            LogCommand::Expire { lease_id, .. } => (*lease_id, 1),
+            LogCommand::Expire { lease_id, .. } => (*lease_id, 0),
             LogCommand::Client(request) => {
                 self.operations.prefetch(&request.operation_id);
                 match &request.command {
@@ -28,20 +27,14 @@ impl StateMachine {
                         (LeaseId::new(self.config.shard_id, lsn), resources.len())
                     }
                     // The member count is in the lease record, not loaded
-                    // yet: the first member is the one always present.
+                    // yet.
                     Command::Activate { lease_id, .. }
                     | Command::Release { lease_id, .. }
                     | Command::Revoke { lease_id }
-                    | Command::Reclaim { lease_id } => (*lease_id, 1),
+                    | Command::Reclaim { lease_id } => (*lease_id, 0),
                 }
             }
         };
-        self.leases.prefetch(&lease_id);
-        for ordinal in 0..members {
-            self.members.prefetch(&MemberKey {
-                lease_id,
-                ordinal: ordinal as u8,
-            });
-        }
+        self.prefetch_lease(lease_id, members);
     }
 }

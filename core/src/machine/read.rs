@@ -6,7 +6,6 @@ use crate::digest::StateDigest;
 use crate::ids::{LeaseId, OperationId, ResourceId, Slot};
 use crate::outcome::ResultCode;
 use crate::record::{Lease, LeaseRecord, Operation, Resource};
-use crate::table::MemberKey;
 
 /// Occupancy of one bounded structure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,13 +51,8 @@ impl StateMachine {
     fn assemble(&self, record: &LeaseRecord) -> Lease {
         let mut members = Bundle::EMPTY;
         for ordinal in 0..record.member_count {
-            let key = MemberKey {
-                lease_id: record.lease_id,
-                ordinal,
-            };
-            let resource_id = *self
-                .members
-                .get(&key)
+            let resource_id = self
+                .member(record, ordinal)
                 .expect("a lease's members are in the member table");
             members
                 .push(resource_id)
@@ -120,7 +114,7 @@ impl StateMachine {
         Health {
             resources: usage(self.resources.len(), self.resources.capacity()),
             leases: usage(self.leases.len(), self.leases.capacity()),
-            lease_members: usage(self.members.len(), self.members.capacity()),
+            lease_members: usage(self.lease_members, self.config.max_lease_members),
             operations: usage(self.operations.len(), self.operations.capacity()),
             expiry_index: Usage {
                 used: self.wheel.len(),

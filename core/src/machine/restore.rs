@@ -5,7 +5,7 @@ use super::{InvariantViolation, StateMachine};
 use crate::config::{Config, ConfigError};
 use crate::ids::{Lsn, Slot};
 use crate::record::{Lease, LeaseRecord, LeaseState, Operation, Resource};
-use crate::table::{InsertError, MemberKey};
+use crate::table::InsertError;
 
 /// Everything the state machine holds, in canonical (sorted by id) order.
 /// Derived structures (expiry wheel, retirement rings) are not in it: they
@@ -93,7 +93,12 @@ impl StateMachine {
         // records arrive.
         sm.resources.reserve_index(image.resources.len());
         sm.leases.reserve_index(image.leases.len());
-        sm.members.reserve_index(member_total);
+        let past_first: usize = image
+            .leases
+            .iter()
+            .map(|l| l.members.len().saturating_sub(1))
+            .sum();
+        sm.members.reserve_index(past_first);
         sm.operations.reserve_index(image.operations.len());
 
         sm.last_applied_lsn = image.last_applied_lsn;
@@ -124,19 +129,10 @@ impl StateMachine {
                 deadline_slot: lease.deadline_slot,
                 retire_after_slot: lease.retire_after_slot,
                 member_count: members.len() as u8,
+                first_member: members[0],
             };
-            sm.leases
-                .insert(id, record)
+            sm.insert_lease(record, members)
                 .map_err(duplicate("lease", id.0))?;
-            for (ordinal, resource_id) in members.iter().enumerate() {
-                let key = MemberKey {
-                    lease_id: id,
-                    ordinal: ordinal as u8,
-                };
-                sm.members
-                    .insert(key, *resource_id)
-                    .map_err(duplicate("lease member", id.0))?;
-            }
             if lease.state == LeaseState::Reserved {
                 sm.wheel
                     .insert(lease.deadline_slot, id)
