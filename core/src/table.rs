@@ -173,11 +173,6 @@ impl<K: TableKey, V> FixedTable<K, V> {
         self.capacity
     }
 
-    /// Free records left before the bound.
-    pub fn remaining(&self) -> u32 {
-        self.capacity - self.len
-    }
-
     pub fn is_full(&self) -> bool {
         self.len == self.capacity
     }
