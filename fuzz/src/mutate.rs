@@ -432,7 +432,7 @@ fn frame_starts(data: &[u8]) -> Vec<usize> {
 }
 
 /// Repairs the checksums of a mutated input so it gets past them: every
-/// frame [`frame_starts`] finds (WAL targets), or the snapshot's trailer.
+/// frame `frame_starts` finds (WAL targets), or the snapshot's trailer.
 /// Other targets have none.
 pub fn fixup(target: Target, data: &mut [u8]) {
     match target {

@@ -128,7 +128,7 @@ enum Task {
         max_runs: u64,
     },
     /// Fuzz one decoder in this process for a time budget; each finding
-    /// goes to fuzz/findings/TARGET/<seed>-<iteration>.bin (exit 1).
+    /// goes to fuzz/findings/TARGET/SEED-ITERATION.bin (exit 1).
     Fuzz {
         /// The decoder to fuzz.
         #[arg(value_enum)]
