@@ -65,6 +65,16 @@ pub fn steps() -> Vec<Step> {
         ),
         Step::cargo("doc tests", &["test", "--workspace", "--doc"]),
         Step {
+            name: "docs",
+            command: Cmd::cargo(&[
+                "doc",
+                "--workspace",
+                "--no-deps",
+                "--document-private-items",
+            ])
+            .with_env("RUSTDOCFLAGS", "-D warnings"),
+        },
+        Step {
             name: "sweep",
             command: Cmd::xtask(&["sweep", "--seeds", CI_SWEEP_SEEDS]),
         },
@@ -110,6 +120,7 @@ mod tests {
                 "tests",
                 "doc tests (production core: no fault seams)",
                 "doc tests",
+                "docs",
                 "sweep"
             ]
         );
@@ -124,6 +135,10 @@ mod tests {
                 || commands[3] == "cargo test --workspace"
         );
         assert_eq!(commands[4], "cargo test -p allocdb-core --doc");
-        assert_eq!(commands[6], "cargo xtask sweep --seeds 0..2000");
+        assert_eq!(
+            commands[6],
+            "RUSTDOCFLAGS=\"-D warnings\" cargo doc --workspace --no-deps --document-private-items"
+        );
+        assert_eq!(commands[7], "cargo xtask sweep --seeds 0..2000");
     }
 }

@@ -22,6 +22,8 @@ pub struct Cmd {
     /// How the program is shown in messages (`cargo`, not the full path).
     shown: &'static str,
     args: Vec<String>,
+    /// Variables set for this command only, shown before it.
+    env: Vec<(&'static str, &'static str)>,
 }
 
 impl Cmd {
@@ -31,6 +33,7 @@ impl Cmd {
             program: std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
             shown: "cargo",
             args: args.iter().map(|a| a.to_string()).collect(),
+            env: Vec::new(),
         }
     }
 
@@ -42,12 +45,22 @@ impl Cmd {
                 .unwrap_or_else(|_| "xtask".into()),
             shown: "cargo xtask",
             args: args.iter().map(|a| a.to_string()).collect(),
+            env: Vec::new(),
         }
+    }
+
+    /// The same command with `key=value` in its environment.
+    pub fn with_env(mut self, key: &'static str, value: &'static str) -> Cmd {
+        self.env.push((key, value));
+        self
     }
 
     fn command(&self) -> Command {
         let mut command = Command::new(&self.program);
-        command.args(&self.args).current_dir(workspace_root());
+        command
+            .args(&self.args)
+            .envs(self.env.iter().copied())
+            .current_dir(workspace_root());
         command
     }
 
@@ -81,6 +94,9 @@ impl Cmd {
 
 impl std::fmt::Display for Cmd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (key, value) in &self.env {
+            write!(f, "{key}={value:?} ")?;
+        }
         f.write_str(self.shown)?;
         for arg in &self.args {
             write!(f, " {arg}")?;
