@@ -314,7 +314,7 @@ fn bundles_are_complete_distinct_bounded_and_held() {
 
     // A live lease's member that is gone from the resource table.
     let (mut sm, l) = populated();
-    sm.resources.remove(&ResourceId(2)).unwrap();
+    assert!(sm.resources.remove(&ResourceId(2)));
     assert_eq!(
         violation(&sm),
         V::MemberNotHeld {

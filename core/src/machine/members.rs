@@ -57,14 +57,14 @@ impl StateMachine {
 
     /// Removes a stored lease and its members; returns the lease.
     pub(super) fn remove_lease(&mut self, lease_id: LeaseId) -> LeaseRecord {
-        let lease = self
+        let lease = *self
             .leases
-            .remove(&lease_id)
+            .get(&lease_id)
             .expect("the lease to remove is in the lease table");
+        self.leases.remove(&lease_id);
         for ordinal in 1..lease.member_count {
-            self.members
-                .remove(&MemberKey { lease_id, ordinal })
-                .expect("a lease's members are in the member table");
+            let removed = self.members.remove(&MemberKey { lease_id, ordinal });
+            assert!(removed, "a lease's members are in the member table");
         }
         self.lease_members -= u32::from(lease.member_count);
         lease

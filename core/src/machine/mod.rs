@@ -140,9 +140,8 @@ impl StateMachine {
             if let Some(ahead) = self.operation_retirement.peek(RETIRE_PREFETCH_DISTANCE) {
                 self.operations.prefetch(&ahead);
             }
-            self.operations
-                .remove(&operation_id)
-                .expect("a queued operation is in the operation table");
+            let removed = self.operations.remove(&operation_id);
+            assert!(removed, "a queued operation is in the operation table");
         }
     }
 
