@@ -190,7 +190,6 @@ impl StateMachine {
 
     fn audit_leases(&self) -> Audit {
         let mut listed = 0u64;
-        let mut listed_past_first = 0u64;
         for (&lease_id, lease) in self.leases.iter() {
             if lease.lease_epoch.0 == 0 {
                 return Err(InvariantViolation::EpochZero { lease: lease_id });
@@ -245,10 +244,11 @@ impl StateMachine {
                 }
             }
             listed += u64::from(count);
-            listed_past_first += u64::from(count) - 1;
         }
         // Every member record belongs to a listed ordinal of an existing
-        // lease, so equal counts mean no orphans.
+        // lease, so equal counts mean no orphans. Each lease (with at least
+        // one member, checked above) keeps its first in its record.
+        let listed_past_first = listed - u64::from(self.leases.len());
         if u64::from(self.members.len()) != listed_past_first {
             return Err(InvariantViolation::MemberCount {
                 members: self.members.len(),

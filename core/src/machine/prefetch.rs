@@ -7,9 +7,10 @@ use crate::ids::{LeaseId, Lsn};
 impl StateMachine {
     /// Starts loading the table slots that applying `command` at `lsn` will
     /// probe first: its operation record, its resources, its lease and the
-    /// lease's members past the first. A caller that holds the next few commands (recovery)
-    /// calls this some commands ahead so their cache misses overlap. A hint:
-    /// nothing changes, and a stale or wrong hint only costs a cache line.
+    /// lease's members past the first. A caller that holds the next few
+    /// commands (recovery) calls this some commands ahead so their cache
+    /// misses overlap. A hint: nothing changes, and a stale or wrong hint
+    /// only costs a cache line.
     pub fn prefetch(&self, lsn: Lsn, command: &LogCommand) {
         let (lease_id, members) = match command {
             LogCommand::Expire { lease_id, .. } => (*lease_id, 0),

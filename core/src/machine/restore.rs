@@ -93,12 +93,9 @@ impl StateMachine {
         // records arrive.
         sm.resources.reserve_index(image.resources.len());
         sm.leases.reserve_index(image.leases.len());
-        let past_first: usize = image
-            .leases
-            .iter()
-            .map(|l| l.members.len().saturating_sub(1))
-            .sum();
-        sm.members.reserve_index(past_first);
+        // Each lease keeps its first member in its record.
+        sm.members
+            .reserve_index(member_total.saturating_sub(image.leases.len()));
         sm.operations.reserve_index(image.operations.len());
 
         sm.last_applied_lsn = image.last_applied_lsn;
