@@ -16,6 +16,7 @@ pub mod outcome;
 mod prefetch;
 pub mod record;
 mod retire;
+mod ring;
 pub mod snapshot;
 pub mod table;
 pub mod wal;

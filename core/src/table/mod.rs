@@ -1,16 +1,22 @@
-//! A fixed-capacity, open-addressed hash table with a fixed hash: the index
-//! (`index.rs`) and [`FixedTable`], which keeps its records dense in an
-//! array, in no particular order; any record can be removed (the last one
-//! moves into the hole).
+//! Fixed-capacity, open-addressed hash tables with a fixed hash: one index
+//! (`index.rs`) and two ways to store the records it points at.
+//!
+//! - [`FixedTable`] keeps its records dense in an array, in no particular
+//!   order; any record can be removed (the last one moves into the hole).
+//! - [`FifoTable`] keeps them in a ring in insertion order, and only the
+//!   oldest can be removed: for records that leave in the order they came,
+//!   removal moves nothing and reads the records in order.
 //!
 //! All memory is reserved when a table is made; insert and remove never
 //! allocate. The index is zeroed memory and the records are written in
 //! order, so a large table costs only the pages its records ever used.
 //! Placement depends only on keys and operation order, never on a seed.
 
+mod fifo;
 mod fixed;
 mod index;
 
+pub use fifo::FifoTable;
 pub use fixed::FixedTable;
 pub use index::MIN_INDEX_SLOTS;
 
