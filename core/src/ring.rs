@@ -96,6 +96,14 @@ impl<T: Copy> Ring<T> {
         &self.entries[position]
     }
 
+    /// The entry at ring `position`, to change in place, if one is held
+    /// there: for tests that corrupt what a ring holds.
+    #[cfg(test)]
+    pub(crate) fn at_mut(&mut self, position: usize) -> Option<&mut T> {
+        self.ahead_of(position)?;
+        Some(&mut self.entries[position])
+    }
+
     /// The entry `ahead` places behind the head, if held.
     pub fn get(&self, ahead: usize) -> Option<&T> {
         (ahead < self.len).then(|| &self.entries[self.position(ahead)])

@@ -18,8 +18,10 @@ impl Run {
     fn client(&mut self, slot: u64, command: Command) -> Outcome {
         self.lsn += 1;
         self.operation += 1;
+        // Ids fall as LSNs rise, so that id order (the image's) is not
+        // apply order (the operation store's).
         let request = ClientRequest {
-            operation_id: OperationId(self.operation),
+            operation_id: OperationId(1_000 - self.operation),
             client_id: ClientId(1),
             command,
         };
@@ -95,6 +97,14 @@ fn restore_round_trip_keeps_digest_and_behaviour() {
     let restored = StateMachine::restore(*original.sm.config(), &image).unwrap();
     assert_eq!(restored.digest(), original.sm.digest());
     assert_eq!(restored.export(), image, "export is canonical");
+    let in_store_order = |sm: &StateMachine| -> Vec<OperationId> {
+        sm.operations().map(|o| o.operation_id).collect()
+    };
+    assert_eq!(
+        in_store_order(&restored),
+        in_store_order(&original.sm),
+        "operation records are held in apply order, restored or live"
+    );
     let states: Vec<ResourceState> = (1..=6)
         .map(|i| restored.get_resource(ResourceId(i)).unwrap().state)
         .collect();
@@ -236,6 +246,21 @@ fn bad_images_are_rejected() {
     operation_late.operations[0].retire_after_slot = Slot(1 << 37);
     rejects(&operation_late, |e| {
         invariant(e, |v| matches!(v, InvariantViolation::RetireTooLate { .. }))
+    });
+
+    // Operation records retire oldest first, so applying later must not
+    // mean retiring earlier.
+    let mut out_of_order = good.clone();
+    let newest = out_of_order
+        .operations
+        .iter_mut()
+        .max_by_key(|o| o.applied_lsn)
+        .expect("populated() has operations");
+    newest.retire_after_slot = Slot(newest.retire_after_slot.0 - 3);
+    rejects(&out_of_order, |e| {
+        invariant(e, |v| {
+            matches!(v, InvariantViolation::OperationOrder { .. })
+        })
     });
 
     let mut lease_late = good;

@@ -3,7 +3,7 @@
 
 use super::StateMachine;
 use crate::ids::{LeaseId, Lsn, OperationId, ResourceId, Slot};
-use crate::record::{LeaseState, ResourceState};
+use crate::record::{LeaseState, Operation, ResourceState};
 use crate::table::TableFault;
 
 /// A broken invariant, naming the invariant (numbered as in the semantics
@@ -64,6 +64,14 @@ pub enum InvariantViolation {
         queue: &'static str,
         queued: usize,
         expected: usize,
+    },
+    #[error("invariant 5: operation {operation:?} (applied at {applied_lsn:?}, retiring at {retire_after:?}) is held after one applied at {previous_lsn:?}, retiring at {previous_retire_after:?}: apply order must be retirement order")]
+    OperationOrder {
+        operation: OperationId,
+        applied_lsn: Lsn,
+        retire_after: Slot,
+        previous_lsn: Lsn,
+        previous_retire_after: Slot,
     },
     #[error("retention: lease {lease:?} is terminal exactly when it has a retire slot; retire slot {retire_after:?}, state {state:?}")]
     RetireSlot {
@@ -337,7 +345,24 @@ impl StateMachine {
                 expected: terminal,
             });
         }
+        // Oldest first: retirement removes from the front only, so the
+        // records must be in apply order and that must be retirement order.
+        let mut previous: Option<&Operation> = None;
         for (&operation_id, operation) in self.operations.iter() {
+            if let Some(previous) = previous {
+                if operation.applied_lsn <= previous.applied_lsn
+                    || operation.retire_after_slot < previous.retire_after_slot
+                {
+                    return Err(InvariantViolation::OperationOrder {
+                        operation: operation_id,
+                        applied_lsn: operation.applied_lsn,
+                        retire_after: operation.retire_after_slot,
+                        previous_lsn: previous.applied_lsn,
+                        previous_retire_after: previous.retire_after_slot,
+                    });
+                }
+            }
+            previous = Some(operation);
             if let Some(violation) = too_late(
                 "an operation record",
                 operation.retire_after_slot,
@@ -358,19 +383,6 @@ impl StateMachine {
                     last: self.last_applied_lsn,
                 });
             }
-        }
-        let queued_operations_match = self.operation_retirement.iter().all(|(slot, id)| {
-            self.operations
-                .get(id)
-                .is_some_and(|o| o.retire_after_slot == *slot)
-        });
-        let operations = self.operations.len() as usize;
-        if !queued_operations_match || self.operation_retirement.len() != operations {
-            return Err(InvariantViolation::RetirementQueue {
-                queue: "operation",
-                queued: self.operation_retirement.len(),
-                expected: operations,
-            });
         }
         Ok(())
     }

@@ -408,7 +408,7 @@ fn table_and_wheel_structure_are_audited() {
 }
 
 #[test]
-fn retirement_queues_hold_exactly_the_retirable_records() {
+fn the_lease_retirement_queue_holds_exactly_the_retirable_leases() {
     // One entry too many.
     let (mut sm, l) = populated();
     sm.lease_retirement.push(Slot(1_000), l.active);
@@ -443,29 +443,53 @@ fn retirement_queues_hold_exactly_the_retirable_records() {
         violation(&sm),
         V::RetirementQueue { queue: "lease", .. }
     ));
+}
 
+/// Retirement removes operation records from the front of their store
+/// only, so the store must hold them in apply order, and that order must
+/// be retirement order.
+#[test]
+fn operation_records_are_held_in_apply_order_which_is_retirement_order() {
+    let (sm, _) = populated();
+    let held: Vec<(OperationId, Lsn, Slot)> = sm
+        .operations
+        .iter()
+        .map(|(&id, o)| (id, o.applied_lsn, o.retire_after_slot))
+        .collect();
+    assert!(held.len() >= 3);
+    assert!(held.windows(2).all(|w| w[0].1 < w[1].1 && w[0].2 <= w[1].2));
+
+    // Applied at the same LSN as the record before it.
     let (mut sm, _) = populated();
-    let operations = sm.operations.len() as usize;
-    sm.operation_retirement.push(Slot(1_000), OperationId(77));
+    let ((_, first_lsn, first_retire), (second, _, second_retire)) = (held[0], held[1]);
+    sm.operations.get_mut(&second).unwrap().applied_lsn = first_lsn;
     assert_eq!(
         violation(&sm),
-        V::RetirementQueue {
-            queue: "operation",
-            queued: operations + 1,
-            expected: operations
+        V::OperationOrder {
+            operation: second,
+            applied_lsn: first_lsn,
+            retire_after: second_retire,
+            previous_lsn: first_lsn,
+            previous_retire_after: first_retire,
         }
     );
-    let mut sm = one_operation();
-    let id = sm.operation_retirement.pop_due(Slot(u64::MAX)).unwrap();
-    let slot = sm.operations.get(&id).unwrap().retire_after_slot;
-    sm.operation_retirement.push(Slot(slot.0 + 1), id);
-    assert!(matches!(
+
+    // Retiring before the record before it.
+    let (mut sm, _) = populated();
+    let (_, before_lsn, before_retire) = held[held.len() - 2];
+    let (newest, newest_lsn, _) = held[held.len() - 1];
+    let early = Slot(before_retire.0 - 1);
+    sm.operations.get_mut(&newest).unwrap().retire_after_slot = early;
+    assert_eq!(
         violation(&sm),
-        V::RetirementQueue {
-            queue: "operation",
-            ..
+        V::OperationOrder {
+            operation: newest,
+            applied_lsn: newest_lsn,
+            retire_after: early,
+            previous_lsn: before_lsn,
+            previous_retire_after: before_retire,
         }
-    ));
+    );
 }
 
 #[test]
@@ -534,8 +558,6 @@ fn retire_slots_are_at_most_one_window_ahead() {
     let id = OperationId(1);
     let set_operation_retire = |sm: &mut StateMachine, slot| {
         sm.operations.get_mut(&id).unwrap().retire_after_slot = slot;
-        sm.operation_retirement.pop_due(Slot(u64::MAX)).unwrap();
-        sm.operation_retirement.push(slot, id);
     };
     set_operation_retire(&mut sm, latest);
     sm.check_invariants().unwrap();

@@ -46,8 +46,6 @@ impl StateMachine {
                 },
             )
             .expect("checked above: not present and not full");
-        self.operation_retirement
-            .push(retire_after_slot, request.operation_id);
         (outcome, false)
     }
 

@@ -24,7 +24,7 @@ use crate::ids::{LeaseId, Lsn, OperationId, ResourceId, Slot};
 use crate::outcome::Applied;
 use crate::record::{LeaseRecord, Operation, Resource};
 use crate::retire::RetireQueue;
-use crate::table::{FixedTable, MemberKey};
+use crate::table::{FifoTable, FixedTable, MemberKey};
 use crate::wheel::ExpiryWheel;
 
 pub use crate::wheel::DueExpiry;
@@ -51,10 +51,11 @@ pub struct StateMachine {
     /// Members of every stored lease, first ones included; at most
     /// `max_lease_members`.
     lease_members: u32,
-    operations: FixedTable<OperationId, Operation>,
+    /// Oldest first: operation records retire a fixed window after they
+    /// apply, so insertion order is retirement order.
+    operations: FifoTable<OperationId, Operation>,
     wheel: ExpiryWheel,
     lease_retirement: RetireQueue<LeaseId>,
-    operation_retirement: RetireQueue<OperationId>,
     /// Highest `lease_id.lsn()` of any retired lease; lookups of this
     /// shard's missing ids at or below it answer `lease_retired`.
     retired_watermark: Lsn,
@@ -72,10 +73,9 @@ impl StateMachine {
             leases: FixedTable::with_capacity(config.max_leases),
             members: FixedTable::with_capacity(config.max_lease_members),
             lease_members: 0,
-            operations: FixedTable::with_capacity(config.max_operations),
+            operations: FifoTable::with_capacity(config.max_operations),
             wheel: ExpiryWheel::new(config.wheel_slots(), config.max_expiration_bucket_len),
             lease_retirement: RetireQueue::with_capacity(config.max_leases),
-            operation_retirement: RetireQueue::with_capacity(config.max_operations),
             retired_watermark: Lsn(0),
             last_applied_lsn: Lsn(0),
             last_request_slot: Slot(0),
@@ -136,12 +136,12 @@ impl StateMachine {
             assert!(lease.state.is_terminal(), "only terminal leases retire");
             self.retired_watermark = self.retired_watermark.max(lease_id.lsn());
         }
-        while let Some(operation_id) = self.operation_retirement.pop_due(now) {
-            if let Some(ahead) = self.operation_retirement.peek(RETIRE_PREFETCH_DISTANCE) {
-                self.operations.prefetch(&ahead);
+        while let Some((_, operation)) = self.operations.oldest() {
+            if operation.retire_after_slot > now {
+                break;
             }
-            let removed = self.operations.remove(&operation_id);
-            assert!(removed, "a queued operation is in the operation table");
+            self.operations.prefetch_oldest(RETIRE_PREFETCH_DISTANCE);
+            self.operations.remove_oldest();
         }
     }
 

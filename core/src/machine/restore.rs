@@ -145,17 +145,15 @@ impl StateMachine {
             sm.lease_retirement.push(retire_after, id);
         }
 
-        let mut retiring: Vec<(Slot, _)> = Vec::with_capacity(image.operations.len());
-        for operation in &image.operations {
+        // The operation store holds records in the order they applied,
+        // which the audit below checks is also the order they retire in.
+        let mut in_apply_order: Vec<&Operation> = image.operations.iter().collect();
+        in_apply_order.sort_by_key(|o| (o.applied_lsn, o.operation_id));
+        for operation in in_apply_order {
             let id = operation.operation_id;
             sm.operations
                 .insert(id, *operation)
                 .map_err(duplicate("operation", id.0))?;
-            retiring.push((operation.retire_after_slot, id));
-        }
-        retiring.sort();
-        for (retire_after, id) in retiring {
-            sm.operation_retirement.push(retire_after, id);
         }
 
         sm.check_invariants()?;

@@ -149,6 +149,25 @@ impl<K: TableKey, V: Copy> FifoTable<K, V> {
         self.ring.iter().map(|(key, value)| (key, value))
     }
 
+    /// `key`'s record, to change in place: for tests of the audits that
+    /// must notice records out of order.
+    #[cfg(test)]
+    pub(crate) fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        let slot = self.probe(key, tag_of(key)).ok()?;
+        let position = self.index.record(slot);
+        self.ring.at_mut(position).map(|(_, value)| value)
+    }
+
+    /// Drops the oldest record's slot but keeps the record, so the stored
+    /// length disagrees with the index: for tests of the audits that must
+    /// notice.
+    #[cfg(test)]
+    pub(crate) fn corrupt_len(&mut self) {
+        let (key, _) = self.ring.front().expect("a record to corrupt");
+        let slot = self.index.slot_of_record(tag_of(key), self.ring.head());
+        self.index.remove(slot);
+    }
+
     /// Checks the index against the records the ring holds (see
     /// `Index::audit`); a slot naming a ring position that holds no
     /// record is dangling.
