@@ -126,12 +126,17 @@ impl<K: TableKey, V: Copy> FifoTable<K, V> {
         self.ring.front().map(|(key, value)| (key, value))
     }
 
-    /// Prefetches the index slot of the record `ahead` places behind the
-    /// oldest, for a caller about to remove that many. A hint: it changes
-    /// nothing.
+    /// Prefetches, for a caller about to remove many records, the index
+    /// slot of the record `ahead` places behind the oldest, and the record
+    /// `2 * ahead` behind it. Finding a slot reads the record's key, so the
+    /// record goes first: by the time its slot is wanted, it is in cache.
+    /// A hint: it changes nothing.
     pub fn prefetch_oldest(&self, ahead: usize) {
         if let Some((key, _)) = self.ring.get(ahead) {
             self.index.prefetch(tag_of(key));
+        }
+        if let Some(record) = self.ring.get(2 * ahead) {
+            crate::prefetch::prefetch_read(record);
         }
     }
 
