@@ -282,16 +282,27 @@ mod tests {
         table.audit().unwrap();
     }
 
+    /// Reserving places every held record again from the ring, including
+    /// records past the ring's end that wrapped to its start.
     #[test]
-    fn reserving_the_index_places_every_record_again() {
+    fn reserving_the_index_places_wrapped_records_again() {
         let mut table: FifoTable<ResourceId, u32> = FifoTable::with_capacity(100_000);
-        table.insert(ResourceId(7), 7).unwrap();
-        table.reserve_index(2048);
-        assert_eq!(table.slot_count(), MIN_INDEX_SLOTS, "already fits");
+        for id in 0..4_000u32 {
+            table.insert(ResourceId(u128::from(id)), id).unwrap();
+        }
+        for _ in 0..1_000 {
+            table.remove_oldest();
+        }
+        for id in 4_000..5_000u32 {
+            table.insert(ResourceId(u128::from(id)), id).unwrap();
+        }
+        assert_eq!(table.ring.wrap(), MIN_RING_LEN, "wrapped, not grown");
         table.reserve_index(50_000);
         assert_eq!(table.slot_count(), 131_072);
-        assert_eq!(table.get(&ResourceId(7)), Some(&7));
         table.audit().unwrap();
+        for id in 1_000..5_000u32 {
+            assert_eq!(table.get(&ResourceId(u128::from(id))), Some(&id));
+        }
     }
 
     /// A position the ring freed holds no record, whatever bytes are still
