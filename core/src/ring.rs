@@ -203,7 +203,9 @@ mod tests {
     #[test]
     fn pops_in_push_order_across_the_ring_end() {
         let mut ring = Ring::with_capacity(3);
+        assert!(ring.is_empty());
         assert_eq!(ring.push_back(10).position, 0);
+        assert!(!ring.is_empty());
         ring.push_back(20);
         assert_eq!(ring.pop_front(), Some(10));
         // The ring wraps: positions 1 and 2, then 0.
