@@ -76,25 +76,15 @@ impl<K: TableKey, V: Copy> FifoTable<K, V> {
     /// Adds the newest record.
     pub fn insert(&mut self, key: K, value: V) -> Result<(), InsertError> {
         let tag = tag_of(&key);
-        let Err(slot) = self.probe(&key, tag) else {
-            return Err(InsertError::Exists);
-        };
-        if self.is_full() {
-            return Err(InsertError::Full);
-        }
+        let slot = Index::vacancy(self.probe(&key, tag), self.ring.len(), self.ring.capacity())?;
         let pushed = self.ring.push_back((key, value));
-        if self.index.is_too_small_for(self.ring.len()) {
-            self.rebuild_index(2 * self.slot_count());
-        } else if pushed.grew {
-            // The ring moved records to grow: every slot is pointed again.
-            self.rebuild_index(self.slot_count());
-        } else {
-            self.index.place(slot, tag, pushed.position);
+        let grown = self
+            .index
+            .place_new(slot, tag, pushed.position, self.ring.len());
+        // Growing the ring moved records: every slot is pointed again.
+        if let Some(slot_count) = grown.or(pushed.grew.then(|| self.slot_count())) {
+            self.rebuild_index(slot_count);
         }
-        assert!(
-            !self.index.is_too_small_for(self.ring.len()),
-            "the index keeps load at most 1/2"
-        );
         Ok(())
     }
 

@@ -95,12 +95,11 @@ impl<K: TableKey, V> FixedTable<K, V> {
 
     pub fn insert(&mut self, key: K, value: V) -> Result<(), InsertError> {
         let tag = tag_of(&key);
-        let Err(slot) = self.probe(&key, tag) else {
-            return Err(InsertError::Exists);
-        };
-        if self.is_full() {
-            return Err(InsertError::Full);
-        }
+        let slot = Index::vacancy(
+            self.probe(&key, tag),
+            self.len as usize,
+            self.capacity as usize,
+        )?;
         let record = self.records.len();
         assert!(
             record < self.records.capacity(),
@@ -108,16 +107,10 @@ impl<K: TableKey, V> FixedTable<K, V> {
         );
         self.records.push((key, value));
         self.len += 1;
-        if self.index.is_too_small_for(self.len as usize) {
+        if let Some(slot_count) = self.index.place_new(slot, tag, record, self.len as usize) {
             // Placing every record again places the new one too.
-            self.rebuild_index(2 * self.slot_count());
-        } else {
-            self.index.place(slot, tag, record);
+            self.rebuild_index(slot_count);
         }
-        assert!(
-            !self.index.is_too_small_for(self.len as usize),
-            "the index keeps load at most 1/2"
-        );
         Ok(())
     }
 

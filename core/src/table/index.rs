@@ -19,7 +19,7 @@
 //! - Deletion shifts the following cluster back instead of leaving
 //!   tombstones.
 
-use super::{TableFault, TableKey};
+use super::{InsertError, TableFault, TableKey};
 
 /// An index word: `0` is an empty slot.
 const EMPTY: u64 = 0;
@@ -140,6 +140,41 @@ impl Index {
         2 * records > self.slot_count()
     }
 
+    /// Where a new key goes, given its `probe`, in a table holding `len` of
+    /// at most `bound` records: the empty slot that ended the probe.
+    /// `Exists` if the probe found the key, else `Full` at the bound.
+    pub(super) fn vacancy(
+        probed: Result<usize, usize>,
+        len: usize,
+        bound: usize,
+    ) -> Result<usize, InsertError> {
+        let Err(slot) = probed else {
+            return Err(InsertError::Exists);
+        };
+        if len >= bound {
+            return Err(InsertError::Full);
+        }
+        Ok(slot)
+    }
+
+    /// Points the `vacancy` slot at the new `record`, which makes `len`
+    /// records, unless that would pass load 1/2: then nothing is placed,
+    /// and the store must place every record again at the slot count
+    /// returned.
+    pub(super) fn place_new(
+        &mut self,
+        slot: usize,
+        tag: u32,
+        record: usize,
+        len: usize,
+    ) -> Option<usize> {
+        if self.is_too_small_for(len) {
+            return Some(2 * self.slot_count());
+        }
+        self.place(slot, tag, record);
+        None
+    }
+
     /// The slot count to grow to so that `records` records fit (at most
     /// the reservation), if the index is smaller now.
     pub(super) fn growth_for(&self, records: usize) -> Option<usize> {
@@ -211,10 +246,16 @@ impl Index {
         );
         self.slots[..slot_count].fill(EMPTY);
         self.mask = slot_count - 1;
+        let mut placed = 0;
         for (tag, record) in records {
             let slot = self.first_empty(tag);
             self.slots[slot] = slot_word(tag, record);
+            placed += 1;
         }
+        assert!(
+            !self.is_too_small_for(placed),
+            "the index keeps load at most 1/2"
+        );
     }
 
     /// Loads `tag`'s home slot so that a lookup soon after finds it in
