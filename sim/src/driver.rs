@@ -16,10 +16,9 @@ use crate::rng::SimRng;
 use crate::run_dir::RunDir;
 use crate::shadow::{command_frame_len, FrameKind, WalShadow};
 use crate::stats::RunStats;
-use crate::swarm::is_recovery_point;
 use crate::transcript::{describe_action, describe_applied, point_label, Transcript};
 use crate::view::{EngineStatus, InFlight, SimView};
-use allocdb_core::engine::fault::{CrashPoint, Faults, PersistFailure};
+use allocdb_core::engine::fault::{CrashPath, CrashPoint, Faults, PersistFailure};
 use allocdb_core::engine::{
     CheckpointError, Engine, EngineConfig, OpenError, ReadError, RecoveryReport, StartMode,
     SubmitError, TICK_BATCH_LIMIT,
@@ -998,7 +997,7 @@ impl Simulator {
     // ---- faults --------------------------------------------------------
 
     fn arm_crash(&mut self, point: CrashPoint, passes: u32) -> StepResult {
-        if is_recovery_point(point) {
+        if point.path() == CrashPath::Recovery {
             if passes > 0 {
                 return Err(self
                     .invalid("recovery reaches each of its crash points once: passes must be 0"));

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
-use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
+use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
 
 use crate::action::{persist_failure_name, ActionKind};
 use crate::rng::SimRng;
@@ -514,11 +514,12 @@ impl Mix {
                 CrashPoint::RecoveryAfterSnapshotLoad | CrashPoint::RecoveryAfterReplayedFrame(_)
             )
         };
-        let down =
-            crash || self.arms(|p| !is_recovery_point(p)) || (self.arms(armed_while_up) && persist);
+        let down = crash
+            || self.arms(|p| p.path() != CrashPath::Recovery)
+            || (self.arms(armed_while_up) && persist);
         // Writes interrupted by a crash point or a persist failure stay in
         // flight (and get retried).
-        let in_flight = persist || self.arms(is_client_point);
+        let in_flight = persist || self.arms(|p| p.path() == CrashPath::Client);
         // A tear needs an unsynced tail while down.
         let unsynced_down = self.arms(|p| {
             matches!(
@@ -633,27 +634,6 @@ impl Mix {
         text.push_str(&format!(" faults_per_mille[{}]", parts.join(" ")));
         text
     }
-}
-
-/// A point the engine reaches only while recovering.
-pub fn is_recovery_point(point: CrashPoint) -> bool {
-    matches!(
-        point,
-        CrashPoint::RecoveryAfterSnapshotLoad
-            | CrashPoint::RecoveryAfterTornTailTruncate
-            | CrashPoint::RecoveryAfterReplayedFrame(_)
-    )
-}
-
-/// A point on the client write path.
-pub fn is_client_point(point: CrashPoint) -> bool {
-    matches!(
-        point,
-        CrashPoint::ClientBeforeAppend
-            | CrashPoint::ClientAfterAppend
-            | CrashPoint::ClientAfterSync
-            | CrashPoint::ClientAfterApply
-    )
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@
 //! is read through its ordered maps; nothing here iterates a hash map or
 //! reads a clock.
 
-use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
+use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
 use allocdb_core::engine::EngineConfig;
 use allocdb_core::wal::{FRAME_HEADER_LEN, SNAPSHOT_MARKER_LEN};
 use allocdb_core::BUNDLE_SIZE_LIMIT;
@@ -36,7 +36,7 @@ use allocdb_core::{Config, Lease, LeaseId, LeaseState, Lsn, ResourceId, Resource
 
 use crate::action::{Action, FlipTarget, SimCommand, Unsynced};
 use crate::rng::SimRng;
-use crate::swarm::{is_recovery_point, ClientOp, FaultKind, Mix};
+use crate::swarm::{ClientOp, FaultKind, Mix};
 use crate::view::{EngineStatus, SimView};
 
 /// Hot resource ids are `HOT_BASE..HOT_BASE + hot`.
@@ -145,7 +145,7 @@ impl Workload {
                 self.down_actions = 0;
                 let action = self.next_up(rng, view);
                 match action {
-                    Action::ArmCrash(point) if !is_recovery_point(point) => {
+                    Action::ArmCrash(point) if point.path() != CrashPath::Recovery => {
                         self.armed = Some((point, 0));
                     }
                     _ => {
@@ -375,12 +375,10 @@ impl Workload {
         if !rng.chance(250) {
             return None;
         }
-        let name = point.name();
-        if name.starts_with("checkpoint_") {
-            return Some(Action::Checkpoint);
-        }
-        if !name.starts_with("expire_") {
-            return None;
+        match point.path() {
+            CrashPath::Checkpoint => return Some(Action::Checkpoint),
+            CrashPath::Expire => {}
+            CrashPath::Client | CrashPath::Recovery => return None,
         }
         if !view.model.due_expirations(view.slot, 1).is_empty() {
             return Some(Action::Tick);
@@ -1125,7 +1123,7 @@ mod tests {
                 Action::Tick => {
                     assert!(up);
                     let due = self.model.due_expirations(Slot(self.slot), 8);
-                    let expire_point = self.crash.filter(|p| p.name().starts_with("expire_"));
+                    let expire_point = self.crash.filter(|p| p.path() == CrashPath::Expire);
                     if let Some(point) = expire_point.filter(|_| !due.is_empty()) {
                         if point == CrashPoint::ExpireAfterAppend {
                             self.wal_frames += 1;
@@ -1145,7 +1143,7 @@ mod tests {
                     assert!(up);
                     if self
                         .crash
-                        .is_some_and(|p| p.name().starts_with("checkpoint_"))
+                        .is_some_and(|p| p.path() == CrashPath::Checkpoint)
                     {
                         self.kill();
                         return;
@@ -1157,7 +1155,7 @@ mod tests {
                 Action::ArmCrash(point) => {
                     // Recovery points may be armed while down, for the
                     // next restart, like the real driver allows.
-                    if is_recovery_point(*point) {
+                    if point.path() == CrashPath::Recovery {
                         self.recovery_crash = Some(*point);
                     } else {
                         assert!(up, "{action:?} while {:?}", self.status);

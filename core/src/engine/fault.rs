@@ -40,7 +40,43 @@ pub enum CrashPoint {
     RecoveryAfterReplayedFrame(u64),
 }
 
+/// The code path a crash point sits on: which action of the engine
+/// reaches it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CrashPath {
+    /// A client write (`submit`, or a queued request's `process_next`).
+    Client,
+    /// An internal expire committed by a tick.
+    Expire,
+    /// A checkpoint.
+    Checkpoint,
+    /// Recovery, while the engine opens.
+    Recovery,
+}
+
 impl CrashPoint {
+    /// The path that reaches this point.
+    pub const fn path(self) -> CrashPath {
+        match self {
+            CrashPoint::ClientBeforeAppend
+            | CrashPoint::ClientAfterAppend
+            | CrashPoint::ClientAfterSync
+            | CrashPoint::ClientAfterApply => CrashPath::Client,
+            CrashPoint::ExpireBeforeAppend
+            | CrashPoint::ExpireAfterAppend
+            | CrashPoint::ExpireAfterSync
+            | CrashPoint::ExpireAfterApply => CrashPath::Expire,
+            CrashPoint::CheckpointAfterSnapshotTemp
+            | CrashPoint::CheckpointAfterSnapshotRename
+            | CrashPoint::CheckpointAfterSnapshot
+            | CrashPoint::CheckpointAfterWalRename
+            | CrashPoint::CheckpointAfterWalRewrite => CrashPath::Checkpoint,
+            CrashPoint::RecoveryAfterSnapshotLoad
+            | CrashPoint::RecoveryAfterTornTailTruncate
+            | CrashPoint::RecoveryAfterReplayedFrame(_) => CrashPath::Recovery,
+        }
+    }
+
     /// Every point, with frame 1 standing for the replay points.
     pub const ALL: [CrashPoint; 16] = [
         CrashPoint::ClientBeforeAppend,

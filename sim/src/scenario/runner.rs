@@ -11,9 +11,8 @@ use crate::driver::{RunError, Simulator};
 use crate::event::DamageVerdict;
 use crate::oracle::OracleFailure;
 use crate::stats::RunStats;
-use crate::swarm::is_recovery_point;
 use crate::transcript::point_label;
-use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
+use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
 use allocdb_core::{LeaseId, ResourceId, ResultCode};
 use std::collections::BTreeMap;
 
@@ -251,7 +250,7 @@ impl Runner {
     /// scenario that is a mistake.
     fn check_rearm(&self, step: u64, action: &Action) -> Result<(), ScenarioFailure> {
         let pending = match action {
-            Action::ArmCrash(point) if is_recovery_point(*point) => {
+            Action::ArmCrash(point) if point.path() == CrashPath::Recovery => {
                 self.arms.recovery.map(|(s, p)| (s, point_label(p)))
             }
             Action::ArmCrash(_) | Action::ArmCrashAfter { .. } => {

@@ -5,8 +5,7 @@
 use super::format::{numbered, Entry, Expect, LeaseStateName, ResourceStateName, Scenario};
 use crate::action::Action;
 use crate::run::sweep_config;
-use crate::swarm::is_recovery_point;
-use allocdb_core::engine::fault::CrashPoint;
+use allocdb_core::engine::fault::{CrashPath, CrashPoint};
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -183,7 +182,9 @@ fn check_action(
         Action::FlipBit { bit, .. } if *bit > 7 => {
             return Err(format!("bit {bit} is not in 0..=7"));
         }
-        Action::ArmCrashAfter { point, passes } if *passes > 0 && is_recovery_point(*point) => {
+        Action::ArmCrashAfter { point, passes }
+            if *passes > 0 && point.path() == CrashPath::Recovery =>
+        {
             return Err(format!(
                 "recovery reaches {} once: passes must be 0 (use RecoveryAfterReplayedFrame(k) for frame k)",
                 point.name()
