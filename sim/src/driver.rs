@@ -17,7 +17,7 @@ use crate::run_dir::RunDir;
 use crate::shadow::{command_frame_len, FrameKind, WalShadow};
 use crate::stats::RunStats;
 use crate::transcript::{describe_action, describe_applied, point_label, Transcript};
-use crate::view::{EngineStatus, InFlight, SimView};
+use crate::view::{ArmedCrash, EngineStatus, InFlight, SimView};
 use allocdb_core::engine::fault::{CrashPath, CrashPoint, Faults, PersistFailure};
 use allocdb_core::engine::{
     CheckpointError, Engine, EngineConfig, OpenError, ReadError, RecoveryReport, StartMode,
@@ -124,6 +124,8 @@ pub struct Simulator {
     in_flight: Vec<InFlight>,
     next_operation: u128,
     armed_crash: Option<CrashPoint>,
+    /// The step that armed `armed_crash`.
+    armed_at_step: u64,
     armed_persist: Option<PersistFailure>,
     recovery_crash: Option<CrashPoint>,
     damage: Option<Damage>,
@@ -218,6 +220,7 @@ impl Simulator {
             in_flight: Vec::new(),
             next_operation: 1,
             armed_crash: None,
+            armed_at_step: 0,
             armed_persist: None,
             recovery_crash: None,
             damage: None,
@@ -310,6 +313,11 @@ impl Simulator {
             snapshot_len: self.snapshot_len,
             unsynced_bytes: self.shadow.unsynced(),
             next_operation: self.next_operation,
+            armed_crash: self.armed_crash.map(|point| ArmedCrash {
+                point,
+                steps_since: self.step - self.armed_at_step,
+            }),
+            damage_pending: self.damage.is_some(),
         }
     }
 
@@ -1009,6 +1017,7 @@ impl Simulator {
             (EngineStatus::Up, Some(engine)) => {
                 engine.arm_crash_after(point, passes);
                 self.armed_crash = Some(point);
+                self.armed_at_step = self.step;
                 Ok(StepLine::new("armed"))
             }
             _ => self.no_effect("ignored: engine not up"),

@@ -2,6 +2,7 @@
 //! the simulator's own bookkeeping, never the engine under test.
 
 use crate::oracle::model::Model;
+use allocdb_core::engine::fault::CrashPoint;
 use allocdb_core::Slot;
 
 /// Whether the engine process is running.
@@ -22,6 +23,14 @@ pub struct InFlight {
     pub operation: u128,
 }
 
+/// The crash point armed in the running engine, and how many steps ran
+/// since it was armed without it firing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArmedCrash {
+    pub point: CrashPoint,
+    pub steps_since: u64,
+}
+
 pub struct SimView<'a> {
     pub slot: Slot,
     pub status: EngineStatus,
@@ -40,4 +49,10 @@ pub struct SimView<'a> {
     pub unsynced_bytes: u64,
     /// Next operation id the generator may use (monotonic, never reused).
     pub next_operation: u128,
+    /// The crash point armed in the running engine (never a recovery
+    /// point: those wait for the next restart).
+    pub armed_crash: Option<ArmedCrash>,
+    /// A bit flipped while down that the next restart must fail closed on
+    /// (the driver takes one damage at a time).
+    pub damage_pending: bool,
 }

@@ -59,7 +59,7 @@ const PARTIAL_APPEND_MAX: u64 = 96;
 const RECENT_OPERATIONS: usize = 16;
 /// Actions after which an armed crash point that has not fired may be
 /// replaced by another.
-const ARMED_PATIENCE: u32 = 200;
+const ARMED_PATIENCE: u64 = 200;
 /// While the operation table is full: how often to advance the slot.
 const OPERATIONS_FULL_ADVANCE_PER_MILLE: u32 = 250;
 /// A flooding burst holds up to this many requests more than the
@@ -85,12 +85,6 @@ pub struct Workload {
     cold_span: u64,
     /// Actions generated since the engine went down (or last restarted).
     down_actions: u32,
-    /// A bit was flipped since the last restart (the driver takes one
-    /// damage at a time).
-    damaged: bool,
-    /// The engine crash point armed while up, and the actions generated
-    /// since. The process dies with its arms, so any status but up clears it.
-    armed: Option<(CrashPoint, u32)>,
 }
 
 /// What a roll of the workload dice picked while the engine is up.
@@ -124,8 +118,6 @@ impl Workload {
             hot,
             cold_span: u64::from(config.max_resources.max(1)) * 2,
             down_actions: 0,
-            damaged: false,
-            armed: None,
         }
     }
 
@@ -143,28 +135,13 @@ impl Workload {
         match view.status {
             EngineStatus::Up => {
                 self.down_actions = 0;
-                let action = self.next_up(rng, view);
-                match action {
-                    Action::ArmCrash(point) if point.path() != CrashPath::Recovery => {
-                        self.armed = Some((point, 0));
-                    }
-                    _ => {
-                        if let Some((_, age)) = &mut self.armed {
-                            *age += 1;
-                        }
-                    }
-                }
-                action
+                self.next_up(rng, view)
             }
             EngineStatus::Halted => {
                 self.down_actions = 0;
-                self.armed = None;
                 self.next_halted(rng, view)
             }
-            EngineStatus::Down => {
-                self.armed = None;
-                self.next_down(rng, view)
-            }
+            EngineStatus::Down => self.next_down(rng, view),
         }
     }
 
@@ -349,7 +326,11 @@ impl Workload {
             match kind {
                 // One engine arm at a time: a new one would replace it
                 // before it fires (unless it looks stuck).
-                FaultKind::ArmCrash if self.armed.is_none_or(|(_, age)| age > ARMED_PATIENCE) => {
+                FaultKind::ArmCrash
+                    if view
+                        .armed_crash
+                        .is_none_or(|armed| armed.steps_since > ARMED_PATIENCE) =>
+                {
                     if let Some(point) = self.crash_point(rng, view) {
                         return Some(Action::ArmCrash(point));
                     }
@@ -371,7 +352,7 @@ impl Workload {
     /// Steers toward the action that reaches an armed expire or checkpoint
     /// point (client points are reached by any write).
     fn reach_armed_point(&self, rng: &mut SimRng, view: &SimView) -> Option<Action> {
-        let (point, _) = self.armed?;
+        let point = view.armed_crash?.point;
         if !rng.chance(250) {
             return None;
         }
@@ -448,13 +429,8 @@ impl Workload {
     fn next_down(&mut self, rng: &mut SimRng, view: &SimView) -> Action {
         self.down_actions += 1;
         let action = self.down_action(rng, view);
-        match action {
-            Action::Restart => {
-                self.down_actions = 0;
-                self.damaged = false;
-            }
-            Action::FlipBit { .. } => self.damaged = true,
-            _ => {}
+        if action == Action::Restart {
+            self.down_actions = 0;
         }
         action
     }
@@ -490,7 +466,7 @@ impl Workload {
                 }
             }
         }
-        if self.damaged {
+        if view.damage_pending {
             return Action::Restart;
         }
         if view.wal_frames > 0 {
@@ -985,7 +961,7 @@ mod tests {
     use crate::action::ActionKind;
     use crate::oracle::model::Model;
     use crate::swarm::FaultSelection;
-    use crate::view::InFlight;
+    use crate::view::{ArmedCrash, InFlight};
 
     /// A toy driver: the model stands in for the engine, armed faults fire
     /// roughly where the real ones would, and every action is checked
@@ -1003,6 +979,9 @@ mod tests {
         snapshot_len: Option<u64>,
         unsynced: u64,
         crash: Option<CrashPoint>,
+        /// The step that armed `crash`.
+        armed_at: u64,
+        steps: u64,
         recovery_crash: Option<CrashPoint>,
         persist: Option<PersistFailure>,
         damaged: bool,
@@ -1041,6 +1020,8 @@ mod tests {
                 snapshot_len: None,
                 unsynced: 0,
                 crash: None,
+                armed_at: 0,
+                steps: 0,
                 recovery_crash: None,
                 persist: None,
                 damaged: false,
@@ -1071,6 +1052,11 @@ mod tests {
                 snapshot_len: self.snapshot_len,
                 unsynced_bytes: self.unsynced,
                 next_operation: self.next_operation,
+                armed_crash: self.crash.map(|point| ArmedCrash {
+                    point,
+                    steps_since: self.steps - self.armed_at,
+                }),
+                damage_pending: self.damaged,
             }
         }
 
@@ -1085,6 +1071,7 @@ mod tests {
         }
 
         fn step(&mut self, action: &Action) {
+            self.steps += 1;
             self.kinds.insert(action.kind());
             let up = self.status == EngineStatus::Up;
             let down = self.status == EngineStatus::Down;
@@ -1160,6 +1147,7 @@ mod tests {
                     } else {
                         assert!(up, "{action:?} while {:?}", self.status);
                         self.crash = Some(*point);
+                        self.armed_at = self.steps;
                     }
                 }
                 Action::ArmPersistFailure(failure) => {
