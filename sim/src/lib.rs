@@ -12,7 +12,6 @@ pub mod rng;
 pub mod run;
 pub mod run_dir;
 pub mod scenario;
-pub mod shadow;
 pub mod shrink;
 pub mod stats;
 pub mod swarm;

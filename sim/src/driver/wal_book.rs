@@ -1,23 +1,30 @@
-//! The simulator's own record of the WAL file: which frame sits at which
-//! bytes, how much of it was written, and how much is durable. It is kept
-//! from what the simulator did and saw (frame sizes from the format), so
-//! that it can say what must survive a crash without asking the engine.
+//! The simulator's book of the WAL file: which frame sits at which bytes,
+//! what command it carries, how much of it was written, and how much is
+//! durable. It is kept from what the simulator did and saw (frame sizes
+//! from the format), so that it can say what must survive a crash without
+//! asking the engine. No I/O.
 
 use allocdb_core::ids::Lsn;
 use allocdb_core::wal::{encoded_command_len, FRAME_HEADER_LEN, SNAPSHOT_MARKER_LEN};
-use allocdb_core::LogCommand;
+use allocdb_core::{LogCommand, Slot};
 
-/// What a frame holds; the commands themselves are in the driver's history.
+/// What a frame holds.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "frames live by value in one Vec, and a marker is as rare as a checkpoint"
+)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FrameKind {
-    Command,
+pub enum FrameContent {
+    /// A command, applied at `slot` when it committed.
+    Command { slot: Slot, command: LogCommand },
+    /// A checkpoint's snapshot marker.
     Marker,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ShadowFrame {
+pub struct BookedFrame {
     pub lsn: Lsn,
-    pub kind: FrameKind,
+    pub content: FrameContent,
     pub start: u64,
     /// Bytes of the whole frame.
     pub len: u64,
@@ -25,7 +32,7 @@ pub struct ShadowFrame {
     pub written: u64,
 }
 
-impl ShadowFrame {
+impl BookedFrame {
     pub fn end(&self) -> u64 {
         self.start + self.written
     }
@@ -33,30 +40,35 @@ impl ShadowFrame {
     pub fn is_complete(&self) -> bool {
         self.written == self.len
     }
+
+    pub fn is_command(&self) -> bool {
+        matches!(self.content, FrameContent::Command { .. })
+    }
 }
 
 pub fn command_frame_len(command: &LogCommand) -> u64 {
     (FRAME_HEADER_LEN + encoded_command_len(command)) as u64
 }
 
+/// The shortest frame there is.
 pub fn marker_frame_len() -> u64 {
     (FRAME_HEADER_LEN + SNAPSHOT_MARKER_LEN) as u64
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct WalShadow {
-    frames: Vec<ShadowFrame>,
+pub struct WalBook {
+    frames: Vec<BookedFrame>,
     durable_len: u64,
 }
 
-impl WalShadow {
-    pub fn frames(&self) -> &[ShadowFrame] {
+impl WalBook {
+    pub fn frames(&self) -> &[BookedFrame] {
         &self.frames
     }
 
     /// Bytes in the WAL file.
     pub fn file_len(&self) -> u64 {
-        self.frames.last().map_or(0, ShadowFrame::end)
+        self.frames.last().map_or(0, BookedFrame::end)
     }
 
     pub fn durable_len(&self) -> u64 {
@@ -68,16 +80,20 @@ impl WalShadow {
     }
 
     /// Records a frame appended (fully or in part) at the end.
-    pub fn push(&mut self, lsn: Lsn, kind: FrameKind, len: u64, written: u64) {
+    pub fn push(&mut self, lsn: Lsn, content: FrameContent, len: u64, written: u64) {
         assert!(written <= len);
         assert!(
-            self.frames.last().is_none_or(ShadowFrame::is_complete),
+            self.frames.last().is_none_or(BookedFrame::is_complete),
             "nothing is appended after a partial frame without recovery first"
         );
+        assert!(
+            self.frames.last().is_none_or(|last| last.lsn < lsn),
+            "frames carry strictly increasing LSNs"
+        );
         let start = self.file_len();
-        self.frames.push(ShadowFrame {
+        self.frames.push(BookedFrame {
             lsn,
-            kind,
+            content,
             start,
             len,
             written,
@@ -99,19 +115,15 @@ impl WalShadow {
 
     /// End of the last complete frame: where recovery cuts a torn tail.
     pub fn complete_len(&self) -> u64 {
-        self.frames
-            .iter()
-            .rev()
-            .find(|f| f.is_complete())
-            .map_or(0, ShadowFrame::end)
+        self.last_complete().map_or(0, BookedFrame::end)
     }
 
     pub fn last_complete_lsn(&self) -> Option<Lsn> {
-        self.frames
-            .iter()
-            .rev()
-            .find(|f| f.is_complete())
-            .map(|f| f.lsn)
+        self.last_complete().map(|f| f.lsn)
+    }
+
+    fn last_complete(&self) -> Option<&BookedFrame> {
+        self.frames.iter().rev().find(|f| f.is_complete())
     }
 
     /// Recovery truncated the torn tail and synced everything.
@@ -124,7 +136,7 @@ impl WalShadow {
     /// A checkpoint replaced the log with the frames after `previous`
     /// snapshot's LSN plus a marker at `marker_lsn`; all of it durable.
     pub fn rewrite(&mut self, previous: Lsn, marker_lsn: Lsn) {
-        let kept: Vec<ShadowFrame> = self
+        let kept: Vec<BookedFrame> = self
             .frames
             .iter()
             .filter(|f| f.lsn > previous && f.is_complete())
@@ -132,10 +144,10 @@ impl WalShadow {
             .collect();
         self.frames.clear();
         for frame in kept {
-            self.push(frame.lsn, frame.kind, frame.len, frame.len);
+            self.push(frame.lsn, frame.content, frame.len, frame.len);
         }
         let marker = marker_frame_len();
-        self.push(marker_lsn, FrameKind::Marker, marker, marker);
+        self.push(marker_lsn, FrameContent::Marker, marker, marker);
         self.mark_synced();
     }
 }

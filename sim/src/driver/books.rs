@@ -1,0 +1,179 @@
+//! What the files must hold, as the simulator saw it happen: the WAL's
+//! frames with their commands, the snapshot's LSN and the model at that
+//! point, and every LSN acknowledged to a client. From these alone it says
+//! what recovery must report. No I/O: the disk module and the write path
+//! tell it what happened to the files.
+
+use super::wal_book::{command_frame_len, FrameContent, WalBook};
+use crate::oracle::checks::ExpectedRecovery;
+use crate::oracle::model::Model;
+use allocdb_core::engine::{RecoveryReport, StartMode};
+use allocdb_core::{Config, LogCommand, Lsn, Slot};
+use std::collections::BTreeSet;
+
+/// The snapshot on disk.
+#[derive(Clone)]
+pub struct SnapshotBook {
+    pub lsn: Lsn,
+    /// The model as of `lsn`: recovery's starting point.
+    pub model: Model,
+    /// Size of the file, kept so that the view needs no syscall.
+    pub len: u64,
+}
+
+#[derive(Clone)]
+pub struct Books {
+    core: Config,
+    wal: WalBook,
+    snapshot: Option<SnapshotBook>,
+    acknowledged: BTreeSet<Lsn>,
+}
+
+impl Books {
+    pub fn new(core: Config) -> Books {
+        Books {
+            core,
+            wal: WalBook::default(),
+            snapshot: None,
+            acknowledged: BTreeSet::new(),
+        }
+    }
+
+    pub fn wal(&self) -> &WalBook {
+        &self.wal
+    }
+
+    pub fn wal_mut(&mut self) -> &mut WalBook {
+        &mut self.wal
+    }
+
+    pub fn snapshot(&self) -> Option<&SnapshotBook> {
+        self.snapshot.as_ref()
+    }
+
+    pub fn snapshot_lsn(&self) -> Option<Lsn> {
+        self.snapshot.as_ref().map(|s| s.lsn)
+    }
+
+    /// The LSN the engine gives its next frame: one past the last one the
+    /// files hold whole (a partial frame's LSN is reused after recovery).
+    pub fn next_lsn(&self) -> Lsn {
+        Lsn(self.survived_lsn().0 + 1)
+    }
+
+    /// Books whatever the engine appended for its next frame, a command
+    /// committed at `slot`, between WAL lengths `before` and `after`.
+    /// Returns the LSN of the frame booked, or why the lengths cannot be
+    /// one frame of it.
+    pub fn append(
+        &mut self,
+        slot: Slot,
+        command: LogCommand,
+        before: u64,
+        after: u64,
+    ) -> Result<Option<Lsn>, String> {
+        if after == before {
+            return Ok(None);
+        }
+        let len = command_frame_len(&command);
+        let written = after.wrapping_sub(before);
+        if after < before || written > len {
+            return Err(format!(
+                "one command changed the WAL from {before} to {after} bytes; its frame is {len}"
+            ));
+        }
+        let lsn = self.next_lsn();
+        self.wal
+            .push(lsn, FrameContent::Command { slot, command }, len, written);
+        Ok(Some(lsn))
+    }
+
+    pub fn acknowledge(&mut self, lsn: Lsn) {
+        self.acknowledged.insert(lsn);
+    }
+
+    pub fn acknowledged(&self) -> &BTreeSet<Lsn> {
+        &self.acknowledged
+    }
+
+    /// A checkpoint got as far as putting the snapshot of `model` (at
+    /// `lsn`, `len` bytes) in place and, if `wal_rewritten`, replacing the
+    /// log with the frames after the previous snapshot plus a marker at the
+    /// next LSN, all durable.
+    pub fn checkpointed(&mut self, lsn: Lsn, model: Model, len: u64, wal_rewritten: bool) {
+        if wal_rewritten {
+            let previous = self.snapshot_lsn().unwrap_or(Lsn(0));
+            let marker_lsn = self.next_lsn();
+            self.wal.rewrite(previous, marker_lsn);
+        }
+        self.snapshot = Some(SnapshotBook { lsn, model, len });
+    }
+
+    /// The frame at `index` and every one after it are gone (a damaged
+    /// tail frame read as torn), and nothing acknowledged from it on
+    /// survives.
+    pub fn tail_lost_from(&mut self, index: usize) {
+        let frame = self.wal.frames()[index];
+        self.wal.truncate(frame.start);
+        self.wal.recovered();
+        self.acknowledged.retain(|lsn| *lsn < frame.lsn);
+    }
+
+    /// The last LSN the files on disk still hold (snapshot or WAL).
+    pub fn survived_lsn(&self) -> Lsn {
+        let wal = self.wal.last_complete_lsn().unwrap_or(Lsn(0));
+        wal.max(self.snapshot_lsn().unwrap_or(Lsn(0)))
+    }
+
+    /// The model rebuilt from what survives: the model at the snapshot,
+    /// then every later command whose frame is whole.
+    pub fn replay_model(&self) -> Model {
+        let after = self.snapshot_lsn().unwrap_or(Lsn(0));
+        let mut model = self
+            .snapshot
+            .as_ref()
+            .map_or_else(|| Model::new(self.core), |s| s.model.clone());
+        for frame in self.wal.frames() {
+            let FrameContent::Command { slot, command } = &frame.content else {
+                continue;
+            };
+            if frame.lsn > after && frame.is_complete() {
+                model
+                    .apply(frame.lsn, *slot, command)
+                    .expect("booked frames are in LSN and slot order");
+            }
+        }
+        model
+    }
+
+    /// What recovery of the files as booked must report, and the model it
+    /// must recover to.
+    pub fn expected_recovery(&self) -> (ExpectedRecovery, Model) {
+        let snapshot = self.snapshot_lsn();
+        let after = snapshot.unwrap_or(Lsn(0));
+        let frames_replayed = self
+            .wal
+            .frames()
+            .iter()
+            .filter(|f| f.is_complete() && f.lsn > after && f.is_command())
+            .count() as u64;
+        let mode = match (snapshot.is_some(), frames_replayed > 0) {
+            (false, false) => StartMode::Fresh,
+            (false, true) => StartMode::WalOnly,
+            (true, false) => StartMode::SnapshotOnly,
+            (true, true) => StartMode::SnapshotAndWal,
+        };
+        let model = self.replay_model();
+        let expected = ExpectedRecovery {
+            report: RecoveryReport {
+                mode,
+                snapshot_lsn: snapshot,
+                frames_replayed,
+                torn_bytes: self.wal.file_len() - self.wal.complete_len(),
+                last_applied_lsn: model.last_applied_lsn(),
+            },
+            digest: model.digest(),
+        };
+        (expected, model)
+    }
+}

@@ -1,0 +1,186 @@
+//! Client writes: a submit, a retry, and a burst of requests that arrive
+//! at the same slot and go through the engine's bounded queue.
+
+use super::{RunError, Simulator, StepLine, StepResult};
+use crate::action::{Action, SimCommand};
+use crate::answer::{Answer, Code};
+use crate::view::EngineStatus;
+use allocdb_core::{ClientId, ClientRequest, OperationId, BUNDLE_SIZE_LIMIT};
+
+impl Simulator {
+    /// Books a new submission and returns the request it becomes.
+    fn register(
+        &mut self,
+        client: u32,
+        operation: u128,
+        command: &SimCommand,
+    ) -> Result<ClientRequest, RunError> {
+        let command = command.to_command().map_err(|overflow| {
+            self.invalid(format!(
+                "{overflow}; a command carries at most {BUNDLE_SIZE_LIMIT}"
+            ))
+        })?;
+        let request = ClientRequest {
+            operation_id: OperationId(operation),
+            client_id: ClientId(u128::from(client)),
+            command,
+        };
+        self.clients.submit(client, request);
+        Ok(request)
+    }
+
+    /// The request a retry of `operation` sends again.
+    fn resend(&self, operation: u128) -> Result<(u32, ClientRequest), RunError> {
+        self.clients.resend(operation).ok_or_else(|| {
+            self.invalid(format!(
+                "retry of operation {operation}, which was never submitted"
+            ))
+        })
+    }
+
+    pub(super) fn submit(
+        &mut self,
+        client: u32,
+        operation: u128,
+        command: &SimCommand,
+    ) -> StepResult {
+        let request = self.register(client, operation, command)?;
+        self.deliver(client, request)
+    }
+
+    pub(super) fn retry(&mut self, operation: u128) -> StepResult {
+        let (client, request) = self.resend(operation)?;
+        self.deliver(client, request)
+    }
+
+    /// A request reaches a down engine: nobody answers, the client retries.
+    fn undelivered(&mut self, client: u32, operation: u128) {
+        self.clients.keep_in_flight(client, operation);
+        self.event
+            .answers
+            .push((operation, Answer::uncached(Code::Undelivered)));
+    }
+
+    fn deliver(&mut self, client: u32, request: ClientRequest) -> StepResult {
+        let slot = self.slot;
+        let Some(engine) = self.process.running_mut() else {
+            self.undelivered(client, request.operation_id.0);
+            return Ok(StepLine::new("undelivered: engine down"));
+        };
+        let before = engine.wal_len();
+        let result = engine.submit(request, slot);
+        self.settle(client, request, before, result)
+    }
+
+    /// Requests arriving at the same slot: the seed orders them, the queue
+    /// takes what fits, the engine commits the queue in order.
+    pub(super) fn burst(&mut self, requests: &[Action]) -> StepResult {
+        let arrivals = self.arrivals(requests)?;
+        let order: Vec<String> = arrivals
+            .iter()
+            .map(|(_, r)| format!("op{}", r.operation_id.0))
+            .collect();
+        let mut parts = vec![format!("order {}", order.join(","))];
+        if self.process.status() == EngineStatus::Down {
+            for (client, request) in &arrivals {
+                self.undelivered(*client, request.operation_id.0);
+            }
+            parts.push("undelivered: engine down".to_string());
+            return Ok(StepLine::new(parts.join("; ")));
+        }
+        let queued = self.enqueue_all(arrivals, &mut parts)?;
+        let lsn = self.commit_queued(queued, &mut parts)?;
+        Ok(StepLine {
+            outcome: parts.join("; "),
+            lsn,
+        })
+    }
+
+    /// A burst's requests in the order the seed lets them arrive.
+    fn arrivals(&mut self, requests: &[Action]) -> Result<Vec<(u32, ClientRequest)>, RunError> {
+        if requests.is_empty() {
+            return Err(self.invalid("a burst needs at least one request"));
+        }
+        let mut arrivals = Vec::with_capacity(requests.len());
+        for action in requests {
+            arrivals.push(match action {
+                Action::Submit {
+                    client,
+                    operation,
+                    command,
+                } => (*client, self.register(*client, *operation, command)?),
+                Action::Retry { operation } => self.resend(*operation)?,
+                other => {
+                    return Err(self.invalid(format!(
+                        "a burst holds submits and retries only, not {}",
+                        other.kind().name()
+                    )))
+                }
+            });
+        }
+        self.clients.order_arrivals(&mut arrivals);
+        Ok(arrivals)
+    }
+
+    /// Offers every arrival to the queue; a refusal is settled at once and
+    /// noted in `parts`. Returns what the queue took, in order.
+    fn enqueue_all(
+        &mut self,
+        arrivals: Vec<(u32, ClientRequest)>,
+        parts: &mut Vec<String>,
+    ) -> Result<Vec<(u32, ClientRequest)>, RunError> {
+        let slot = self.slot;
+        let mut queued = Vec::with_capacity(arrivals.len());
+        for (client, request) in arrivals {
+            let Some(engine) = self.process.running_mut() else {
+                return Err(self.engine_behaviour("the process died while a burst was queued"));
+            };
+            let before = engine.wal_len();
+            match engine.enqueue(request, slot) {
+                Ok(()) => queued.push((client, request)),
+                Err(error) => {
+                    let line = self.settle(client, request, before, Err(error))?;
+                    parts.push(format!("op{} {}", request.operation_id.0, line.outcome));
+                }
+            }
+        }
+        Ok(queued)
+    }
+
+    /// Commits the queue in order, checking the engine answers each queued
+    /// request in turn; requests still queued when the process dies are
+    /// lost with it. Returns the last LSN committed.
+    fn commit_queued(
+        &mut self,
+        queued: Vec<(u32, ClientRequest)>,
+        parts: &mut Vec<String>,
+    ) -> Result<Option<allocdb_core::Lsn>, RunError> {
+        let mut lsn = None;
+        for (client, request) in queued {
+            let operation = request.operation_id.0;
+            let Some(engine) = self.process.running_mut() else {
+                self.clients.keep_in_flight(client, operation);
+                self.event
+                    .answers
+                    .push((operation, Answer::uncached(Code::Crashed)));
+                parts.push(format!("op{operation} lost with the queue"));
+                continue;
+            };
+            let before = engine.wal_len();
+            let Some((processed, result)) = engine.process_next() else {
+                return Err(self
+                    .engine_behaviour(format!("the queue lost op{operation} without answering")));
+            };
+            if processed.operation_id != request.operation_id {
+                return Err(self.engine_behaviour(format!(
+                    "the queue answered op{} before op{operation}",
+                    processed.operation_id.0
+                )));
+            }
+            let line = self.settle(client, request, before, result)?;
+            lsn = line.lsn.or(lsn);
+            parts.push(format!("op{operation} {}", line.outcome));
+        }
+        Ok(lsn)
+    }
+}

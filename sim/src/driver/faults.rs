@@ -1,0 +1,141 @@
+//! Faults: arming crash points and persist failures, killing the process,
+//! and damaging its files while it is down.
+
+use super::disk::Damage;
+use super::{Simulator, StepLine, StepResult};
+use crate::action::{FlipTarget, Unsynced};
+use crate::view::EngineStatus;
+use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
+
+impl Simulator {
+    pub(super) fn arm_crash(&mut self, point: CrashPoint, passes: u32) -> StepResult {
+        if point.path() == CrashPath::Recovery {
+            if passes > 0 {
+                return Err(self
+                    .invalid("recovery reaches each of its crash points once: passes must be 0"));
+            }
+            self.arms.recovery = Some(point);
+            return Ok(StepLine::new("armed for the next restart"));
+        }
+        let Some(engine) = self.process.up_mut() else {
+            return self.no_effect("ignored: engine not up");
+        };
+        engine.arm_crash_after(point, passes);
+        self.arms.arm_crash(point, self.step);
+        Ok(StepLine::new("armed"))
+    }
+
+    pub(super) fn arm_persist(&mut self, failure: PersistFailure) -> StepResult {
+        let Some(engine) = self.process.up_mut() else {
+            return self.no_effect("ignored: engine not up");
+        };
+        engine.arm_persist_failure(failure);
+        self.arms.persist = Some(failure);
+        Ok(StepLine::new("armed"))
+    }
+
+    pub(super) fn crash(&mut self, unsynced: Unsynced) -> StepResult {
+        let already_down = self.process.status() == EngineStatus::Down;
+        if already_down && unsynced == Unsynced::Keep {
+            return self.no_effect(
+                "the process is already down, and keeping its unsynced bytes changes nothing",
+            );
+        }
+        self.kill();
+        let wal = self.books.wal();
+        let (durable, len) = (wal.durable_len(), wal.file_len());
+        let keep = match unsynced {
+            Unsynced::Keep => len,
+            Unsynced::Lose => durable,
+            Unsynced::KeepPrefix(bytes) => durable + bytes.min(len - durable),
+        };
+        if keep < len {
+            self.disk
+                .truncate_wal(self.books.wal_mut(), keep)
+                .map_err(|e| self.io(e))?;
+        }
+        Ok(StepLine::new(format!(
+            "down, {} of {} unsynced bytes kept",
+            keep - durable,
+            len - durable
+        )))
+    }
+
+    pub(super) fn tear(&mut self, keep: u32) -> StepResult {
+        if self.process.status() != EngineStatus::Down {
+            return Err(self.invalid("tear_last_frame needs the engine down (crash first)"));
+        }
+        if keep == 0 {
+            return self.no_effect(
+                "keeping 0 bytes removes the frame whole, which is no tear (crash losing the unsynced bytes does that)",
+            );
+        }
+        let wal = self.books.wal();
+        let Some(last) = wal.frames().last().copied() else {
+            return self.no_effect("nothing to tear: the WAL is empty");
+        };
+        if last.start < wal.durable_len() {
+            return self.no_effect("nothing to tear: the last frame is durable");
+        }
+        if u64::from(keep) >= last.written {
+            return self.no_effect("nothing to tear: keep covers the frame");
+        }
+        self.disk
+            .truncate_wal(self.books.wal_mut(), last.start + u64::from(keep))
+            .map_err(|e| self.io(e))?;
+        Ok(StepLine::new(format!(
+            "last frame (lsn {}) torn to {keep} bytes",
+            last.lsn.0
+        )))
+    }
+
+    pub(super) fn flip(&mut self, target: FlipTarget, bit: u8) -> StepResult {
+        if self.process.status() != EngineStatus::Down {
+            return Err(self.invalid("flip_bit needs the engine down (crash first)"));
+        }
+        if bit > 7 {
+            return Err(self.invalid(format!("bit {bit} is not in 0..=7")));
+        }
+        if self.disk.damage().is_some() {
+            return self.no_effect("ignored: damage already pending");
+        }
+        let damage = match self.flip_target(target, bit) {
+            Ok(damage) => damage,
+            Err(reason) => return self.no_effect(reason),
+        };
+        self.disk.damage_with(damage).map_err(|e| self.io(e))?;
+        let (Damage::WalBit { offset, .. } | Damage::SnapshotBit { offset, .. }) = damage;
+        Ok(StepLine::new(format!("flipped bit {bit} at byte {offset}")))
+    }
+
+    /// The damage a flip of `target` does, or why there is nothing there.
+    fn flip_target(&self, target: FlipTarget, bit: u8) -> Result<Damage, String> {
+        match target {
+            FlipTarget::WalFrame { frame, byte } => {
+                let Some(f) = self.books.wal().frames().get(frame as usize) else {
+                    return Err(format!("ignored: the WAL has no frame {frame}"));
+                };
+                if u64::from(byte) >= f.written {
+                    return Err(format!("ignored: frame {frame} has {} bytes", f.written));
+                }
+                Ok(Damage::WalBit {
+                    offset: f.start + u64::from(byte),
+                    bit,
+                    frame: frame as usize,
+                })
+            }
+            FlipTarget::Snapshot { byte } => {
+                let Some(snapshot) = self.books.snapshot() else {
+                    return Err("ignored: no snapshot".to_string());
+                };
+                if u64::from(byte) >= snapshot.len {
+                    return Err(format!("ignored: the snapshot has {} bytes", snapshot.len));
+                }
+                Ok(Damage::SnapshotBit {
+                    offset: u64::from(byte),
+                    bit,
+                })
+            }
+        }
+    }
+}

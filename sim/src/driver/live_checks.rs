@@ -1,0 +1,63 @@
+//! The oracles run after every step on a running engine: the core's audit,
+//! the digest against the model's, and no early reuse. A step that cannot
+//! have changed anything they look at reuses the last verdict.
+
+use super::{RunError, Simulator};
+use crate::action::Action;
+use crate::oracle::checks;
+use allocdb_core::Lsn;
+
+/// The state the per-step oracles last passed. Records change only when
+/// a command is applied, and every apply moves the LSN, so while neither
+/// the engine's nor the model's last applied LSN has moved their digests
+/// are the ones already compared.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Verified {
+    engine_lsn: Option<Lsn>,
+    model_lsn: Option<Lsn>,
+    digest: u64,
+}
+
+/// Reads take a shared borrow of the engine and an advance only moves the
+/// simulator's slot: neither can change anything the oracles look at.
+fn leaves_engine_untouched(action: &Action) -> bool {
+    matches!(
+        action,
+        Action::ReadResource { .. }
+            | Action::ReadLease { .. }
+            | Action::AdvanceSlot { .. }
+            | Action::AdvanceTo { .. }
+    )
+}
+
+impl Simulator {
+    /// The per-step oracles on a running engine; returns its digest.
+    pub(super) fn check_live(&mut self, action: &Action) -> Result<Option<u64>, RunError> {
+        let Some(engine) = self.process.up() else {
+            return Ok(None);
+        };
+        let sm = engine.state_machine();
+        let unchanged = self.verified.filter(|v| {
+            v.engine_lsn == sm.last_applied_lsn() && v.model_lsn == self.model.last_applied_lsn()
+        });
+        // The audit also covers structure that moves without an apply (a
+        // tick moves the expiry wheel's cursor), so only a step that never
+        // borrowed the engine mutably reuses its verdict.
+        if unchanged.is_none() || !leaves_engine_untouched(action) {
+            checks::audit(sm).map_err(|v| self.fail(v))?;
+        }
+        if let Some(verified) = unchanged {
+            return Ok(Some(verified.digest));
+        }
+        let digest = sm.digest();
+        checks::digest(digest, self.model.digest()).map_err(|v| self.fail(v))?;
+        checks::no_early_reuse(sm.leases(), self.config.engine.core.history_window_slots)
+            .map_err(|v| self.fail(v))?;
+        self.verified = Some(Verified {
+            engine_lsn: sm.last_applied_lsn(),
+            model_lsn: self.model.last_applied_lsn(),
+            digest,
+        });
+        Ok(Some(digest))
+    }
+}

@@ -1,0 +1,195 @@
+//! Time and maintenance: the simulated slot, the expiry tick, checkpoints.
+
+use super::process::Process;
+use super::wal_book::command_frame_len;
+use super::{RunError, Simulator, StepLine, StepResult};
+use crate::oracle::checks;
+use crate::oracle::{Oracle, Violation};
+use crate::transcript::point_label;
+use allocdb_core::engine::fault::CrashPoint;
+use allocdb_core::engine::{CheckpointError, TickReport, TICK_BATCH_LIMIT};
+use allocdb_core::{Applied, LeaseId, LogCommand, Lsn, Slot};
+
+impl Simulator {
+    pub(super) fn advance(&mut self, by: u64) -> StepResult {
+        let max = self.config.engine.core.max_request_slot();
+        let Some(slot) = self.slot.0.checked_add(by).filter(|&s| s <= max) else {
+            return Err(self.invalid(format!(
+                "advancing by {by} passes the largest safe slot {max}"
+            )));
+        };
+        self.slot = Slot(slot);
+        Ok(StepLine::new(format!("slot {slot}")))
+    }
+
+    pub(super) fn advance_to(&mut self, slot: u64) -> StepResult {
+        match slot.checked_sub(self.slot.0) {
+            Some(by) => self.advance(by),
+            None => Err(self.invalid(format!(
+                "advance_to slot {slot} goes backwards from slot {}",
+                self.slot.0
+            ))),
+        }
+    }
+
+    pub(super) fn tick(&mut self) -> StepResult {
+        let limit =
+            (self.config.engine.core.max_expirations_per_tick as usize).min(TICK_BATCH_LIMIT);
+        let due = self.model.due_expirations(self.slot, limit);
+        let slot = self.slot;
+        let Some(engine) = self.process.running_mut() else {
+            return Ok(StepLine::new("undelivered: engine down"));
+        };
+        let before = engine.wal_len();
+        let mut committed = Vec::new();
+        let result = engine.tick_expirations_with(slot, |applied| committed.push(*applied));
+        let span = self.wal_span(before);
+        let expires = self.book_expires(&due, span.before, span.after)?;
+        if committed.len() > expires.len() {
+            return Err(self.engine_behaviour("more expires applied than appended"));
+        }
+        for (applied, (lsn, command)) in committed.iter().zip(&expires) {
+            let predicted = self.predict(*lsn, command)?;
+            checks::agreement("expire", applied, &predicted).map_err(|v| self.fail(v))?;
+        }
+        let lsn = committed.last().map(|a| a.lsn);
+        match result {
+            Ok(report) => {
+                self.tick_committed(report, &committed, &due, span.after, span.engine_durable)
+            }
+            Err(error) => {
+                // Applied means synced first, so every applied expire is durable.
+                for applied in &committed {
+                    self.books.acknowledge(applied.lsn);
+                }
+                let mut line =
+                    self.write_failed(error, CrashPoint::ExpireAfterAppend, span.engine_durable)?;
+                line.lsn = lsn;
+                Ok(line)
+            }
+        }
+    }
+
+    /// Books the frames a tick wrote between WAL lengths `before` and
+    /// `after`: each is the next due expire, in order. Returns the expires
+    /// booked with their LSNs.
+    fn book_expires(
+        &mut self,
+        due: &[(LeaseId, Slot)],
+        before: u64,
+        after: u64,
+    ) -> Result<Vec<(Lsn, LogCommand)>, RunError> {
+        let mut position = before;
+        let mut expires = Vec::new();
+        for (i, &(lease_id, deadline_slot)) in due.iter().enumerate() {
+            if position >= after {
+                break;
+            }
+            let command = LogCommand::Expire {
+                lease_id,
+                deadline_slot,
+            };
+            let frame = command_frame_len(&command);
+            let end = (position + frame).min(after);
+            let lsn = self.books.next_lsn();
+            self.book_frame(command, position, end)?;
+            if end - position == frame && i + 1 < due.len() && end < after {
+                // Earlier frames of a tick were synced before the next append.
+                self.books.wal_mut().mark_synced();
+            }
+            expires.push((lsn, command));
+            position = end;
+        }
+        if position < after {
+            return Err(self.fail(Violation::new(
+                Oracle::ModelAgreement,
+                format!(
+                    "the tick wrote {} bytes of expires; the model predicted {} expires",
+                    after - before,
+                    due.len()
+                ),
+            )));
+        }
+        Ok(expires)
+    }
+
+    fn tick_committed(
+        &mut self,
+        report: TickReport,
+        committed: &[Applied],
+        due: &[(LeaseId, Slot)],
+        after: u64,
+        engine_durable: u64,
+    ) -> StepResult {
+        if committed.len() != due.len() {
+            return Err(self.fail(Violation::new(
+                Oracle::ModelAgreement,
+                format!(
+                    "the tick committed {} expires, the model predicted {due:?}",
+                    committed.len()
+                ),
+            )));
+        }
+        self.books.wal_mut().mark_synced();
+        for applied in committed {
+            checks::acknowledged_durable(applied.lsn, after, engine_durable)
+                .map_err(|v| self.fail(v))?;
+            self.books.acknowledge(applied.lsn);
+        }
+        Ok(StepLine {
+            outcome: format!("expired {} noop {}", report.expired, report.noops),
+            lsn: committed.last().map(|a| a.lsn),
+        })
+    }
+
+    pub(super) fn checkpoint(&mut self) -> StepResult {
+        let status = self.process.status();
+        let Some(engine) = self.process.up_mut() else {
+            return self.no_effect(format!("skipped: engine {status:?}"));
+        };
+        let result = engine.checkpoint();
+        let snapshot_lsn = self.model.last_applied_lsn().unwrap_or(Lsn(0));
+        match result {
+            Ok(report) => {
+                if report.snapshot_lsn != snapshot_lsn {
+                    return Err(self.engine_behaviour(format!(
+                        "snapshot at lsn {}, applied {}",
+                        report.snapshot_lsn.0, snapshot_lsn.0
+                    )));
+                }
+                self.checkpoint_reached(snapshot_lsn, true)?;
+                Ok(StepLine::new(format!(
+                    "snapshot at lsn {}, {} frames kept",
+                    snapshot_lsn.0, report.frames_kept
+                )))
+            }
+            Err(CheckpointError::Crashed(point)) => {
+                self.armed_crash_fired(point)?;
+                self.process = Process::Down;
+                match point {
+                    CrashPoint::CheckpointAfterSnapshotTemp => {}
+                    CrashPoint::CheckpointAfterSnapshotRename
+                    | CrashPoint::CheckpointAfterSnapshot => {
+                        self.checkpoint_reached(snapshot_lsn, false)?;
+                    }
+                    _ => self.checkpoint_reached(snapshot_lsn, true)?,
+                }
+                Ok(StepLine::new(format!("crashed at {}", point_label(point))))
+            }
+            Err(other) => Err(self.engine_behaviour(format!("checkpoint failed: {other}"))),
+        }
+    }
+
+    /// Books how far a checkpoint got: the snapshot at `snapshot_lsn` is in
+    /// place, and (`wal_rewritten`) so is the rewritten log.
+    fn checkpoint_reached(
+        &mut self,
+        snapshot_lsn: Lsn,
+        wal_rewritten: bool,
+    ) -> Result<(), RunError> {
+        let len = self.disk.snapshot_len().map_err(|e| self.io(e))?;
+        self.books
+            .checkpointed(snapshot_lsn, self.model.clone(), len, wal_rewritten);
+        Ok(())
+    }
+}

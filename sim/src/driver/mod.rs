@@ -1,0 +1,364 @@
+//! The simulator: one seeded run of explicit actions against the real
+//! engine on real files, judged by the oracles after every step.
+//!
+//! The driver keeps its own books (which frames are where in the WAL and
+//! which are durable, which LSNs were acknowledged, what the snapshot
+//! covers) and from them predicts what every crash, tear and flip must lead
+//! to. The engine is never asked what it should have done.
+//!
+//! This file is the step loop: dispatch, the transcript line, the event.
+//! Each room of the rest holds one job: `process` (the engine process and
+//! what is armed), `clients` (requests and what is in flight), `books`
+//! and `wal_book` (what the files must hold; no I/O), `disk` (what is done
+//! to the real files), `live_checks` (the per-step oracles), and the
+//! actions as `impl` blocks with no fields of their own: `client_writes`,
+//! `write_path`, `maintenance`, `reads`, `faults`, `restart`.
+
+mod books;
+mod client_writes;
+mod clients;
+mod disk;
+mod faults;
+mod live_checks;
+mod maintenance;
+mod process;
+mod reads;
+mod restart;
+pub mod wal_book;
+mod write_path;
+
+use crate::action::Action;
+use crate::event::StepEvent;
+use crate::oracle::model::Model;
+use crate::oracle::{Oracle, OracleFailure, Violation};
+use crate::stats::RunStats;
+use crate::transcript::{describe_action, Transcript};
+use crate::view::SimView;
+use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
+use allocdb_core::engine::{Engine, EngineConfig};
+use allocdb_core::{Lsn, Slot};
+use books::Books;
+use clients::Clients;
+use disk::Disk;
+use live_checks::Verified;
+use process::{Arms, Process};
+use std::io;
+use std::path::PathBuf;
+
+/// Self-test switches of the simulator (never of the core): they make the
+/// simulator itself wrong so the whole failure path can be exercised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum SelfTest {
+    /// The model predicts a deadline one slot late for every successful reserve.
+    WrongModel,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SimConfig {
+    pub engine: EngineConfig,
+    pub selftest: Option<SelfTest>,
+    /// Actions that cannot do anything (arming while down, a flip past the
+    /// end of a file, ...) are errors instead of no-ops. Scenarios are
+    /// strict: an author who wrote such a step meant something else.
+    /// Generated workloads are not: they aim blindly.
+    pub strict: bool,
+}
+
+impl SimConfig {
+    pub fn new(engine: EngineConfig) -> SimConfig {
+        SimConfig {
+            engine,
+            selftest: None,
+            strict: false,
+        }
+    }
+}
+
+/// Why a run stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Oracle(#[from] OracleFailure),
+    #[error("step {step}: {reason}")]
+    InvalidAction { step: u64, reason: String },
+    #[error("step {step}: simulator I/O on the run directory failed: {source}")]
+    Io { step: u64, source: io::Error },
+}
+
+impl RunError {
+    /// The message without the step (for reports that name it already).
+    pub fn detail(&self) -> String {
+        match self {
+            RunError::Oracle(failure) => {
+                format!(
+                    "oracle `{}` failed: {}",
+                    failure.oracle.name(),
+                    failure.detail
+                )
+            }
+            RunError::InvalidAction { reason, .. } => reason.clone(),
+            RunError::Io { source, .. } => {
+                format!("simulator I/O on the run directory failed: {source}")
+            }
+        }
+    }
+}
+
+pub struct Simulator {
+    seed: u64,
+    config: SimConfig,
+    disk: Disk,
+    process: Process,
+    arms: Arms,
+    slot: Slot,
+    /// The reference model of the live engine's applied state.
+    model: Model,
+    books: Books,
+    clients: Clients,
+    /// What the per-step oracles last passed on the running engine.
+    verified: Option<Verified>,
+    step: u64,
+    transcript: Transcript,
+    stats: RunStats,
+    event: StepEvent,
+}
+
+type StepResult = Result<StepLine, RunError>;
+
+/// What one step did, for the transcript.
+struct StepLine {
+    outcome: String,
+    lsn: Option<Lsn>,
+}
+
+impl StepLine {
+    fn new(outcome: impl Into<String>) -> StepLine {
+        StepLine {
+            outcome: outcome.into(),
+            lsn: None,
+        }
+    }
+}
+
+impl Simulator {
+    /// Starts a fresh engine in a new run directory. `header` lines (fault
+    /// mix and the like) go at the top of the transcript.
+    pub fn new(seed: u64, config: SimConfig, header: &[String]) -> Result<Simulator, RunError> {
+        let io = |source| RunError::Io { step: 0, source };
+        let disk = Disk::new().map_err(io)?;
+        let (engine, _) = Engine::open(disk.path(), config.engine)
+            .map_err(|e| io(io::Error::other(e.to_string())))?;
+        let mut transcript = Transcript::new(seed, &config.engine);
+        for line in header {
+            transcript.header(line);
+        }
+        if let Some(selftest) = config.selftest {
+            transcript.header(&format!("selftest: {selftest:?}"));
+        }
+        Ok(Simulator {
+            seed,
+            model: Model::new(config.engine.core),
+            books: Books::new(config.engine.core),
+            config,
+            disk,
+            process: Process::Up(engine),
+            arms: Arms::default(),
+            slot: Slot(0),
+            clients: Clients::new(seed),
+            verified: None,
+            step: 0,
+            transcript,
+            stats: RunStats::default(),
+            event: StepEvent::default(),
+        })
+    }
+
+    pub fn transcript(&self) -> &Transcript {
+        &self.transcript
+    }
+
+    pub fn stats(&self) -> &RunStats {
+        &self.stats
+    }
+
+    pub fn steps(&self) -> u64 {
+        self.step
+    }
+
+    /// What the last step did.
+    pub fn event(&self) -> &StepEvent {
+        &self.event
+    }
+
+    /// The crash point and persist failure armed in the running engine, and
+    /// the recovery crash point armed for the next restart.
+    pub fn armed(
+        &self,
+    ) -> (
+        Option<CrashPoint>,
+        Option<PersistFailure>,
+        Option<CrashPoint>,
+    ) {
+        (self.arms.crash(), self.arms.persist, self.arms.recovery)
+    }
+
+    /// The WAL bytes written since the last sync, as `(offset, written)` of
+    /// each frame they hold, offsets counted from the last synced byte:
+    /// what a crash can keep or lose.
+    pub fn unsynced_frames(&self) -> Vec<(u64, u64)> {
+        let wal = self.books.wal();
+        let durable = wal.durable_len();
+        wal.frames()
+            .iter()
+            .filter(|f| f.end() > durable)
+            .map(|f| {
+                (
+                    f.start.saturating_sub(durable),
+                    f.end() - f.start.max(durable),
+                )
+            })
+            .collect()
+    }
+
+    /// The engine, while it is up (not halted, not down).
+    pub fn live_engine(&self) -> Option<&Engine> {
+        self.process.up()
+    }
+
+    pub fn slot(&self) -> Slot {
+        self.slot
+    }
+
+    /// Adds a line to the transcript (expectations, a scenario's verdict).
+    pub fn note(&mut self, line: &str) {
+        self.transcript.note(line);
+    }
+
+    /// Keeps the run directory (for a failure) and returns its path.
+    pub fn keep_dir(self) -> PathBuf {
+        self.disk.keep()
+    }
+
+    pub fn view(&self) -> SimView<'_> {
+        let wal = self.books.wal();
+        SimView {
+            slot: self.slot,
+            status: self.process.status(),
+            model: &self.model,
+            in_flight: self.clients.in_flight(),
+            submitted: self.clients.submitted(),
+            wal_frames: wal.frames().len() as u32,
+            snapshot_len: self.books.snapshot().map(|s| s.len),
+            unsynced_bytes: wal.unsynced(),
+            next_operation: self.clients.next_operation(),
+            armed_crash: self.arms.crash_at(self.step),
+            damage_pending: self.disk.damage().is_some(),
+        }
+    }
+
+    /// Runs one action, then every oracle, and appends the transcript line
+    /// (a failed step gets a `FAILED` line and the failure under it).
+    pub fn step(&mut self, action: &Action) -> Result<(), RunError> {
+        self.step += 1;
+        self.stats.action(action.kind());
+        self.event.clear();
+        let (outcome, lsn, digest, result) = match self.run_step(action) {
+            Ok((line, digest)) => (line.outcome, line.lsn, digest, Ok(())),
+            Err(error) => ("FAILED".to_string(), None, None, Err(error)),
+        };
+        self.transcript.step(
+            self.step,
+            self.slot,
+            &describe_action(action),
+            &outcome,
+            lsn,
+            digest,
+        );
+        if let Err(error) = &result {
+            self.transcript.note(&format!("failed: {}", error.detail()));
+        }
+        result
+    }
+
+    fn run_step(&mut self, action: &Action) -> Result<(StepLine, Option<u64>), RunError> {
+        let line = self.dispatch(action)?;
+        let digest = self.check_live(action)?;
+        Ok((line, digest))
+    }
+
+    fn dispatch(&mut self, action: &Action) -> StepResult {
+        match action {
+            Action::Submit {
+                client,
+                operation,
+                command,
+            } => self.submit(*client, *operation, command),
+            Action::Retry { operation } => self.retry(*operation),
+            Action::Burst(requests) => self.burst(requests),
+            Action::AdvanceSlot { by } => self.advance(*by),
+            Action::AdvanceTo { slot } => self.advance_to(*slot),
+            Action::Tick => self.tick(),
+            Action::Checkpoint => self.checkpoint(),
+            Action::ReadResource {
+                resource,
+                required_lsn,
+            } => self.read_resource(*resource, *required_lsn),
+            Action::ReadLease {
+                lease,
+                required_lsn,
+            } => self.read_lease(*lease, *required_lsn),
+            Action::ArmCrash(point) => self.arm_crash(*point, 0),
+            Action::ArmCrashAfter { point, passes } => self.arm_crash(*point, *passes),
+            Action::ArmPersistFailure(failure) => self.arm_persist(*failure),
+            Action::Crash { unsynced } => self.crash(*unsynced),
+            Action::TearLastFrame { keep } => self.tear(*keep),
+            Action::FlipBit { target, bit } => self.flip(*target, *bit),
+            Action::Restart => self.restart(),
+        }
+    }
+
+    fn fail(&self, violation: Violation) -> RunError {
+        RunError::Oracle(OracleFailure {
+            oracle: violation.oracle,
+            seed: self.seed,
+            step: self.step,
+            detail: violation.detail,
+        })
+    }
+
+    /// An action that can do nothing: a transcript note in a generated run,
+    /// an error in a strict one.
+    fn no_effect(&self, reason: impl Into<String>) -> StepResult {
+        let reason = reason.into();
+        if self.config.strict {
+            Err(self.invalid(format!("this step has no effect: {reason}")))
+        } else {
+            Ok(StepLine::new(reason))
+        }
+    }
+
+    fn invalid(&self, reason: impl Into<String>) -> RunError {
+        RunError::InvalidAction {
+            step: self.step,
+            reason: reason.into(),
+        }
+    }
+
+    fn io(&self, source: io::Error) -> RunError {
+        RunError::Io {
+            step: self.step,
+            source,
+        }
+    }
+
+    fn engine_behaviour(&self, detail: impl Into<String>) -> RunError {
+        self.fail(Violation::new(Oracle::EngineBehaviour, detail))
+    }
+
+    /// The process dies; arms die with it.
+    fn kill(&mut self) {
+        self.process = Process::Down;
+        self.verified = None;
+        self.arms.process_died();
+    }
+}

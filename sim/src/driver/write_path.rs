@@ -1,0 +1,196 @@
+//! What every write path shares once the engine has answered: booking the
+//! frame it appended, checking a commit against the model's prediction,
+//! and telling an armed fault that fired from one that should not have.
+
+use super::process::Process;
+use super::{RunError, SelfTest, Simulator, StepLine, StepResult};
+use crate::action::persist_failure_name;
+use crate::answer::Answer;
+use crate::oracle::checks;
+use crate::oracle::{Oracle, Violation};
+use crate::transcript::{describe_applied, point_label};
+use allocdb_core::engine::fault::CrashPoint;
+use allocdb_core::engine::SubmitError;
+use allocdb_core::{Applied, ClientRequest, CommandKind, LogCommand, Lsn, Outcome, Slot};
+
+/// The engine's WAL lengths around one write.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct WalSpan {
+    pub before: u64,
+    pub after: u64,
+    /// What the engine reports as synced after the write.
+    pub engine_durable: u64,
+}
+
+impl Simulator {
+    /// The model's prediction for a command the engine applied.
+    pub(super) fn predict(&mut self, lsn: Lsn, command: &LogCommand) -> Result<Applied, RunError> {
+        let mut predicted = self
+            .model
+            .apply(lsn, self.slot, command)
+            .map_err(|e| self.engine_behaviour(format!("the model refused lsn {}: {e}", lsn.0)))?;
+        if self.config.selftest == Some(SelfTest::WrongModel)
+            && command.kind() == CommandKind::Reserve
+        {
+            if let Outcome::Reserved { deadline_slot, .. } = &mut predicted.outcome {
+                *deadline_slot = Slot(deadline_slot.0 + 1);
+            }
+        }
+        Ok(predicted)
+    }
+
+    /// Books whatever the engine appended for its next frame, `command`.
+    pub(super) fn book_frame(
+        &mut self,
+        command: LogCommand,
+        before: u64,
+        after: u64,
+    ) -> Result<(), RunError> {
+        self.books
+            .append(self.slot, command, before, after)
+            .map_err(|detail| self.engine_behaviour(detail))?;
+        Ok(())
+    }
+
+    /// The engine's WAL length now and what it reports as synced.
+    pub(super) fn wal_span(&self, before: u64) -> WalSpan {
+        let engine = self
+            .process
+            .running()
+            .expect("the engine answered, so it is running");
+        WalSpan {
+            before,
+            after: engine.wal_len(),
+            engine_durable: engine.durable_wal_len(),
+        }
+    }
+
+    /// Books what the engine did with one request (the WAL bytes it wrote
+    /// since `before`, and its answer) and checks it.
+    pub(super) fn settle(
+        &mut self,
+        client: u32,
+        request: ClientRequest,
+        before: u64,
+        result: Result<Applied, SubmitError>,
+    ) -> StepResult {
+        let operation = request.operation_id.0;
+        let command = LogCommand::Client(request);
+        let lsn = self.books.next_lsn();
+        let span = self.wal_span(before);
+        self.book_frame(command, span.before, span.after)?;
+        self.event.answers.push((operation, Answer::of(&result)));
+        match result {
+            Ok(applied) => self.client_committed(operation, lsn, &command, &applied, span),
+            Err(error) => {
+                let line =
+                    self.write_failed(error, CrashPoint::ClientAfterAppend, span.engine_durable)?;
+                // A definite refusal says only that this attempt did
+                // nothing: an earlier attempt in flight stays unresolved.
+                if !error.is_definite() {
+                    self.clients.keep_in_flight(client, operation);
+                }
+                Ok(line)
+            }
+        }
+    }
+
+    fn client_committed(
+        &mut self,
+        operation: u128,
+        lsn: Lsn,
+        command: &LogCommand,
+        applied: &Applied,
+        span: WalSpan,
+    ) -> StepResult {
+        if applied.lsn != lsn {
+            return Err(self.engine_behaviour(format!(
+                "committed at lsn {}, expected {}",
+                applied.lsn.0, lsn.0
+            )));
+        }
+        self.books.wal_mut().mark_synced();
+        checks::acknowledged_durable(lsn, span.after, span.engine_durable)
+            .map_err(|v| self.fail(v))?;
+        let predicted = self.predict(lsn, command)?;
+        checks::agreement("client command", applied, &predicted).map_err(|v| self.fail(v))?;
+        self.books.acknowledge(lsn);
+        self.clients.resolved(operation);
+        Ok(StepLine {
+            outcome: describe_applied(applied),
+            lsn: Some(lsn),
+        })
+    }
+
+    /// The engine says it crashed at `point`: that must be the armed one.
+    pub(super) fn armed_crash_fired(&mut self, point: CrashPoint) -> Result<(), RunError> {
+        if self.arms.crash() != Some(point) {
+            return Err(self.engine_behaviour(format!(
+                "crashed at {point:?}, armed {:?}",
+                self.arms.crash()
+            )));
+        }
+        self.arms.crash_fired();
+        self.stats.crash_point(point);
+        self.event.crashed_at = Some(point);
+        Ok(())
+    }
+
+    /// A write path returned an error: check it is the one armed, and book
+    /// what is durable. `after_append` is the path's one point where its
+    /// frame is written but not yet synced.
+    pub(super) fn write_failed(
+        &mut self,
+        error: SubmitError,
+        after_append: CrashPoint,
+        engine_durable: u64,
+    ) -> StepResult {
+        match error {
+            SubmitError::Crashed(point) => self.write_crashed(point, after_append, engine_durable),
+            SubmitError::StorageFailure { .. } => {
+                let Some(failure) = self.arms.persist.take() else {
+                    return Err(
+                        self.engine_behaviour(format!("storage failure with none armed: {error}"))
+                    );
+                };
+                self.stats.persist_failure(failure);
+                self.event.persist_failed = Some(failure);
+                self.process.halt();
+                Ok(StepLine::new(format!(
+                    "storage_failure ({})",
+                    persist_failure_name(failure)
+                )))
+            }
+            SubmitError::EngineHalted if matches!(self.process, Process::Halted(_)) => {
+                Ok(StepLine::new("engine_halted"))
+            }
+            other if other.is_definite() => Ok(StepLine::new(format!("rejected: {other}"))),
+            other => Err(self.engine_behaviour(format!("unexpected error: {other}"))),
+        }
+    }
+
+    fn write_crashed(
+        &mut self,
+        point: CrashPoint,
+        after_append: CrashPoint,
+        engine_durable: u64,
+    ) -> StepResult {
+        self.armed_crash_fired(point)?;
+        // Everything before the append was synced, and so is the frame
+        // itself at every later point.
+        if point != after_append {
+            self.books.wal_mut().mark_synced();
+        }
+        self.process = Process::Down;
+        let durable = self.books.wal().durable_len();
+        if engine_durable != durable {
+            return Err(self.fail(Violation::new(
+                Oracle::Durability,
+                format!(
+                    "after a crash at {point:?} the engine reports {engine_durable} synced bytes, the write path implies {durable}"
+                ),
+            )));
+        }
+        Ok(StepLine::new(format!("crashed at {}", point_label(point))))
+    }
+}
