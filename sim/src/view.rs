@@ -31,6 +31,31 @@ pub struct ArmedCrash {
     pub steps_since: u64,
 }
 
+/// What recovery of the files as they are now would do, as far as its
+/// crash points care: the one rule for which of them a restart reaches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecoveryReach {
+    /// There is a snapshot to load.
+    pub snapshot: bool,
+    /// Bytes of a torn last frame that recovery truncates.
+    pub torn_bytes: u64,
+    /// Whole command frames past the snapshot that recovery replays.
+    pub frames_replayed: u64,
+}
+
+impl RecoveryReach {
+    /// Whether recovery reaches `point` (never a point off its path).
+    pub fn reaches(&self, point: CrashPoint) -> bool {
+        match point {
+            CrashPoint::RecoveryAfterSnapshotLoad => self.snapshot,
+            CrashPoint::RecoveryAfterTornTailTruncate => self.torn_bytes > 0,
+            // Frames count from 1: k = 0 names no frame.
+            CrashPoint::RecoveryAfterReplayedFrame(k) => k >= 1 && self.frames_replayed >= k,
+            _ => false,
+        }
+    }
+}
+
 pub struct SimView<'a> {
     pub slot: Slot,
     pub status: EngineStatus,
@@ -55,4 +80,7 @@ pub struct SimView<'a> {
     /// A bit flipped while down that the next restart must fail closed on
     /// (the driver takes one damage at a time).
     pub damage_pending: bool,
+    /// Which recovery crash points a restart of the files as they are now
+    /// would reach.
+    pub recovery: RecoveryReach,
 }

@@ -961,7 +961,7 @@ mod tests {
     use crate::action::ActionKind;
     use crate::oracle::model::Model;
     use crate::swarm::FaultSelection;
-    use crate::view::{ArmedCrash, InFlight};
+    use crate::view::{ArmedCrash, InFlight, RecoveryReach};
 
     /// A toy driver: the model stands in for the engine, armed faults fire
     /// roughly where the real ones would, and every action is checked
@@ -1057,6 +1057,7 @@ mod tests {
                     steps_since: self.steps - self.armed_at,
                 }),
                 damage_pending: self.damaged,
+                recovery: RecoveryReach::default(),
             }
         }
 

@@ -7,6 +7,7 @@
 use super::wal_book::{command_frame_len, FrameContent, WalBook};
 use crate::oracle::checks::ExpectedRecovery;
 use crate::oracle::model::Model;
+use crate::view::RecoveryReach;
 use allocdb_core::engine::{RecoveryReport, StartMode};
 use allocdb_core::{Config, LogCommand, Lsn, Slot};
 use std::collections::BTreeSet;
@@ -146,17 +147,30 @@ impl Books {
         model
     }
 
+    /// How far recovery of the files as booked gets.
+    pub fn recovery_reach(&self) -> RecoveryReach {
+        let after = self.snapshot_lsn().unwrap_or(Lsn(0));
+        let frames = self.wal.frames();
+        let past_snapshot = &frames[frames.partition_point(|f| f.lsn <= after)..];
+        RecoveryReach {
+            snapshot: self.snapshot.is_some(),
+            torn_bytes: self.wal.file_len() - self.wal.complete_len(),
+            frames_replayed: past_snapshot
+                .iter()
+                .filter(|f| f.is_complete() && f.is_command())
+                .count() as u64,
+        }
+    }
+
     /// What recovery of the files as booked must report, and the model it
     /// must recover to.
     pub fn expected_recovery(&self) -> (ExpectedRecovery, Model) {
         let snapshot = self.snapshot_lsn();
-        let after = snapshot.unwrap_or(Lsn(0));
-        let frames_replayed = self
-            .wal
-            .frames()
-            .iter()
-            .filter(|f| f.is_complete() && f.lsn > after && f.is_command())
-            .count() as u64;
+        let RecoveryReach {
+            torn_bytes,
+            frames_replayed,
+            ..
+        } = self.recovery_reach();
         let mode = match (snapshot.is_some(), frames_replayed > 0) {
             (false, false) => StartMode::Fresh,
             (false, true) => StartMode::WalOnly,
@@ -169,7 +183,7 @@ impl Books {
                 mode,
                 snapshot_lsn: snapshot,
                 frames_replayed,
-                torn_bytes: self.wal.file_len() - self.wal.complete_len(),
+                torn_bytes,
                 last_applied_lsn: model.last_applied_lsn(),
             },
             digest: model.digest(),

@@ -253,6 +253,7 @@ impl Simulator {
             next_operation: self.clients.next_operation(),
             armed_crash: self.arms.crash_at(self.step),
             damage_pending: self.disk.damage().is_some(),
+            recovery: self.books.recovery_reach(),
         }
     }
 

@@ -13,17 +13,6 @@ use crate::transcript::point_label;
 use allocdb_core::engine::fault::{CrashPoint, Faults};
 use allocdb_core::engine::{Engine, OpenError, RecoveryReport};
 
-/// Whether recovery of files that recover to `expected` reaches `point`.
-fn recovery_reaches(point: CrashPoint, expected: &RecoveryReport) -> bool {
-    match point {
-        CrashPoint::RecoveryAfterSnapshotLoad => expected.snapshot_lsn.is_some(),
-        CrashPoint::RecoveryAfterTornTailTruncate => expected.torn_bytes > 0,
-        // Frames count from 1: k = 0 names no frame.
-        CrashPoint::RecoveryAfterReplayedFrame(k) => k >= 1 && expected.frames_replayed >= k,
-        _ => false,
-    }
-}
-
 impl Simulator {
     fn open(&self, faults: Faults) -> Result<(Engine, RecoveryReport), OpenError> {
         Engine::open_with_faults(self.disk.path(), self.config.engine, faults)
@@ -38,7 +27,7 @@ impl Simulator {
         }
         let (expected, expected_model) = self.books.expected_recovery();
         if let Some(point) = self.arms.recovery.take() {
-            if recovery_reaches(point, &expected.report) {
+            if self.books.recovery_reach().reaches(point) {
                 return self.crash_in_recovery(point, notes);
             }
             self.event.recovery_point_unreached = Some(point);
