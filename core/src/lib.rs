@@ -9,6 +9,7 @@ pub mod command;
 pub mod config;
 pub mod digest;
 pub mod engine;
+pub mod fs;
 pub mod hash;
 pub mod ids;
 pub mod machine;

@@ -2,17 +2,18 @@
 //!
 //! Write order: temp file, fsync it, rename over the old snapshot, fsync the
 //! directory. A crash before the rename leaves the old snapshot; after the
-//! directory sync, the new one. A leftover temp file is never read.
+//! directory sync, the new one. A leftover temp file is never read. Every
+//! file operation goes through [`crate::fs`].
 
 use super::format::{self, SnapshotError};
 use crate::config::Config;
+use crate::fs::{self, DurableFile, FileName, Site};
 use crate::machine::Image;
-use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
-pub const SNAPSHOT_FILE_NAME: &str = "snapshot";
-pub const SNAPSHOT_TEMP_NAME: &str = "snapshot.tmp";
+pub const SNAPSHOT_FILE_NAME: &str = FileName::Snapshot.as_str();
+pub const SNAPSHOT_TEMP_NAME: &str = FileName::SnapshotTemp.as_str();
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -41,31 +42,28 @@ pub fn write_snapshot<E: From<io::Error>>(
     mut after: impl FnMut(WriteStep) -> Result<(), E>,
 ) -> Result<(), E> {
     let bytes = format::encode(shard_id, image);
-    let temp = dir.join(SNAPSHOT_TEMP_NAME);
-    let mut file = File::create(&temp)?;
-    file.write_all(&bytes)?;
+    let mut file = DurableFile::create(dir, FileName::SnapshotTemp, Site::SnapshotTemp)?;
+    file.write_at(0, &bytes, Site::SnapshotTemp).1?;
     after(WriteStep::TempWritten)?;
-    file.sync_all()?;
+    file.sync_all(Site::SnapshotTemp)?;
     drop(file);
     after(WriteStep::TempSynced)?;
-    fs::rename(&temp, dir.join(SNAPSHOT_FILE_NAME))?;
+    fs::rename(
+        dir,
+        FileName::SnapshotTemp,
+        FileName::Snapshot,
+        Site::SnapshotRename,
+    )?;
     after(WriteStep::Renamed)?;
-    sync_directory(dir)?;
+    fs::sync_directory(dir, Site::SnapshotDirectory)?;
     after(WriteStep::DirectorySynced)
 }
 
 /// The snapshot in `dir`, `None` when there is none. A present but invalid
 /// snapshot is an error, never a partial or skipped restore.
 pub fn load_snapshot(dir: &Path, config: &Config) -> Result<Option<Image>, LoadError> {
-    let bytes = match fs::read(dir.join(SNAPSHOT_FILE_NAME)) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e.into()),
+    let Some(bytes) = fs::read_whole(dir, FileName::Snapshot, Site::SnapshotRead)? else {
+        return Ok(None);
     };
     Ok(Some(format::decode(config, &bytes)?))
-}
-
-/// Makes a rename or file creation in `dir` durable.
-pub fn sync_directory(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
 }

@@ -3,7 +3,5 @@
 pub mod file;
 pub mod format;
 
-pub use file::{
-    load_snapshot, sync_directory, write_snapshot, LoadError, WriteStep, SNAPSHOT_FILE_NAME,
-};
+pub use file::{load_snapshot, write_snapshot, LoadError, WriteStep, SNAPSHOT_FILE_NAME};
 pub use format::SnapshotError;

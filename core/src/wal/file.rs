@@ -1,43 +1,38 @@
 //! The WAL file: append, sync, and the two repairs recovery and checkpoint
-//! make (truncate a torn tail; replace the whole file atomically).
+//! make (truncate a torn tail; replace the whole file atomically). Every
+//! file operation goes through [`crate::fs`].
 //!
 //! The file tracks two lengths: `len`, everything written, and
 //! `durable_len`, everything covered by a completed sync. A crash may lose
-//! any suffix past `durable_len`; the simulator uses it to model that.
+//! any suffix past `durable_len`.
 
 use super::reader::WalReader;
-use crate::snapshot::sync_directory;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use crate::fs::{self, DurableFile, FileName, FileReader, Site};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-pub const WAL_FILE_NAME: &str = "wal";
-pub const WAL_TEMP_NAME: &str = "wal.tmp";
+pub const WAL_FILE_NAME: &str = FileName::Wal.as_str();
+pub const WAL_TEMP_NAME: &str = FileName::WalTemp.as_str();
 
 pub struct WalFile {
-    file: File,
-    path: PathBuf,
+    file: DurableFile,
+    dir: PathBuf,
     len: u64,
     durable_len: u64,
 }
 
 impl WalFile {
     /// Opens (creating if absent) the WAL in `dir`. Whatever the file holds
-    /// is synced first, so it all counts as durable.
+    /// is synced first, and so is its directory entry, so it all counts as
+    /// durable.
     pub fn open(dir: &Path) -> io::Result<WalFile> {
-        let path = dir.join(WAL_FILE_NAME);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)?;
-        file.sync_all()?;
-        sync_directory(dir)?;
-        let len = file.metadata()?.len();
+        let mut file = DurableFile::open(dir, FileName::Wal, Site::WalOpen)?;
+        file.sync_all(Site::WalOpen)?;
+        fs::sync_directory(dir, Site::WalDirectory)?;
+        let len = file.size()?;
         Ok(WalFile {
             file,
-            path,
+            dir: dir.to_path_buf(),
             len,
             durable_len: len,
         })
@@ -56,36 +51,33 @@ impl WalFile {
         self.durable_len
     }
 
-    /// The frames of the whole file, read through one fixed buffer. The
-    /// reader's handle is a duplicate that shares the file position, which
-    /// is harmless: `append` seeks to the end before every write.
-    pub fn reader(&self) -> io::Result<WalReader<File>> {
-        let mut file = self.file.try_clone()?;
-        file.seek(SeekFrom::Start(0))?;
-        WalReader::new(file, self.len)
+    /// The frames of the whole file, read through one fixed buffer.
+    pub fn reader(&self) -> io::Result<WalReader<FileReader>> {
+        WalReader::new(self.file.reader(Site::WalRead)?, self.len)
     }
 
+    /// The whole file, for a checkpoint's rewrite.
     pub fn read_all(&mut self) -> io::Result<Vec<u8>> {
         let mut bytes = Vec::with_capacity(self.len as usize);
-        self.file.seek(SeekFrom::Start(0))?;
-        self.file.read_to_end(&mut bytes)?;
+        self.file
+            .reader(Site::WalRewriteRead)?
+            .read_to_end(&mut bytes)?;
         Ok(bytes)
     }
 
     /// Appends `bytes` at the end. On error the file may hold any prefix of
     /// them; the caller must stop writing (the engine halts).
     pub fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.file.seek(SeekFrom::Start(self.len))?;
-        let result = self.file.write_all(bytes);
-        // Count what reached the file even on failure, so durable_len and
-        // len stay truthful for the crash model.
-        self.len = self.file.stream_position().unwrap_or(self.len);
+        let (written, result) = self.file.write_at(self.len, bytes, Site::WalAppend);
+        // Count what reached the file even on failure, so that len stays
+        // truthful.
+        self.len += written;
         result
     }
 
     /// `fdatasync`: makes every appended byte durable.
     pub fn sync(&mut self) -> io::Result<()> {
-        self.file.sync_data()?;
+        self.file.sync_data(Site::WalSync)?;
         self.durable_len = self.len;
         Ok(())
     }
@@ -93,8 +85,8 @@ impl WalFile {
     /// Cuts the file to `len` and syncs: the torn-tail repair.
     pub fn truncate(&mut self, len: u64) -> io::Result<()> {
         assert!(len <= self.len, "truncate only shortens");
-        self.file.set_len(len)?;
-        self.file.sync_all()?;
+        self.file.set_len(len, Site::WalTruncate)?;
+        self.file.sync_all(Site::WalTruncate)?;
         self.len = len;
         self.durable_len = len;
         Ok(())
@@ -108,20 +100,19 @@ impl WalFile {
         bytes: &[u8],
         after_rename: impl FnOnce() -> Result<(), E>,
     ) -> Result<(), E> {
-        let dir = self
-            .path
-            .parent()
-            .expect("the WAL path is inside its directory")
-            .to_path_buf();
-        let temp = dir.join(WAL_TEMP_NAME);
-        let mut file = File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&temp, &self.path)?;
+        let mut temp = DurableFile::create(&self.dir, FileName::WalTemp, Site::WalRewriteTemp)?;
+        temp.write_at(0, bytes, Site::WalRewriteTemp).1?;
+        temp.sync_all(Site::WalRewriteTemp)?;
+        drop(temp);
+        fs::rename(
+            &self.dir,
+            FileName::WalTemp,
+            FileName::Wal,
+            Site::WalRewriteRename,
+        )?;
         after_rename()?;
-        sync_directory(&dir)?;
-        *self = WalFile::open(&dir)?;
+        fs::sync_directory(&self.dir, Site::WalDirectory)?;
+        *self = WalFile::open(&self.dir)?;
         Ok(())
     }
 }

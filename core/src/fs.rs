@@ -1,0 +1,497 @@
+//! The engine's one home for the file operations durability depends on:
+//! create, write, set_len, fsync / fdatasync of a file, rename, fsync of
+//! the directory, and the reads recovery makes.
+//!
+//! Every function makes the real `std::fs` call, always: the engine reads
+//! and writes real files. In `fault-injection` builds each also reports
+//! what it did, naming its call site, to the calling thread's observer (see
+//! `observe`), so that a simulator learns what a crash may lose from what
+//! the engine asked of the file system, never from the engine's own idea of
+//! what is durable. Production builds have no observer and make no reports.
+//!
+//! Files are named by [`FileName`], relative to the engine's directory, so
+//! a report holds no path.
+#![cfg_attr(
+    not(feature = "fault-injection"),
+    doc = r#"
+In this build (no `fault-injection`) the file operations are reachable:
+
+```
+use allocdb_core::fs::{sync_directory, Site};
+let _sync: fn(&std::path::Path, Site) -> std::io::Result<()> = sync_directory;
+```
+
+but there is no observer to learn of them:
+
+```compile_fail
+let _observation = allocdb_core::fs::observe();
+```
+"#
+)]
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+/// A file of the engine's directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FileName {
+    Wal,
+    WalTemp,
+    Snapshot,
+    SnapshotTemp,
+}
+
+impl FileName {
+    pub const ALL: [FileName; 4] = [
+        FileName::Wal,
+        FileName::WalTemp,
+        FileName::Snapshot,
+        FileName::SnapshotTemp,
+    ];
+
+    /// The name in the engine's directory.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FileName::Wal => "wal",
+            FileName::WalTemp => "wal.tmp",
+            FileName::Snapshot => "snapshot",
+            FileName::SnapshotTemp => "snapshot.tmp",
+        }
+    }
+}
+
+/// Where in the engine a file operation is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Site {
+    /// Opening (creating if absent) the WAL and syncing what it holds.
+    WalOpen,
+    /// A frame appended to the WAL.
+    WalAppend,
+    /// The `fdatasync` that makes appended frames durable.
+    WalSync,
+    /// Recovery's torn-tail repair: cut and sync.
+    WalTruncate,
+    /// The rewritten log's temp file: create, write, sync.
+    WalRewriteTemp,
+    /// The rewritten log renamed over the old one.
+    WalRewriteRename,
+    /// The directory sync after the WAL's creation or rename.
+    WalDirectory,
+    /// Recovery reading the WAL.
+    WalRead,
+    /// A checkpoint reading the old log to keep its frames.
+    WalRewriteRead,
+    /// The new snapshot's temp file: create, write, sync.
+    SnapshotTemp,
+    /// The new snapshot renamed over the old one.
+    SnapshotRename,
+    /// The directory sync after the snapshot's rename.
+    SnapshotDirectory,
+    /// Recovery reading the snapshot.
+    SnapshotRead,
+}
+
+/// One file operation as it happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FsOp {
+    /// `file` opened for reading and writing, created if it was absent.
+    Open {
+        file: FileName,
+        created: bool,
+    },
+    /// `file` created empty, replacing the contents of any old one.
+    Create {
+        file: FileName,
+    },
+    /// `len` bytes written at `offset` (fewer than asked when the write
+    /// failed part way).
+    Write {
+        file: FileName,
+        offset: u64,
+        len: u64,
+    },
+    SetLen {
+        file: FileName,
+        len: u64,
+    },
+    /// `fdatasync`: the file's data is durable.
+    SyncData {
+        file: FileName,
+    },
+    /// `fsync`: the file's data and metadata are durable.
+    SyncAll {
+        file: FileName,
+    },
+    Rename {
+        from: FileName,
+        to: FileName,
+    },
+    /// `fsync` of the directory: every entry operation before it is durable.
+    SyncDirectory,
+    /// `len` bytes read at `offset`.
+    Read {
+        file: FileName,
+        offset: u64,
+        len: u64,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FsReport {
+    pub site: Site,
+    pub op: FsOp,
+}
+
+#[cfg(feature = "fault-injection")]
+pub use observer::{observe, Observation};
+
+#[cfg(feature = "fault-injection")]
+mod observer {
+    use super::FsReport;
+    use std::cell::RefCell;
+
+    thread_local! {
+        static REPORTS: RefCell<Option<Vec<FsReport>>> = const { RefCell::new(None) };
+    }
+
+    /// Records every file operation this thread's engines make until the
+    /// returned observation is dropped. One observation per thread at a
+    /// time.
+    pub fn observe() -> Observation {
+        REPORTS.with(|reports| {
+            let mut reports = reports.borrow_mut();
+            assert!(reports.is_none(), "one observation per thread at a time");
+            *reports = Some(Vec::new());
+        });
+        Observation { _private: () }
+    }
+
+    pub struct Observation {
+        _private: (),
+    }
+
+    impl Observation {
+        /// Every operation since the last drain, in the order made.
+        pub fn drain(&self) -> Vec<FsReport> {
+            REPORTS
+                .with(|reports| std::mem::take(reports.borrow_mut().as_mut().expect("observing")))
+        }
+    }
+
+    impl Drop for Observation {
+        fn drop(&mut self) {
+            REPORTS.with(|reports| *reports.borrow_mut() = None);
+        }
+    }
+
+    pub(super) fn report(report: FsReport) {
+        REPORTS.with(|reports| {
+            if let Some(reports) = reports.borrow_mut().as_mut() {
+                reports.push(report);
+            }
+        });
+    }
+}
+
+#[inline]
+fn report(site: Site, op: FsOp) {
+    #[cfg(feature = "fault-injection")]
+    observer::report(FsReport { site, op });
+    #[cfg(not(feature = "fault-injection"))]
+    let _ = (site, op);
+}
+
+/// An open file of the engine's directory.
+#[derive(Debug)]
+pub struct DurableFile {
+    file: File,
+    name: FileName,
+}
+
+impl DurableFile {
+    /// Opens `name` in `dir` for reading and writing, creating it if absent.
+    pub fn open(dir: &Path, name: FileName, site: Site) -> io::Result<DurableFile> {
+        let path = dir.join(name.as_str());
+        let existed = path.exists();
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)?;
+        let created = !existed;
+        report(
+            site,
+            FsOp::Open {
+                file: name,
+                created,
+            },
+        );
+        Ok(DurableFile { file, name })
+    }
+
+    /// Creates `name` in `dir` empty, replacing the contents of any old one.
+    pub fn create(dir: &Path, name: FileName, site: Site) -> io::Result<DurableFile> {
+        let file = File::create(dir.join(name.as_str()))?;
+        report(site, FsOp::Create { file: name });
+        Ok(DurableFile { file, name })
+    }
+
+    pub fn name(&self) -> FileName {
+        self.name
+    }
+
+    /// The file's size now, from its metadata.
+    pub fn size(&self) -> io::Result<u64> {
+        Ok(self.file.metadata()?.len())
+    }
+
+    /// Writes `bytes` at `offset`. Returns how many reached the file, which
+    /// is fewer than asked only when the result is an error.
+    pub fn write_at(&mut self, offset: u64, bytes: &[u8], site: Site) -> (u64, io::Result<()>) {
+        if let Err(error) = self.file.seek(SeekFrom::Start(offset)) {
+            return (0, Err(error));
+        }
+        let result = self.file.write_all(bytes);
+        let end = self.file.stream_position().unwrap_or(offset);
+        let written = end.saturating_sub(offset);
+        if written > 0 {
+            report(
+                site,
+                FsOp::Write {
+                    file: self.name,
+                    offset,
+                    len: written,
+                },
+            );
+        }
+        (written, result)
+    }
+
+    pub fn set_len(&mut self, len: u64, site: Site) -> io::Result<()> {
+        self.file.set_len(len)?;
+        report(
+            site,
+            FsOp::SetLen {
+                file: self.name,
+                len,
+            },
+        );
+        Ok(())
+    }
+
+    /// `fdatasync`.
+    pub fn sync_data(&mut self, site: Site) -> io::Result<()> {
+        self.file.sync_data()?;
+        report(site, FsOp::SyncData { file: self.name });
+        Ok(())
+    }
+
+    /// `fsync`.
+    pub fn sync_all(&mut self, site: Site) -> io::Result<()> {
+        self.file.sync_all()?;
+        report(site, FsOp::SyncAll { file: self.name });
+        Ok(())
+    }
+
+    /// A second handle reading from the start, for recovery's passes over
+    /// the file. It shares the file position with this one, which is
+    /// harmless: every write seeks first.
+    pub fn reader(&self, site: Site) -> io::Result<FileReader> {
+        let mut file = self.file.try_clone()?;
+        file.seek(SeekFrom::Start(0))?;
+        Ok(FileReader {
+            file,
+            name: self.name,
+            site,
+            offset: 0,
+        })
+    }
+}
+
+/// Reads a file from its start, reporting each read.
+#[derive(Debug)]
+pub struct FileReader {
+    file: File,
+    name: FileName,
+    site: Site,
+    offset: u64,
+}
+
+impl Read for FileReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let len = self.file.read(buf)?;
+        if len > 0 {
+            report(
+                self.site,
+                FsOp::Read {
+                    file: self.name,
+                    offset: self.offset,
+                    len: len as u64,
+                },
+            );
+        }
+        self.offset += len as u64;
+        Ok(len)
+    }
+}
+
+/// The whole of `name` in `dir`; `None` when there is no such file.
+pub fn read_whole(dir: &Path, name: FileName, site: Site) -> io::Result<Option<Vec<u8>>> {
+    let bytes = match fs::read(dir.join(name.as_str())) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    report(
+        site,
+        FsOp::Read {
+            file: name,
+            offset: 0,
+            len: bytes.len() as u64,
+        },
+    );
+    Ok(Some(bytes))
+}
+
+/// Renames `from` over `to` in `dir`.
+pub fn rename(dir: &Path, from: FileName, to: FileName, site: Site) -> io::Result<()> {
+    fs::rename(dir.join(from.as_str()), dir.join(to.as_str()))?;
+    report(site, FsOp::Rename { from, to });
+    Ok(())
+}
+
+/// `fsync` of `dir`: makes every create and rename in it so far durable.
+pub fn sync_directory(dir: &Path, site: Site) -> io::Result<()> {
+    File::open(dir)?.sync_all()?;
+    report(site, FsOp::SyncDirectory);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_distinct_plain_file_names() {
+        for (i, a) in FileName::ALL.iter().enumerate() {
+            assert!(!a.as_str().contains('/'));
+            for b in &FileName::ALL[i + 1..] {
+                assert_ne!(a.as_str(), b.as_str());
+            }
+        }
+    }
+
+    #[test]
+    fn every_call_is_the_real_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file =
+            DurableFile::create(dir.path(), FileName::WalTemp, Site::WalRewriteTemp).unwrap();
+        assert_eq!(file.write_at(0, b"abcdef", Site::WalRewriteTemp).0, 6);
+        assert_eq!(file.write_at(2, b"XY", Site::WalRewriteTemp).0, 2);
+        file.sync_all(Site::WalRewriteTemp).unwrap();
+        file.set_len(5, Site::WalTruncate).unwrap();
+        file.sync_data(Site::WalSync).unwrap();
+        assert_eq!(file.size().unwrap(), 5);
+        rename(
+            dir.path(),
+            FileName::WalTemp,
+            FileName::Wal,
+            Site::WalRewriteRename,
+        )
+        .unwrap();
+        sync_directory(dir.path(), Site::WalDirectory).unwrap();
+        assert!(!dir.path().join("wal.tmp").exists());
+        assert_eq!(
+            read_whole(dir.path(), FileName::Wal, Site::WalRead).unwrap(),
+            Some(b"abXYe".to_vec())
+        );
+        assert_eq!(
+            read_whole(dir.path(), FileName::Snapshot, Site::SnapshotRead).unwrap(),
+            None
+        );
+        let reopened = DurableFile::open(dir.path(), FileName::Wal, Site::WalOpen).unwrap();
+        assert_eq!(reopened.size().unwrap(), 5);
+        let mut read = Vec::new();
+        reopened
+            .reader(Site::WalRead)
+            .unwrap()
+            .read_to_end(&mut read)
+            .unwrap();
+        assert_eq!(read, b"abXYe");
+    }
+
+    #[cfg(feature = "fault-injection")]
+    #[test]
+    fn an_observer_sees_every_operation_in_order_with_its_site() {
+        let dir = tempfile::tempdir().unwrap();
+        let unobserved =
+            DurableFile::create(dir.path(), FileName::Snapshot, Site::SnapshotTemp).unwrap();
+        drop(unobserved);
+        let observation = observe();
+        let mut wal = DurableFile::open(dir.path(), FileName::Wal, Site::WalOpen).unwrap();
+        wal.write_at(0, b"frame", Site::WalAppend).1.unwrap();
+        wal.sync_data(Site::WalSync).unwrap();
+        rename(
+            dir.path(),
+            FileName::Snapshot,
+            FileName::SnapshotTemp,
+            Site::SnapshotRename,
+        )
+        .unwrap();
+        sync_directory(dir.path(), Site::SnapshotDirectory).unwrap();
+        let mut bytes = Vec::new();
+        wal.reader(Site::WalRead)
+            .unwrap()
+            .read_to_end(&mut bytes)
+            .unwrap();
+        let wal_file = FileName::Wal;
+        assert_eq!(
+            observation.drain(),
+            vec![
+                FsReport {
+                    site: Site::WalOpen,
+                    op: FsOp::Open {
+                        file: wal_file,
+                        created: true
+                    }
+                },
+                FsReport {
+                    site: Site::WalAppend,
+                    op: FsOp::Write {
+                        file: wal_file,
+                        offset: 0,
+                        len: 5
+                    }
+                },
+                FsReport {
+                    site: Site::WalSync,
+                    op: FsOp::SyncData { file: wal_file }
+                },
+                FsReport {
+                    site: Site::SnapshotRename,
+                    op: FsOp::Rename {
+                        from: FileName::Snapshot,
+                        to: FileName::SnapshotTemp
+                    }
+                },
+                FsReport {
+                    site: Site::SnapshotDirectory,
+                    op: FsOp::SyncDirectory
+                },
+                FsReport {
+                    site: Site::WalRead,
+                    op: FsOp::Read {
+                        file: wal_file,
+                        offset: 0,
+                        len: 5
+                    }
+                },
+            ]
+        );
+        assert_eq!(observation.drain(), vec![], "a drain takes what it returns");
+        drop(observation);
+        let _again = observe();
+    }
+}

@@ -1,0 +1,184 @@
+//! The engine's file operations as an observer sees them: every
+//! durability call of a write, a checkpoint and a recovery, in order, with
+//! its call site. The simulator's crash model is built on these reports.
+
+#[path = "support/scratch_dir.rs"]
+mod scratch_dir;
+
+use allocdb_core::engine::{Engine, EngineConfig};
+use allocdb_core::fs::{observe, FileName, FsOp, FsReport, Site};
+use allocdb_core::{ClientId, ClientRequest, Command, OperationId, ResourceId, Slot};
+
+fn create(id: u128) -> ClientRequest {
+    ClientRequest {
+        operation_id: OperationId(id),
+        client_id: ClientId(1),
+        command: Command::CreateResource {
+            resource_id: ResourceId(id),
+        },
+    }
+}
+
+fn report(site: Site, op: FsOp) -> FsReport {
+    FsReport { site, op }
+}
+
+/// Opening the WAL: the file (created or not), its sync, its directory entry.
+fn wal_open(created: bool) -> [FsReport; 3] {
+    let wal = FileName::Wal;
+    [
+        report(Site::WalOpen, FsOp::Open { file: wal, created }),
+        report(Site::WalOpen, FsOp::SyncAll { file: wal }),
+        report(Site::WalDirectory, FsOp::SyncDirectory),
+    ]
+}
+
+#[test]
+fn a_write_a_checkpoint_and_a_recovery_report_every_durability_call() {
+    let dir = scratch_dir::scratch_dir();
+    let observation = observe();
+    let (mut engine, _) = Engine::open(dir.path(), EngineConfig::small()).unwrap();
+    let snapshot_read = report(
+        Site::SnapshotRead,
+        FsOp::Read {
+            file: FileName::Snapshot,
+            offset: 0,
+            len: 0,
+        },
+    );
+    assert_eq!(observation.drain(), wal_open(true).to_vec());
+
+    engine.submit(create(1), Slot(1)).unwrap();
+    let wal = FileName::Wal;
+    let frame_len = engine.wal_len();
+    assert_eq!(
+        observation.drain(),
+        vec![
+            report(
+                Site::WalAppend,
+                FsOp::Write {
+                    file: wal,
+                    offset: 0,
+                    len: frame_len
+                }
+            ),
+            report(Site::WalSync, FsOp::SyncData { file: wal }),
+        ]
+    );
+
+    engine.checkpoint().unwrap();
+    let reports = observation.drain();
+    let sites_and_ops: Vec<(Site, FsOp)> = reports
+        .iter()
+        .map(|r| {
+            let op = match r.op {
+                // The lengths are the formats' business; the order is this test's.
+                FsOp::Write { file, offset, .. } => FsOp::Write {
+                    file,
+                    offset,
+                    len: 0,
+                },
+                op => op,
+            };
+            (r.site, op)
+        })
+        .collect();
+    let write = |file| FsOp::Write {
+        file,
+        offset: 0,
+        len: 0,
+    };
+    let mut expected = vec![
+        (
+            Site::SnapshotTemp,
+            FsOp::Create {
+                file: FileName::SnapshotTemp,
+            },
+        ),
+        (Site::SnapshotTemp, write(FileName::SnapshotTemp)),
+        (
+            Site::SnapshotTemp,
+            FsOp::SyncAll {
+                file: FileName::SnapshotTemp,
+            },
+        ),
+        (
+            Site::SnapshotRename,
+            FsOp::Rename {
+                from: FileName::SnapshotTemp,
+                to: FileName::Snapshot,
+            },
+        ),
+        (Site::SnapshotDirectory, FsOp::SyncDirectory),
+        (
+            Site::WalRewriteRead,
+            FsOp::Read {
+                file: FileName::Wal,
+                offset: 0,
+                len: frame_len,
+            },
+        ),
+        (
+            Site::WalRewriteTemp,
+            FsOp::Create {
+                file: FileName::WalTemp,
+            },
+        ),
+        (Site::WalRewriteTemp, write(FileName::WalTemp)),
+        (
+            Site::WalRewriteTemp,
+            FsOp::SyncAll {
+                file: FileName::WalTemp,
+            },
+        ),
+        (
+            Site::WalRewriteRename,
+            FsOp::Rename {
+                from: FileName::WalTemp,
+                to: FileName::Wal,
+            },
+        ),
+        (Site::WalDirectory, FsOp::SyncDirectory),
+    ];
+    expected.extend(wal_open(false).map(|r| (r.site, r.op)));
+    assert_eq!(sites_and_ops, expected);
+    drop(engine);
+
+    let wal_len = std::fs::metadata(dir.path().join("wal")).unwrap().len();
+    let snapshot_len = std::fs::metadata(dir.path().join("snapshot"))
+        .unwrap()
+        .len();
+    Engine::open(dir.path(), EngineConfig::small()).unwrap();
+    let reports = observation.drain();
+    assert_eq!(
+        reports[0],
+        FsReport {
+            op: FsOp::Read {
+                file: FileName::Snapshot,
+                offset: 0,
+                len: snapshot_len
+            },
+            ..snapshot_read
+        }
+    );
+    assert_eq!(reports[1..4], wal_open(false));
+    // Recovery reads the whole log in each of its two passes.
+    let read: Vec<u64> = reports[4..]
+        .iter()
+        .map(|r| match r.op {
+            FsOp::Read { file, len, .. } if file == wal && r.site == Site::WalRead => len,
+            other => panic!("recovery made {other:?} at {:?}", r.site),
+        })
+        .collect();
+    assert_eq!(read.iter().sum::<u64>(), 2 * wal_len, "{reports:?}");
+}
+
+#[test]
+fn without_an_observer_nothing_is_recorded_and_the_engine_works() {
+    let dir = scratch_dir::scratch_dir();
+    let (mut engine, _) = Engine::open(dir.path(), EngineConfig::small()).unwrap();
+    engine.submit(create(1), Slot(1)).unwrap();
+    engine.checkpoint().unwrap();
+    let observation = observe();
+    assert_eq!(observation.drain(), vec![]);
+}
