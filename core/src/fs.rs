@@ -4,8 +4,8 @@
 //!
 //! Every function makes the real `std::fs` call, always: the engine reads
 //! and writes real files. In `fault-injection` builds each also reports
-//! what it did, naming its call site, to the calling thread's observer (see
-//! `observe`), so that a simulator learns what a crash may lose from what
+//! what it did, naming its call site, to the observer of its directory on
+//! the calling thread (see `observe`), so that a simulator learns what a crash may lose from what
 //! the engine asked of the file system, never from the engine's own idea of
 //! what is durable. Production builds have no observer and make no reports.
 //!
@@ -24,14 +24,14 @@ let _sync: fn(&std::path::Path, Site) -> std::io::Result<()> = sync_directory;
 but there is no observer to learn of them:
 
 ```compile_fail
-let _observation = allocdb_core::fs::observe();
+let _observation = allocdb_core::fs::observe(std::path::Path::new("."));
 ```
 "#
 )]
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A file of the engine's directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -150,44 +150,66 @@ pub use observer::{observe, Observation};
 mod observer {
     use super::FsReport;
     use std::cell::RefCell;
+    use std::marker::PhantomData;
+    use std::path::{Path, PathBuf};
+
+    /// The directories observed on this thread, each with its reports not
+    /// yet drained.
+    type Observed = Vec<(PathBuf, Vec<FsReport>)>;
 
     thread_local! {
-        static REPORTS: RefCell<Option<Vec<FsReport>>> = const { RefCell::new(None) };
+        static OBSERVED: RefCell<Observed> = const { RefCell::new(Vec::new()) };
     }
 
-    /// Records every file operation this thread's engines make until the
-    /// returned observation is dropped. One observation per thread at a
-    /// time.
-    pub fn observe() -> Observation {
-        REPORTS.with(|reports| {
-            let mut reports = reports.borrow_mut();
-            assert!(reports.is_none(), "one observation per thread at a time");
-            *reports = Some(Vec::new());
+    /// Records every file operation made in `dir` on this thread until the
+    /// returned observation is dropped. A directory has one observer at a
+    /// time; several directories may be observed at once.
+    pub fn observe(dir: &Path) -> Observation {
+        OBSERVED.with(|observed| {
+            let mut observed = observed.borrow_mut();
+            assert!(
+                observed.iter().all(|(d, _)| d != dir),
+                "a directory has one observer at a time"
+            );
+            observed.push((dir.to_path_buf(), Vec::new()));
         });
-        Observation { _private: () }
+        Observation {
+            dir: dir.to_path_buf(),
+            _one_thread: PhantomData,
+        }
     }
 
+    /// Reports are kept per thread, so an observation stays on the thread
+    /// that made it (it is not `Send`).
     pub struct Observation {
-        _private: (),
+        dir: PathBuf,
+        _one_thread: PhantomData<*const ()>,
     }
 
     impl Observation {
         /// Every operation since the last drain, in the order made.
         pub fn drain(&self) -> Vec<FsReport> {
-            REPORTS
-                .with(|reports| std::mem::take(reports.borrow_mut().as_mut().expect("observing")))
+            OBSERVED.with(|observed| {
+                let mut observed = observed.borrow_mut();
+                let (_, reports) = observed
+                    .iter_mut()
+                    .find(|(d, _)| *d == self.dir)
+                    .expect("observed until dropped");
+                std::mem::take(reports)
+            })
         }
     }
 
     impl Drop for Observation {
         fn drop(&mut self) {
-            REPORTS.with(|reports| *reports.borrow_mut() = None);
+            OBSERVED.with(|observed| observed.borrow_mut().retain(|(d, _)| *d != self.dir));
         }
     }
 
-    pub(super) fn report(report: FsReport) {
-        REPORTS.with(|reports| {
-            if let Some(reports) = reports.borrow_mut().as_mut() {
+    pub(super) fn report(dir: &Path, report: FsReport) {
+        OBSERVED.with(|observed| {
+            let mut observed = observed.borrow_mut();
+            if let Some((_, reports)) = observed.iter_mut().find(|(d, _)| d == dir) {
                 reports.push(report);
             }
         });
@@ -195,11 +217,11 @@ mod observer {
 }
 
 #[inline]
-fn report(site: Site, op: FsOp) {
+fn report(dir: &Path, site: Site, op: FsOp) {
     #[cfg(feature = "fault-injection")]
-    observer::report(FsReport { site, op });
+    observer::report(dir, FsReport { site, op });
     #[cfg(not(feature = "fault-injection"))]
-    let _ = (site, op);
+    let _ = (dir, site, op);
 }
 
 /// An open file of the engine's directory.
@@ -207,6 +229,8 @@ fn report(site: Site, op: FsOp) {
 pub struct DurableFile {
     file: File,
     name: FileName,
+    /// The directory it is in, which names its observer.
+    dir: PathBuf,
 }
 
 impl DurableFile {
@@ -222,20 +246,29 @@ impl DurableFile {
             .open(&path)?;
         let created = !existed;
         report(
+            dir,
             site,
             FsOp::Open {
                 file: name,
                 created,
             },
         );
-        Ok(DurableFile { file, name })
+        Ok(DurableFile {
+            file,
+            name,
+            dir: dir.to_path_buf(),
+        })
     }
 
     /// Creates `name` in `dir` empty, replacing the contents of any old one.
     pub fn create(dir: &Path, name: FileName, site: Site) -> io::Result<DurableFile> {
         let file = File::create(dir.join(name.as_str()))?;
-        report(site, FsOp::Create { file: name });
-        Ok(DurableFile { file, name })
+        report(dir, site, FsOp::Create { file: name });
+        Ok(DurableFile {
+            file,
+            name,
+            dir: dir.to_path_buf(),
+        })
     }
 
     pub fn name(&self) -> FileName {
@@ -258,6 +291,7 @@ impl DurableFile {
         let written = end.saturating_sub(offset);
         if written > 0 {
             report(
+                &self.dir,
                 site,
                 FsOp::Write {
                     file: self.name,
@@ -272,6 +306,7 @@ impl DurableFile {
     pub fn set_len(&mut self, len: u64, site: Site) -> io::Result<()> {
         self.file.set_len(len)?;
         report(
+            &self.dir,
             site,
             FsOp::SetLen {
                 file: self.name,
@@ -284,14 +319,14 @@ impl DurableFile {
     /// `fdatasync`.
     pub fn sync_data(&mut self, site: Site) -> io::Result<()> {
         self.file.sync_data()?;
-        report(site, FsOp::SyncData { file: self.name });
+        report(&self.dir, site, FsOp::SyncData { file: self.name });
         Ok(())
     }
 
     /// `fsync`.
     pub fn sync_all(&mut self, site: Site) -> io::Result<()> {
         self.file.sync_all()?;
-        report(site, FsOp::SyncAll { file: self.name });
+        report(&self.dir, site, FsOp::SyncAll { file: self.name });
         Ok(())
     }
 
@@ -304,6 +339,7 @@ impl DurableFile {
         Ok(FileReader {
             file,
             name: self.name,
+            dir: self.dir.clone(),
             site,
             offset: 0,
         })
@@ -315,6 +351,7 @@ impl DurableFile {
 pub struct FileReader {
     file: File,
     name: FileName,
+    dir: PathBuf,
     site: Site,
     offset: u64,
 }
@@ -324,6 +361,7 @@ impl Read for FileReader {
         let len = self.file.read(buf)?;
         if len > 0 {
             report(
+                &self.dir,
                 self.site,
                 FsOp::Read {
                     file: self.name,
@@ -345,6 +383,7 @@ pub fn read_whole(dir: &Path, name: FileName, site: Site) -> io::Result<Option<V
         Err(e) => return Err(e),
     };
     report(
+        dir,
         site,
         FsOp::Read {
             file: name,
@@ -358,14 +397,14 @@ pub fn read_whole(dir: &Path, name: FileName, site: Site) -> io::Result<Option<V
 /// Renames `from` over `to` in `dir`.
 pub fn rename(dir: &Path, from: FileName, to: FileName, site: Site) -> io::Result<()> {
     fs::rename(dir.join(from.as_str()), dir.join(to.as_str()))?;
-    report(site, FsOp::Rename { from, to });
+    report(dir, site, FsOp::Rename { from, to });
     Ok(())
 }
 
 /// `fsync` of `dir`: makes every create and rename in it so far durable.
 pub fn sync_directory(dir: &Path, site: Site) -> io::Result<()> {
     File::open(dir)?.sync_all()?;
-    report(site, FsOp::SyncDirectory);
+    report(dir, site, FsOp::SyncDirectory);
     Ok(())
 }
 
@@ -429,7 +468,10 @@ mod tests {
         let unobserved =
             DurableFile::create(dir.path(), FileName::Snapshot, Site::SnapshotTemp).unwrap();
         drop(unobserved);
-        let observation = observe();
+        let observation = observe(dir.path());
+        let other_dir = tempfile::tempdir().unwrap();
+        let other = observe(other_dir.path());
+        DurableFile::create(other_dir.path(), FileName::Wal, Site::WalOpen).unwrap();
         let mut wal = DurableFile::open(dir.path(), FileName::Wal, Site::WalOpen).unwrap();
         wal.write_at(0, b"frame", Site::WalAppend).1.unwrap();
         wal.sync_data(Site::WalSync).unwrap();
@@ -491,7 +533,17 @@ mod tests {
             ]
         );
         assert_eq!(observation.drain(), vec![], "a drain takes what it returns");
+        assert_eq!(
+            other.drain(),
+            vec![FsReport {
+                site: Site::WalOpen,
+                op: FsOp::Create {
+                    file: FileName::Wal
+                }
+            }],
+            "each directory's observer sees its own operations"
+        );
         drop(observation);
-        let _again = observe();
+        let _again = observe(dir.path());
     }
 }

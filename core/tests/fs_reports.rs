@@ -36,7 +36,7 @@ fn wal_open(created: bool) -> [FsReport; 3] {
 #[test]
 fn a_write_a_checkpoint_and_a_recovery_report_every_durability_call() {
     let dir = scratch_dir::scratch_dir();
-    let observation = observe();
+    let observation = observe(dir.path());
     let (mut engine, _) = Engine::open(dir.path(), EngineConfig::small()).unwrap();
     let snapshot_read = report(
         Site::SnapshotRead,
@@ -179,6 +179,14 @@ fn without_an_observer_nothing_is_recorded_and_the_engine_works() {
     let (mut engine, _) = Engine::open(dir.path(), EngineConfig::small()).unwrap();
     engine.submit(create(1), Slot(1)).unwrap();
     engine.checkpoint().unwrap();
-    let observation = observe();
+    let observation = observe(dir.path());
     assert_eq!(observation.drain(), vec![]);
+    let elsewhere = scratch_dir::scratch_dir();
+    let (mut other, _) = Engine::open(elsewhere.path(), EngineConfig::small()).unwrap();
+    other.submit(create(2), Slot(1)).unwrap();
+    assert_eq!(
+        observation.drain(),
+        vec![],
+        "another directory's engine is not observed"
+    );
 }
