@@ -4,6 +4,7 @@
 use allocdb_core::engine::fault::CrashPoint;
 use allocdb_sim::action::ActionKind;
 use allocdb_sim::driver::{RunError, SelfTest};
+use allocdb_sim::fs_model::SyncSite;
 use allocdb_sim::oracle::Oracle;
 use allocdb_sim::run::{run_seed, SeedSpec};
 use allocdb_sim::stats::RunStats;
@@ -114,4 +115,29 @@ fn selftest_wrong_model_makes_a_sweep_fail_with_a_typed_failure() {
         }
     }
     panic!("a 1000-seed sweep with a wrong model found only {failed} failures");
+}
+
+/// A WAL whose commit sync never happened, as far as the file-system model
+/// knows (the core is unchanged): the first acknowledged write is not
+/// durable, and the durability oracle, which learns what is synced only
+/// from the engine's file-operation reports, says so.
+#[test]
+fn selftest_ignore_sync_at_the_commit_fdatasync_fails_the_durability_oracle() {
+    for seed in 0..5 {
+        let spec = SeedSpec {
+            selftest: Some(SelfTest::IgnoreSync(SyncSite::WalSync)),
+            ..SeedSpec::new(seed, 1000)
+        };
+        let report = run_seed(&spec);
+        let Some(RunError::Oracle(failure)) = report.failure else {
+            panic!("seed {seed} passed with the commit sync ignored");
+        };
+        assert_eq!(failure.oracle, Oracle::Durability, "seed {seed}: {failure}");
+        assert!(
+            failure.detail.contains("acknowledged")
+                && failure.detail.contains("0 bytes are synced"),
+            "seed {seed}: {}",
+            failure.detail
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! whose error says what was expected (clap shows it and exits with 2).
 
 use allocdb_sim::driver::SelfTest;
+use allocdb_sim::fs_model::SyncSite;
 use allocdb_sim::run::SeedSpec;
 use allocdb_sim::swarm::FaultSelection;
 use clap::{ArgGroup, Args, ValueEnum};
@@ -78,18 +79,55 @@ pub enum SelfTestArg {
     /// The reference model predicts a deadline one slot late for every
     /// successful reserve: every oracle path fires on a sound engine.
     WrongModel,
+    /// The file-system model ignores every sync at the `wal_open` site.
+    #[value(name = "ignore-sync=wal_open")]
+    IgnoreSyncWalOpen,
+    /// The file-system model ignores every sync at the `wal_sync` site.
+    #[value(name = "ignore-sync=wal_sync")]
+    IgnoreSyncWalSync,
+    /// The file-system model ignores every sync at the `wal_truncate` site.
+    #[value(name = "ignore-sync=wal_truncate")]
+    IgnoreSyncWalTruncate,
+    /// The file-system model ignores every sync at the `wal_rewrite_temp` site.
+    #[value(name = "ignore-sync=wal_rewrite_temp")]
+    IgnoreSyncWalRewriteTemp,
+    /// The file-system model ignores every sync at the `wal_directory` site.
+    #[value(name = "ignore-sync=wal_directory")]
+    IgnoreSyncWalDirectory,
+    /// The file-system model ignores every sync at the `snapshot_temp` site.
+    #[value(name = "ignore-sync=snapshot_temp")]
+    IgnoreSyncSnapshotTemp,
+    /// The file-system model ignores every sync at the `snapshot_directory` site.
+    #[value(name = "ignore-sync=snapshot_directory")]
+    IgnoreSyncSnapshotDirectory,
 }
 
 impl SelfTestArg {
     pub fn selftest(self) -> SelfTest {
         match self {
             SelfTestArg::WrongModel => SelfTest::WrongModel,
+            SelfTestArg::IgnoreSyncWalOpen => SelfTest::IgnoreSync(SyncSite::WalOpen),
+            SelfTestArg::IgnoreSyncWalSync => SelfTest::IgnoreSync(SyncSite::WalSync),
+            SelfTestArg::IgnoreSyncWalTruncate => SelfTest::IgnoreSync(SyncSite::WalTruncate),
+            SelfTestArg::IgnoreSyncWalRewriteTemp => SelfTest::IgnoreSync(SyncSite::WalRewriteTemp),
+            SelfTestArg::IgnoreSyncWalDirectory => SelfTest::IgnoreSync(SyncSite::WalDirectory),
+            SelfTestArg::IgnoreSyncSnapshotTemp => SelfTest::IgnoreSync(SyncSite::SnapshotTemp),
+            SelfTestArg::IgnoreSyncSnapshotDirectory => {
+                SelfTest::IgnoreSync(SyncSite::SnapshotDirectory)
+            }
         }
     }
 
     pub fn name(self) -> &'static str {
         match self {
             SelfTestArg::WrongModel => "wrong-model",
+            SelfTestArg::IgnoreSyncWalOpen => "ignore-sync=wal_open",
+            SelfTestArg::IgnoreSyncWalSync => "ignore-sync=wal_sync",
+            SelfTestArg::IgnoreSyncWalTruncate => "ignore-sync=wal_truncate",
+            SelfTestArg::IgnoreSyncWalRewriteTemp => "ignore-sync=wal_rewrite_temp",
+            SelfTestArg::IgnoreSyncWalDirectory => "ignore-sync=wal_directory",
+            SelfTestArg::IgnoreSyncSnapshotTemp => "ignore-sync=snapshot_temp",
+            SelfTestArg::IgnoreSyncSnapshotDirectory => "ignore-sync=snapshot_directory",
         }
     }
 }

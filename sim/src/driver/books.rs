@@ -120,6 +120,13 @@ impl Books {
         self.acknowledged.retain(|lsn| *lsn < frame.lsn);
     }
 
+    /// Where the frame at `lsn` ends in the WAL, if the WAL holds it.
+    pub fn frame_end(&self, lsn: Lsn) -> Option<u64> {
+        let frames = self.wal.frames();
+        let at = frames.partition_point(|f| f.lsn < lsn);
+        frames.get(at).filter(|f| f.lsn == lsn).map(|f| f.end())
+    }
+
     /// The last LSN the files on disk still hold (snapshot or WAL).
     pub fn survived_lsn(&self) -> Lsn {
         let wal = self.wal.last_complete_lsn().unwrap_or(Lsn(0));

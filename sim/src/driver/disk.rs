@@ -3,7 +3,9 @@
 //! reported to the WAL book, so the book and the file never disagree.
 
 use super::wal_book::WalBook;
+use crate::fs_model::FsModel;
 use crate::run_dir::RunDir;
+use allocdb_core::fs::FileName;
 use allocdb_core::snapshot::SNAPSHOT_FILE_NAME;
 use allocdb_core::wal::WAL_FILE_NAME;
 use std::fs::{self, OpenOptions};
@@ -57,12 +59,18 @@ impl Disk {
         Ok(fs::metadata(self.snapshot_path())?.len())
     }
 
-    /// Cuts the WAL file to `len` bytes. Damage in bytes that are gone no
-    /// longer exists.
-    pub fn truncate_wal(&mut self, book: &mut WalBook, len: u64) -> io::Result<()> {
+    /// Cuts the WAL file to `len` bytes, and tells the book and the file
+    /// system model. Damage in bytes that are gone no longer exists.
+    pub fn truncate_wal(
+        &mut self,
+        book: &mut WalBook,
+        fs: &mut FsModel,
+        len: u64,
+    ) -> io::Result<()> {
         let file = OpenOptions::new().write(true).open(self.wal_path())?;
         file.set_len(len)?;
         book.truncate(len);
+        fs.cut(FileName::Wal, len);
         if let Some(Damage::WalBit { offset, .. }) = self.damage {
             if offset >= len {
                 self.damage = None;

@@ -51,7 +51,7 @@ impl Simulator {
         };
         if keep < len {
             self.disk
-                .truncate_wal(self.books.wal_mut(), keep)
+                .truncate_wal(self.books.wal_mut(), &mut self.fs, keep)
                 .map_err(|e| self.io(e))?;
         }
         Ok(StepLine::new(format!(
@@ -81,7 +81,11 @@ impl Simulator {
             return self.no_effect("nothing to tear: keep covers the frame");
         }
         self.disk
-            .truncate_wal(self.books.wal_mut(), last.start + u64::from(keep))
+            .truncate_wal(
+                self.books.wal_mut(),
+                &mut self.fs,
+                last.start + u64::from(keep),
+            )
             .map_err(|e| self.io(e))?;
         Ok(StepLine::new(format!(
             "last frame (lsn {}) torn to {keep} bytes",

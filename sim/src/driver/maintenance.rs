@@ -45,6 +45,7 @@ impl Simulator {
         let result = engine.tick_expirations_with(slot, |applied| committed.push(*applied));
         let span = self.wal_span(before);
         let expires = self.book_expires(&due, span.before, span.after)?;
+        self.absorb_fs();
         if committed.len() > expires.len() {
             return Err(self.engine_behaviour("more expires applied than appended"));
         }
@@ -54,16 +55,14 @@ impl Simulator {
         }
         let lsn = committed.last().map(|a| a.lsn);
         match result {
-            Ok(report) => {
-                self.tick_committed(report, &committed, &due, span.after, span.engine_durable)
-            }
+            Ok(report) => self.tick_committed(report, &committed, &due),
             Err(error) => {
                 // Applied means synced first, so every applied expire is durable.
                 for applied in &committed {
+                    self.check_durable(applied.lsn)?;
                     self.books.acknowledge(applied.lsn);
                 }
-                let mut line =
-                    self.write_failed(error, CrashPoint::ExpireAfterAppend, span.engine_durable)?;
+                let mut line = self.write_failed(error)?;
                 line.lsn = lsn;
                 Ok(line)
             }
@@ -81,7 +80,7 @@ impl Simulator {
     ) -> Result<Vec<(Lsn, LogCommand)>, RunError> {
         let mut position = before;
         let mut expires = Vec::new();
-        for (i, &(lease_id, deadline_slot)) in due.iter().enumerate() {
+        for &(lease_id, deadline_slot) in due {
             if position >= after {
                 break;
             }
@@ -93,10 +92,6 @@ impl Simulator {
             let end = (position + frame).min(after);
             let lsn = self.books.next_lsn();
             self.book_frame(command, position, end)?;
-            if end - position == frame && i + 1 < due.len() && end < after {
-                // Earlier frames of a tick were synced before the next append.
-                self.books.wal_mut().mark_synced();
-            }
             expires.push((lsn, command));
             position = end;
         }
@@ -118,8 +113,6 @@ impl Simulator {
         report: TickReport,
         committed: &[Applied],
         due: &[(LeaseId, Slot)],
-        after: u64,
-        engine_durable: u64,
     ) -> StepResult {
         if committed.len() != due.len() {
             return Err(self.fail(Violation::new(
@@ -130,10 +123,8 @@ impl Simulator {
                 ),
             )));
         }
-        self.books.wal_mut().mark_synced();
         for applied in committed {
-            checks::acknowledged_durable(applied.lsn, after, engine_durable)
-                .map_err(|v| self.fail(v))?;
+            self.check_durable(applied.lsn)?;
             self.books.acknowledge(applied.lsn);
         }
         Ok(StepLine {
@@ -167,7 +158,7 @@ impl Simulator {
                 self.armed_crash_fired(point)?;
                 self.process = Process::Down;
                 match point {
-                    CrashPoint::CheckpointAfterSnapshotTemp => {}
+                    CrashPoint::CheckpointAfterSnapshotTemp => self.absorb_fs(),
                     CrashPoint::CheckpointAfterSnapshotRename
                     | CrashPoint::CheckpointAfterSnapshot => {
                         self.checkpoint_reached(snapshot_lsn, false)?;
@@ -190,6 +181,7 @@ impl Simulator {
         let len = self.disk.snapshot_len().map_err(|e| self.io(e))?;
         self.books
             .checkpointed(snapshot_lsn, self.model.clone(), len, wal_rewritten);
+        self.absorb_fs();
         Ok(())
     }
 }

@@ -29,6 +29,7 @@ mod write_path;
 
 use crate::action::Action;
 use crate::event::StepEvent;
+use crate::fs_model::{FsModel, SyncSite};
 use crate::oracle::model::Model;
 use crate::oracle::{Oracle, OracleFailure, Violation};
 use crate::stats::RunStats;
@@ -51,6 +52,9 @@ use std::path::PathBuf;
 pub enum SelfTest {
     /// The model predicts a deadline one slot late for every successful reserve.
     WrongModel,
+    /// The file-system model treats every sync made at this site as never
+    /// made: a sweep must then fail wherever that sync matters.
+    IgnoreSync(SyncSite),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,6 +118,8 @@ pub struct Simulator {
     /// The reference model of the live engine's applied state.
     model: Model,
     books: Books,
+    /// What the file system promised, from the engine's reports.
+    fs: FsModel,
     clients: Clients,
     /// What the per-step oracles last passed on the running engine.
     verified: Option<Verified>,
@@ -146,8 +152,14 @@ impl Simulator {
     pub fn new(seed: u64, config: SimConfig, header: &[String]) -> Result<Simulator, RunError> {
         let io = |source| RunError::Io { step: 0, source };
         let disk = Disk::new().map_err(io)?;
+        let ignored = match config.selftest {
+            Some(SelfTest::IgnoreSync(site)) => Some(site),
+            _ => None,
+        };
+        let mut fs = FsModel::new(disk.path(), ignored);
         let (engine, _) = Engine::open(disk.path(), config.engine)
             .map_err(|e| io(io::Error::other(e.to_string())))?;
+        fs.absorb();
         let mut transcript = Transcript::new(seed, &config.engine);
         for line in header {
             transcript.header(line);
@@ -159,6 +171,7 @@ impl Simulator {
             seed,
             model: Model::new(config.engine.core),
             books: Books::new(config.engine.core),
+            fs,
             config,
             disk,
             process: Process::Up(engine),

@@ -49,11 +49,10 @@ impl Simulator {
                 self.event.crashed_at = Some(point);
                 // Opening syncs the whole file; a crash after the truncate
                 // has already cut the torn tail.
-                let wal = self.books.wal_mut();
                 if point != CrashPoint::RecoveryAfterSnapshotLoad {
-                    wal.recovered();
+                    self.books.wal_mut().recovered();
                 }
-                wal.mark_synced();
+                self.absorb_fs();
                 notes.push(format!("crashed at {}", point_label(point)));
                 Ok(StepLine::new(notes.join("; ")))
             }
@@ -89,6 +88,7 @@ impl Simulator {
         self.event.recovery = Some(report);
         self.model = expected_model;
         self.books.wal_mut().recovered();
+        self.absorb_fs();
         assert!(
             self.verified.is_none(),
             "a new engine starts with no verdict of the old one"
@@ -115,6 +115,7 @@ impl Simulator {
     /// after it, may also read as a torn tail: then the frame is gone.
     fn confirm_fail_closed(&mut self, damage: Damage) -> Result<String, RunError> {
         let result = self.open(Faults::default()).map(|(_, report)| report);
+        self.absorb_fs();
         let (expected, kind) = match damage {
             Damage::SnapshotBit { .. } => (ExpectedFailure::Snapshot, FailKind::Snapshot),
             Damage::WalBit { frame, .. } => {

@@ -100,8 +100,9 @@ impl WalBook {
         });
     }
 
-    pub fn mark_synced(&mut self) {
-        self.durable_len = self.file_len();
+    /// The file system says `len` bytes of the file are durable.
+    pub fn set_durable(&mut self, len: u64) {
+        self.durable_len = len.min(self.file_len());
     }
 
     /// The file was cut to `len` bytes.
@@ -126,15 +127,14 @@ impl WalBook {
         self.frames.iter().rev().find(|f| f.is_complete())
     }
 
-    /// Recovery truncated the torn tail and synced everything.
+    /// Recovery truncated the torn tail.
     pub fn recovered(&mut self) {
-        let len = self.complete_len();
-        self.truncate(len);
-        self.durable_len = len;
+        self.truncate(self.complete_len());
     }
 
     /// A checkpoint replaced the log with the frames after `previous`
-    /// snapshot's LSN plus a marker at `marker_lsn`; all of it durable.
+    /// snapshot's LSN plus a marker at `marker_lsn` (a new file: nothing of
+    /// it is durable until the file system says so).
     pub fn rewrite(&mut self, previous: Lsn, marker_lsn: Lsn) {
         let kept: Vec<BookedFrame> = self
             .frames
@@ -146,8 +146,8 @@ impl WalBook {
         for frame in kept {
             self.push(frame.lsn, frame.content, frame.len, frame.len);
         }
+        self.durable_len = 0;
         let marker = marker_frame_len();
         self.push(marker_lsn, FrameContent::Marker, marker, marker);
-        self.mark_synced();
     }
 }

@@ -11,6 +11,7 @@ use crate::oracle::{Oracle, Violation};
 use crate::transcript::{describe_applied, point_label};
 use allocdb_core::engine::fault::CrashPoint;
 use allocdb_core::engine::SubmitError;
+use allocdb_core::fs::FileName;
 use allocdb_core::{Applied, ClientRequest, CommandKind, LogCommand, Lsn, Outcome, Slot};
 
 /// The engine's WAL lengths around one write.
@@ -18,8 +19,6 @@ use allocdb_core::{Applied, ClientRequest, CommandKind, LogCommand, Lsn, Outcome
 pub(super) struct WalSpan {
     pub before: u64,
     pub after: u64,
-    /// What the engine reports as synced after the write.
-    pub engine_durable: u64,
 }
 
 impl Simulator {
@@ -52,7 +51,7 @@ impl Simulator {
         Ok(())
     }
 
-    /// The engine's WAL length now and what it reports as synced.
+    /// The engine's WAL length now, and before the write.
     pub(super) fn wal_span(&self, before: u64) -> WalSpan {
         let engine = self
             .process
@@ -61,8 +60,28 @@ impl Simulator {
         WalSpan {
             before,
             after: engine.wal_len(),
-            engine_durable: engine.durable_wal_len(),
         }
+    }
+
+    /// Takes in what the engine did to its files, and what of the WAL the
+    /// file system now holds durable.
+    pub(super) fn absorb_fs(&mut self) {
+        self.fs.absorb();
+        let synced = self.fs.file(FileName::Wal).synced;
+        self.books.wal_mut().set_durable(synced);
+    }
+
+    /// An acknowledged LSN's frame must be in the WAL and synced, as the
+    /// file system reported it.
+    pub(super) fn check_durable(&self, lsn: Lsn) -> Result<(), RunError> {
+        let Some(frame_end) = self.books.frame_end(lsn) else {
+            return Err(self.fail(Violation::new(
+                Oracle::Durability,
+                format!("lsn {} was acknowledged with no frame in the WAL", lsn.0),
+            )));
+        };
+        checks::acknowledged_durable(lsn, frame_end, self.books.wal().durable_len())
+            .map_err(|v| self.fail(v))
     }
 
     /// Books what the engine did with one request (the WAL bytes it wrote
@@ -79,12 +98,12 @@ impl Simulator {
         let lsn = self.books.next_lsn();
         let span = self.wal_span(before);
         self.book_frame(command, span.before, span.after)?;
+        self.absorb_fs();
         self.event.answers.push((operation, Answer::of(&result)));
         match result {
-            Ok(applied) => self.client_committed(operation, lsn, &command, &applied, span),
+            Ok(applied) => self.client_committed(operation, lsn, &command, &applied),
             Err(error) => {
-                let line =
-                    self.write_failed(error, CrashPoint::ClientAfterAppend, span.engine_durable)?;
+                let line = self.write_failed(error)?;
                 // A definite refusal says only that this attempt did
                 // nothing: an earlier attempt in flight stays unresolved.
                 if !error.is_definite() {
@@ -101,7 +120,6 @@ impl Simulator {
         lsn: Lsn,
         command: &LogCommand,
         applied: &Applied,
-        span: WalSpan,
     ) -> StepResult {
         if applied.lsn != lsn {
             return Err(self.engine_behaviour(format!(
@@ -109,9 +127,7 @@ impl Simulator {
                 applied.lsn.0, lsn.0
             )));
         }
-        self.books.wal_mut().mark_synced();
-        checks::acknowledged_durable(lsn, span.after, span.engine_durable)
-            .map_err(|v| self.fail(v))?;
+        self.check_durable(lsn)?;
         let predicted = self.predict(lsn, command)?;
         checks::agreement("client command", applied, &predicted).map_err(|v| self.fail(v))?;
         self.books.acknowledge(lsn);
@@ -136,17 +152,14 @@ impl Simulator {
         Ok(())
     }
 
-    /// A write path returned an error: check it is the one armed, and book
-    /// what is durable. `after_append` is the path's one point where its
-    /// frame is written but not yet synced.
-    pub(super) fn write_failed(
-        &mut self,
-        error: SubmitError,
-        after_append: CrashPoint,
-        engine_durable: u64,
-    ) -> StepResult {
+    /// A write path returned an error: check it is the one armed.
+    pub(super) fn write_failed(&mut self, error: SubmitError) -> StepResult {
         match error {
-            SubmitError::Crashed(point) => self.write_crashed(point, after_append, engine_durable),
+            SubmitError::Crashed(point) => {
+                self.armed_crash_fired(point)?;
+                self.process = Process::Down;
+                Ok(StepLine::new(format!("crashed at {}", point_label(point))))
+            }
             SubmitError::StorageFailure { .. } => {
                 let Some(failure) = self.arms.persist.take() else {
                     return Err(
@@ -167,30 +180,5 @@ impl Simulator {
             other if other.is_definite() => Ok(StepLine::new(format!("rejected: {other}"))),
             other => Err(self.engine_behaviour(format!("unexpected error: {other}"))),
         }
-    }
-
-    fn write_crashed(
-        &mut self,
-        point: CrashPoint,
-        after_append: CrashPoint,
-        engine_durable: u64,
-    ) -> StepResult {
-        self.armed_crash_fired(point)?;
-        // Everything before the append was synced, and so is the frame
-        // itself at every later point.
-        if point != after_append {
-            self.books.wal_mut().mark_synced();
-        }
-        self.process = Process::Down;
-        let durable = self.books.wal().durable_len();
-        if engine_durable != durable {
-            return Err(self.fail(Violation::new(
-                Oracle::Durability,
-                format!(
-                    "after a crash at {point:?} the engine reports {engine_durable} synced bytes, the write path implies {durable}"
-                ),
-            )));
-        }
-        Ok(StepLine::new(format!("crashed at {}", point_label(point))))
     }
 }
