@@ -35,6 +35,10 @@ pub fn steps() -> Vec<Step> {
     };
     vec![
         Step::cargo("format", &["fmt", "--all", "--", "--check"]),
+        Step {
+            name: "tidy",
+            command: Cmd::xtask(&["tidy"]),
+        },
         Step::cargo(
             "clippy",
             &[
@@ -115,6 +119,7 @@ mod tests {
             names,
             [
                 "format",
+                "tidy",
                 "clippy",
                 "clippy (production core)",
                 "tests",
@@ -126,19 +131,20 @@ mod tests {
         );
         let commands: Vec<String> = steps().iter().map(|s| s.command.to_string()).collect();
         assert_eq!(commands[0], "cargo fmt --all -- --check");
+        assert_eq!(commands[1], "cargo xtask tidy");
         assert_eq!(
-            commands[1],
+            commands[2],
             "cargo clippy --workspace --all-targets -- -D warnings"
         );
         assert!(
-            commands[3] == "cargo nextest run --workspace"
-                || commands[3] == "cargo test --workspace"
+            commands[4] == "cargo nextest run --workspace"
+                || commands[4] == "cargo test --workspace"
         );
-        assert_eq!(commands[4], "cargo test -p allocdb-core --doc");
+        assert_eq!(commands[5], "cargo test -p allocdb-core --doc");
         assert_eq!(
-            commands[6],
+            commands[7],
             "RUSTDOCFLAGS=\"-D warnings\" cargo doc --workspace --no-deps --document-private-items"
         );
-        assert_eq!(commands[7], "cargo xtask sweep --seeds 0..2000");
+        assert_eq!(commands[8], "cargo xtask sweep --seeds 0..2000");
     }
 }

@@ -1,14 +1,17 @@
 //! Project tasks: `cargo xtask <task>` (the alias is in `.cargo/config.toml`).
 //!
-//! - `ci`: exactly what CI runs (`.ci/run` calls it): format check, clippy
-//!   with warnings denied, the tests, the doc tests, a bounded sweep; fails
-//!   fast and names the step that failed.
+//! - `ci`: exactly what CI runs (`.ci/run` calls it): format check, `tidy`,
+//!   clippy with warnings denied, the tests, the doc tests, a bounded sweep;
+//!   fails fast and names the step that failed.
 //! - `bench [all|core|storage|sim]`: runs the criterion benchmarks, prints
 //!   medians, confidence intervals and ratios to the targets; `--write`
 //!   refreshes each suite's generated block in `docs/performance.md`.
 //! - `sweep`, `replay`, `shrink`, `explore`: the simulator's workflows, run
 //!   in this process (the simulator is optimised even in this dev build).
 //! - `fuzz TARGET --seconds N`: the seeded mutation fuzzer of `fuzz/`.
+//! - `tidy`: checks that `docs/architecture.md`, the map of the code, names
+//!   only paths that exist and every top-level module of the crates it maps
+//!   (the rules are in [`tidy`]).
 //! - `mutants [--file GLOB ...]`: cargo-mutants over the core with the
 //!   suite of `.cargo/mutants.toml`; prints the score per module and every
 //!   missed mutant.
@@ -31,6 +34,7 @@ mod replay;
 mod repro_file;
 mod shrink;
 mod sweep;
+mod tidy;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,8 +58,12 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Task {
-    /// Format check, clippy -D warnings, tests (nextest when installed), doc tests.
+    /// Format check, tidy, clippy -D warnings, tests (nextest when installed),
+    /// doc tests.
     Ci,
+    /// Check that docs/architecture.md names only paths that exist and
+    /// lists every top-level module of the crates it maps.
+    Tidy,
     /// Run benchmark suites and report medians and ratios.
     Bench {
         /// Which suite (default: all of them, in the order core, storage, sim).
@@ -190,6 +198,7 @@ fn default_jobs() -> usize {
 fn run(task: Task) -> Result<bool, Error> {
     match task {
         Task::Ci => ci::run().map(|()| true),
+        Task::Tidy => tidy::run(),
         Task::Bench { suite, write } => bench::run(suite, write).map(|()| true),
         Task::Sweep {
             seeds,
@@ -292,5 +301,13 @@ mod tests {
             );
         }
         assert!(Cli::try_parse_from(["cargo xtask", "bench", "nope"]).is_err());
+    }
+
+    #[test]
+    fn tidy_takes_no_arguments() {
+        let cli = Cli::try_parse_from(["cargo xtask", "tidy"]).unwrap();
+        assert!(matches!(cli.task, Task::Tidy));
+        let error = Cli::try_parse_from(["cargo xtask", "tidy", "extra"]).unwrap_err();
+        assert_eq!(error.exit_code(), 2);
     }
 }

@@ -408,6 +408,9 @@ fn bad_arguments_and_bad_files_exit_with_2_and_say_why() {
         .expect_code(2)
         .expect_stderr("required")
         .expect_stderr("--seed");
+    xtask(dir.path(), &["tidy", "extra"])
+        .expect_code(2)
+        .expect_stderr("unexpected argument 'extra'");
 
     // A syntax error: a comma missing after `client: 1`; the error points
     // at the token the parser could not take (`operation`, line 3 column 26).
