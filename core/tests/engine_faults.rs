@@ -331,3 +331,25 @@ fn a_torn_frame_the_snapshot_covers_loses_nothing() {
     drop(engine);
     assert_eq!(open(dir.path()).state_machine().digest(), digest);
 }
+
+#[test]
+fn a_crashed_engine_is_crashed_not_halted_and_refuses_everything() {
+    let dir = scratch_dir::scratch_dir();
+    let mut engine = open(dir.path());
+    engine.arm_crash(CrashPoint::ClientAfterSync);
+    assert_eq!(
+        engine.submit(create(1), Slot(0)),
+        Err(SubmitError::Crashed(CrashPoint::ClientAfterSync))
+    );
+    assert!(engine.is_crashed());
+    assert!(!engine.is_halted(), "halted is a storage failure's state");
+    assert_eq!(
+        engine.submit(create(2), Slot(0)),
+        Err(SubmitError::Crashed(CrashPoint::ClientAfterSync))
+    );
+    assert_eq!(
+        engine.get_resource(ResourceId(1), None),
+        Err(allocdb_core::engine::ReadError::EngineHalted),
+        "a crashed engine serves no reads"
+    );
+}

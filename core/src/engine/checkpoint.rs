@@ -9,7 +9,7 @@
 //! rename the old snapshot and the full WAL; after it the new snapshot,
 //! whose LSN the old and the new WAL both reach.
 
-use super::{crash_point, CheckpointError, Engine, Health};
+use super::{crash_point, CheckpointError, Engine, Lifecycle};
 use crate::ids::Lsn;
 use crate::snapshot::write_snapshot;
 use crate::wal::{encode_record_frame, frames, WalRecord, MAX_FRAME_LEN};
@@ -30,18 +30,18 @@ impl Engine {
     /// Writes a checkpoint. Any failure halts the engine: what is on disk is
     /// then only trusted through recovery.
     pub fn checkpoint(&mut self) -> Result<CheckpointReport, CheckpointError> {
-        match self.health {
-            Health::Running => {}
-            Health::Halted => return Err(CheckpointError::EngineHalted),
+        match self.lifecycle {
+            Lifecycle::Running => {}
+            Lifecycle::Halted => return Err(CheckpointError::EngineHalted),
             #[cfg(feature = "fault-injection")]
-            Health::Crashed(point) => return Err(CheckpointError::Crashed(point)),
+            Lifecycle::Crashed(point) => return Err(CheckpointError::Crashed(point)),
         }
         let result = self.checkpoint_steps();
         if matches!(
             result,
             Err(CheckpointError::Io(_) | CheckpointError::WalCorruption(_))
         ) {
-            self.health = Health::Halted;
+            self.lifecycle = Lifecycle::Halted;
         }
         result
     }
@@ -49,6 +49,11 @@ impl Engine {
     fn checkpoint_steps(&mut self) -> Result<CheckpointReport, CheckpointError> {
         let image = self.sm.export();
         let snapshot_lsn = image.last_applied_lsn;
+        assert_eq!(
+            Some(snapshot_lsn).filter(|lsn| lsn.0 > 0),
+            self.sm.last_applied_lsn(),
+            "the snapshot is of everything applied"
+        );
         let previous = self.snapshot_lsn.unwrap_or(Lsn(0));
         write_snapshot(&self.dir, self.config.core.shard_id, &image, |step| {
             #[cfg(feature = "fault-injection")]
@@ -99,6 +104,16 @@ impl Engine {
             );
             Ok::<(), CheckpointError>(())
         })?;
+        assert_eq!(
+            (self.wal.len(), self.wal.durable_len()),
+            (rewritten.len() as u64, rewritten.len() as u64),
+            "the rewritten log is on disk whole and durable"
+        );
+        assert_eq!(
+            self.next_lsn,
+            Lsn(marker_lsn.0 + 1),
+            "the marker took the next LSN"
+        );
         crash_point!(
             self,
             CrashPoint::CheckpointAfterWalRewrite,

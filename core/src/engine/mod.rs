@@ -53,6 +53,7 @@ use crate::ids::{LeaseId, Lsn, ResourceId, Slot};
 use crate::machine::{DueExpiry, StateMachine};
 use crate::outcome::{Applied, Outcome};
 use crate::record::{Lease, Resource};
+use crate::ring::Ring;
 use crate::wal::{
     encode_record_frame, encoded_command_len, WalFile, WalRecord, MAX_FRAME_LEN, MAX_PAYLOAD_LEN,
 };
@@ -98,7 +99,9 @@ pub struct TickReport {
     pub last_lsn: Option<Lsn>,
 }
 
-enum Health {
+/// Where the engine is in its life: serving, halted by a storage failure
+/// until a restart, or stopped at a crash point (as if the process died).
+enum Lifecycle {
     Running,
     Halted,
     #[cfg(feature = "fault-injection")]
@@ -114,11 +117,10 @@ pub struct Engine {
     next_lsn: Lsn,
     /// LSN of the snapshot the last checkpoint wrote (or recovery loaded).
     snapshot_lsn: Option<Lsn>,
-    queue: Box<[Option<Pending>]>,
-    queue_head: usize,
-    queue_len: usize,
+    /// The bounded submission queue.
+    queue: Ring<Pending>,
     frame: Box<[u8; MAX_FRAME_LEN]>,
-    health: Health,
+    lifecycle: Lifecycle,
     #[cfg(feature = "fault-injection")]
     faults: Faults,
 }
@@ -129,7 +131,7 @@ macro_rules! crash_point {
         #[cfg(feature = "fault-injection")]
         {
             if $engine.faults.take_crash($point) {
-                $engine.health = Health::Crashed($point);
+                $engine.lifecycle = Lifecycle::Crashed($point);
                 return Err($error($point));
             }
         }
@@ -170,8 +172,15 @@ impl Engine {
         &self.sm
     }
 
+    /// Halted by a storage failure: only a restart brings it back.
     pub fn is_halted(&self) -> bool {
-        !matches!(self.health, Health::Running)
+        matches!(self.lifecycle, Lifecycle::Halted)
+    }
+
+    /// Stopped at an armed crash point: only its files are left to use.
+    #[cfg(feature = "fault-injection")]
+    pub fn is_crashed(&self) -> bool {
+        matches!(self.lifecycle, Lifecycle::Crashed(_))
     }
 
     pub fn current_slot(&self) -> Slot {
@@ -179,7 +188,7 @@ impl Engine {
     }
 
     pub fn queue_len(&self) -> usize {
-        self.queue_len
+        self.queue.len()
     }
 
     /// Queues a request. `Overloaded` (definite) when the queue is full.
@@ -189,28 +198,23 @@ impl Engine {
         request_slot: Slot,
     ) -> Result<(), SubmitError> {
         self.check_running()?;
-        if self.queue_len == self.queue.len() {
+        if self.queue.len() == self.queue.capacity() {
             return Err(SubmitError::Overloaded);
         }
-        let tail = (self.queue_head + self.queue_len) % self.queue.len();
-        self.queue[tail] = Some(Pending {
+        self.queue.push_back(Pending {
             request,
             request_slot,
         });
-        self.queue_len += 1;
+        assert!(
+            self.queue.len() <= self.config.max_submission_queue.max(1) as usize,
+            "the queue holds at most its bound"
+        );
         Ok(())
     }
 
     /// Commits the oldest queued request; `None` when the queue is empty.
     pub fn process_next(&mut self) -> Option<(ClientRequest, Result<Applied, SubmitError>)> {
-        if self.queue_len == 0 {
-            return None;
-        }
-        let pending = self.queue[self.queue_head]
-            .take()
-            .expect("queued entries are present");
-        self.queue_head = (self.queue_head + 1) % self.queue.len();
-        self.queue_len -= 1;
+        let pending = self.queue.pop_front()?;
         let result = self.commit_client(&pending.request, pending.request_slot);
         Some((pending.request, result))
     }
@@ -223,18 +227,18 @@ impl Engine {
         request_slot: Slot,
     ) -> Result<Applied, SubmitError> {
         self.check_running()?;
-        if self.queue_len > 0 {
+        if !self.queue.is_empty() {
             return Err(SubmitError::Overloaded);
         }
         self.commit_client(&request, request_slot)
     }
 
     fn check_running(&self) -> Result<(), SubmitError> {
-        match self.health {
-            Health::Running => Ok(()),
-            Health::Halted => Err(SubmitError::EngineHalted),
+        match self.lifecycle {
+            Lifecycle::Running => Ok(()),
+            Lifecycle::Halted => Err(SubmitError::EngineHalted),
             #[cfg(feature = "fault-injection")]
-            Health::Crashed(point) => Err(SubmitError::Crashed(point)),
+            Lifecycle::Crashed(point) => Err(SubmitError::Crashed(point)),
         }
     }
 
@@ -294,10 +298,12 @@ impl Engine {
         request_slot: Slot,
         record: &WalRecord,
     ) -> Result<(), SubmitError> {
+        assert_eq!(lsn, self.next_lsn, "a frame takes the next LSN");
         let len = encode_record_frame(lsn, request_slot, record, &mut self.frame[..]);
         self.next_lsn = lsn.next().expect("validated: not exhausted");
+        let before = self.wal.len();
         if let Err(error) = self.append(len) {
-            self.health = Health::Halted;
+            self.lifecycle = Lifecycle::Halted;
             return Err(SubmitError::StorageFailure { kind: error.kind() });
         }
         #[cfg(feature = "fault-injection")]
@@ -309,9 +315,19 @@ impl Engine {
             crash_point!(self, point, SubmitError::Crashed);
         }
         if let Err(error) = self.sync() {
-            self.health = Health::Halted;
+            self.lifecycle = Lifecycle::Halted;
             return Err(SubmitError::StorageFailure { kind: error.kind() });
         }
+        assert_eq!(
+            self.wal.len(),
+            before + len as u64,
+            "an append that returned wrote the whole frame"
+        );
+        assert_eq!(
+            self.wal.durable_len(),
+            self.wal.len(),
+            "a completed sync covers every appended byte"
+        );
         Ok(())
     }
 
@@ -345,7 +361,15 @@ impl Engine {
     /// the engine's own sequencing is broken: stop, never serve on.
     fn apply_logged(&mut self, lsn: Lsn, request_slot: Slot, command: &LogCommand) -> Applied {
         match self.sm.apply(lsn, request_slot, command) {
-            Ok(applied) => applied,
+            Ok(applied) => {
+                assert_eq!(applied.lsn, lsn, "the state machine applied the LSN logged");
+                assert_eq!(
+                    self.sm.last_applied_lsn(),
+                    Some(lsn),
+                    "the logged LSN is the last applied"
+                );
+                applied
+            }
             Err(error) => {
                 panic!("validated and logged command refused by the state machine: {error}")
             }
@@ -394,7 +418,9 @@ impl Engine {
     }
 
     fn check_read(&self, required_lsn: Option<Lsn>) -> Result<(), ReadError> {
-        if self.is_halted() {
+        // A crashed engine is gone as far as its clients know: it refuses
+        // reads as a halted one does.
+        if !matches!(self.lifecycle, Lifecycle::Running) {
             return Err(ReadError::EngineHalted);
         }
         if let Some(required) = required_lsn {

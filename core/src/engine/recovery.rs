@@ -3,9 +3,10 @@
 //! live execution. Anything else wrong fails closed.
 
 use super::replay_window::{DecodedFrame, ReplayWindow};
-use super::{crash_point, Engine, EngineConfig, Health, OpenError};
+use super::{crash_point, Engine, EngineConfig, Lifecycle, OpenError};
 use crate::ids::Lsn;
 use crate::machine::StateMachine;
+use crate::ring::Ring;
 use crate::snapshot::load_snapshot;
 use crate::wal::{ScanEnd, WalFile, WalRecord, MAX_FRAME_LEN};
 use std::path::Path;
@@ -70,11 +71,9 @@ pub(super) fn recover(
         wal,
         next_lsn: Lsn(1),
         snapshot_lsn,
-        queue: vec![None; config.max_submission_queue.max(1) as usize].into_boxed_slice(),
-        queue_head: 0,
-        queue_len: 0,
+        queue: Ring::with_capacity(config.max_submission_queue.max(1)),
         frame: Box::new([0; MAX_FRAME_LEN]),
-        health: Health::Running,
+        lifecycle: Lifecycle::Running,
         #[cfg(feature = "fault-injection")]
         faults,
     };
@@ -94,6 +93,11 @@ pub(super) fn recover(
     if let ScanEnd::TornTail { valid_len, .. } = report.end {
         torn_bytes = engine.wal.len() - valid_len as u64;
         engine.wal.truncate(valid_len as u64)?;
+        assert_eq!(
+            engine.wal.durable_len(),
+            valid_len as u64,
+            "the repaired log ends, durable, at its last whole frame"
+        );
         crash_point!(
             engine,
             CrashPoint::RecoveryAfterTornTailTruncate,
@@ -156,6 +160,18 @@ pub(super) fn recover(
     window.finish(report.valid_len)?;
     let last_lsn = previous.map_or(snapshot_end, |lsn| lsn.0.max(snapshot_end));
     engine.next_lsn = Lsn(last_lsn + 1);
+    assert!(
+        engine
+            .sm
+            .last_applied_lsn()
+            .is_none_or(|applied| applied.0 <= last_lsn),
+        "the next LSN follows everything applied"
+    );
+    assert_eq!(
+        engine.wal.len(),
+        report.valid_len as u64,
+        "recovery leaves the log as the scan found it, less a torn tail"
+    );
 
     let mode = match (snapshot.is_some(), frames_replayed > 0) {
         (false, false) => StartMode::Fresh,

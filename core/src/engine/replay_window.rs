@@ -10,6 +10,7 @@ use std::io::Read;
 
 use super::OpenError;
 use crate::machine::StateMachine;
+use crate::ring::Ring;
 use crate::wal::{
     decode_record, FrameHeader, PayloadError, ScanEnd, WalReadError, WalReader, WalRecord,
 };
@@ -28,9 +29,11 @@ pub(super) struct DecodedFrame {
 
 pub(super) struct ReplayWindow<R> {
     frames: WalReader<R>,
-    ring: [Option<DecodedFrame>; REPLAY_LOOKAHEAD],
-    head: usize,
-    len: usize,
+    /// Frames decoded and not yet done with, oldest first.
+    ring: Ring<DecodedFrame>,
+    /// The oldest frame was lent out by the last `next`; it leaves the ring
+    /// at the next call, once the caller has let go of it.
+    front_lent: bool,
     /// The error that ended the frames, returned once the ring drains.
     ended_by: Option<WalReadError>,
 }
@@ -39,9 +42,8 @@ impl<R: Read> ReplayWindow<R> {
     pub fn new(frames: WalReader<R>) -> ReplayWindow<R> {
         ReplayWindow {
             frames,
-            ring: [None; REPLAY_LOOKAHEAD],
-            head: 0,
-            len: 0,
+            ring: Ring::with_capacity(REPLAY_LOOKAHEAD as u32),
+            front_lent: false,
             ended_by: None,
         }
     }
@@ -51,16 +53,16 @@ impl<R: Read> ReplayWindow<R> {
     /// Borrowed in place: a decoded command is a few hundred bytes, and the
     /// ring slot is only reused after the caller lets go of it.
     pub fn next(&mut self, sm: &StateMachine) -> Option<Result<&DecodedFrame, WalReadError>> {
+        if self.front_lent {
+            self.ring.pop_front();
+            self.front_lent = false;
+        }
         self.fill(sm);
-        if self.len == 0 {
+        if self.ring.is_empty() {
             return self.ended_by.take().map(Err);
         }
-        let at = self.head;
-        self.head = (at + 1) % REPLAY_LOOKAHEAD;
-        self.len -= 1;
-        Some(Ok(self.ring[at]
-            .as_ref()
-            .expect("the window holds len frames")))
+        self.front_lent = true;
+        self.ring.front().map(Ok)
     }
 
     /// Once [`ReplayWindow::next`] returned `None`: whether the frames
@@ -75,7 +77,7 @@ impl<R: Read> ReplayWindow<R> {
     }
 
     fn fill(&mut self, sm: &StateMachine) {
-        while self.len < REPLAY_LOOKAHEAD && self.ended_by.is_none() {
+        while self.ring.len() < REPLAY_LOOKAHEAD && self.ended_by.is_none() {
             let scanned = match self.frames.next_frame() {
                 None => return,
                 Some(Err(error)) => {
@@ -91,13 +93,11 @@ impl<R: Read> ReplayWindow<R> {
             if let Ok(WalRecord::Command(command)) = &record {
                 sm.prefetch(header.lsn, command);
             }
-            let tail = (self.head + self.len) % REPLAY_LOOKAHEAD;
-            self.ring[tail] = Some(DecodedFrame {
+            self.ring.push_back(DecodedFrame {
                 offset: scanned.offset,
                 header,
                 record,
             });
-            self.len += 1;
         }
     }
 }
