@@ -202,56 +202,9 @@ impl Workload {
         view: &SimView,
         release: bool,
     ) -> Option<SimCommand> {
-        let build = |lease: u128, holder: u128, epoch: u64| {
-            if release {
-                SimCommand::Release {
-                    lease,
-                    holder,
-                    epoch,
-                }
-            } else {
-                SimCommand::Activate {
-                    lease,
-                    holder,
-                    epoch,
-                }
-            }
-        };
         let leases: Vec<&Lease> = view.model.leases().collect();
         if rng.chance(self.mix.invalid_per_mille) {
-            let variant = rng.below(5);
-            if variant < 3 && !leases.is_empty() {
-                let lease = **rng.pick(&leases);
-                let id = lease.lease_id.0;
-                let epoch = lease.lease_epoch.0;
-                let holder = lease.holder_id.0;
-                return Some(match variant {
-                    // holder_mismatch.
-                    0 => build(id, self.other_holder(rng, holder), epoch),
-                    // stale_epoch: what the holder knew before the last
-                    // bump (a revoke, a release, an expiry) or a future one.
-                    1 => {
-                        let revoking: Vec<&Lease> = leases
-                            .iter()
-                            .copied()
-                            .filter(|l| l.state == LeaseState::Revoking)
-                            .collect();
-                        let lease = if !revoking.is_empty() && rng.chance(500) {
-                            **rng.pick(&revoking)
-                        } else {
-                            lease
-                        };
-                        let epoch = lease.lease_epoch.0;
-                        let stale = if epoch > 1 { epoch - 1 } else { epoch + 1 };
-                        build(lease.lease_id.0, lease.holder_id.0, stale)
-                    }
-                    // invalid_state, mostly: the right credentials on a
-                    // lease in any state.
-                    _ => build(id, holder, epoch),
-                });
-            }
-            let holder = self.holder(rng);
-            return Some(build(self.dead_lease(rng, view), holder, 1));
+            return Some(self.misdirected_holder_command(rng, view, &leases, release));
         }
         let candidates: Vec<&Lease> = leases
             .into_iter()
@@ -265,11 +218,58 @@ impl Workload {
             return None;
         }
         let lease = *rng.pick(&candidates);
-        Some(build(
+        Some(holder_build(
+            release,
             lease.lease_id.0,
             lease.holder_id.0,
             lease.lease_epoch.0,
         ))
+    }
+
+    /// An activate or release aimed at an error path: the wrong holder, a
+    /// stale epoch, the wrong state, or a lease id that names no lease.
+    fn misdirected_holder_command(
+        &self,
+        rng: &mut SimRng,
+        view: &SimView,
+        leases: &[&Lease],
+        release: bool,
+    ) -> SimCommand {
+        let build =
+            |lease: u128, holder: u128, epoch: u64| holder_build(release, lease, holder, epoch);
+        let variant = rng.below(5);
+        if variant < 3 && !leases.is_empty() {
+            let lease = **rng.pick(leases);
+            let id = lease.lease_id.0;
+            let epoch = lease.lease_epoch.0;
+            let holder = lease.holder_id.0;
+            return match variant {
+                // holder_mismatch.
+                0 => build(id, self.other_holder(rng, holder), epoch),
+                // stale_epoch: what the holder knew before the last
+                // bump (a revoke, a release, an expiry) or a future one.
+                1 => {
+                    let revoking: Vec<&Lease> = leases
+                        .iter()
+                        .copied()
+                        .filter(|l| l.state == LeaseState::Revoking)
+                        .collect();
+                    let lease = if !revoking.is_empty() && rng.chance(500) {
+                        **rng.pick(&revoking)
+                    } else {
+                        lease
+                    };
+                    let epoch = lease.lease_epoch.0;
+                    let stale = if epoch > 1 { epoch - 1 } else { epoch + 1 };
+                    build(lease.lease_id.0, lease.holder_id.0, stale)
+                }
+                // invalid_state, mostly: the right credentials on a
+                // lease in any state.
+                _ => build(id, holder, epoch),
+            };
+        }
+        let holder = self.holder(rng);
+        build(self.dead_lease(rng, view), holder, 1)
     }
 
     /// Revoke (`reclaim == false`: of an active lease) or reclaim (of a
@@ -325,4 +325,21 @@ impl Workload {
 
 fn exists(view: &SimView, id: u128) -> bool {
     view.model.get_resource(ResourceId(id)).is_some()
+}
+
+/// Release (`release`) or activate `lease` as `holder` at `epoch`.
+fn holder_build(release: bool, lease: u128, holder: u128, epoch: u64) -> SimCommand {
+    if release {
+        SimCommand::Release {
+            lease,
+            holder,
+            epoch,
+        }
+    } else {
+        SimCommand::Activate {
+            lease,
+            holder,
+            epoch,
+        }
+    }
 }

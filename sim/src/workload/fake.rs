@@ -167,93 +167,116 @@ impl Fake {
             }
             Action::Tick => {
                 assert!(up);
-                let due = self.model.due_expirations(Slot(self.slot), 8);
-                let expire_point = self.crash.filter(|p| p.path() == CrashPath::Expire);
-                if let Some(point) = expire_point.filter(|_| !due.is_empty()) {
-                    if point == CrashPoint::ExpireAfterAppend {
-                        self.wal_frames += 1;
-                        self.unsynced += 57;
-                    }
-                    self.kill();
-                    return;
-                }
-                for (lease_id, deadline_slot) in due {
-                    self.apply(LogCommand::Expire {
-                        lease_id,
-                        deadline_slot,
-                    });
-                }
+                self.tick();
             }
             Action::Checkpoint => {
                 assert!(up);
-                if self
-                    .crash
-                    .is_some_and(|p| p.path() == CrashPath::Checkpoint)
-                {
-                    self.kill();
-                    return;
-                }
-                self.snapshot_len = Some(300);
-                self.wal_frames = 1;
+                self.checkpoint();
             }
             Action::ReadResource { .. } | Action::ReadLease { .. } => assert!(up),
-            Action::ArmCrash(point) => {
-                // Recovery points may be armed while down, for the
-                // next restart, like the real driver allows.
-                if point.path() == CrashPath::Recovery {
-                    self.recovery_crash = Some(*point);
-                } else {
-                    assert!(up, "{action:?} while {:?}", self.status);
-                    self.crash = Some(*point);
-                    self.armed_at = self.steps;
-                }
-            }
+            Action::ArmCrash(point) => self.arm_crash(action, *point),
             Action::ArmPersistFailure(failure) => {
                 assert!(up);
                 self.persist = Some(*failure);
             }
-            Action::Crash { unsynced } => {
-                assert!(
-                    !down || self.unsynced > 0,
-                    "{action:?} while down, nothing unsynced"
-                );
-                self.unsynced = match unsynced {
-                    Unsynced::Keep => self.unsynced,
-                    Unsynced::Lose => 0,
-                    Unsynced::KeepPrefix(bytes) => {
-                        assert!(*bytes < self.unsynced, "{action:?} of {}", self.unsynced);
-                        *bytes
-                    }
-                };
-                self.kill();
-            }
+            Action::Crash { unsynced } => self.crash(action, *unsynced),
             Action::TearLastFrame { keep } => {
                 assert!(down && self.wal_frames > 0, "{action:?}");
                 assert!(u64::from(*keep) < self.unsynced.min(MIN_FRAME_LEN));
                 self.unsynced = u64::from(*keep);
             }
-            Action::FlipBit { target, bit } => {
-                assert!(down && *bit < 8, "{action:?}");
-                assert!(!self.damaged, "a second flip before a restart");
-                self.damaged = true;
-                match target {
-                    FlipTarget::WalFrame { frame, byte } => {
-                        assert!(*frame < self.wal_frames && u64::from(*byte) < MIN_FRAME_LEN);
-                    }
-                    FlipTarget::Snapshot { byte } => {
-                        assert!(u64::from(*byte) < self.snapshot_len.expect("a snapshot"));
-                    }
-                }
+            Action::FlipBit { target, bit } => self.flip_bit(action, *target, *bit),
+            Action::Restart => self.restart(),
+        }
+    }
+
+    /// Expires what is due, unless an armed expire point fires first.
+    fn tick(&mut self) {
+        let due = self.model.due_expirations(Slot(self.slot), 8);
+        let expire_point = self.crash.filter(|p| p.path() == CrashPath::Expire);
+        if let Some(point) = expire_point.filter(|_| !due.is_empty()) {
+            if point == CrashPoint::ExpireAfterAppend {
+                self.wal_frames += 1;
+                self.unsynced += 57;
             }
-            Action::Restart => {
-                assert!(!up, "restart while up");
-                self.kill();
-                self.unsynced = 0;
-                self.damaged = false;
-                if self.recovery_crash.take().is_none() {
-                    self.status = EngineStatus::Up;
-                }
+            self.kill();
+            return;
+        }
+        for (lease_id, deadline_slot) in due {
+            self.apply(LogCommand::Expire {
+                lease_id,
+                deadline_slot,
+            });
+        }
+    }
+
+    /// Writes a snapshot and rewrites the log to its marker, unless an
+    /// armed checkpoint point fires first.
+    fn checkpoint(&mut self) {
+        if self
+            .crash
+            .is_some_and(|p| p.path() == CrashPath::Checkpoint)
+        {
+            self.kill();
+            return;
+        }
+        self.snapshot_len = Some(300);
+        self.wal_frames = 1;
+    }
+
+    fn arm_crash(&mut self, action: &Action, point: CrashPoint) {
+        // Recovery points may be armed while down, for the
+        // next restart, like the real driver allows.
+        if point.path() == CrashPath::Recovery {
+            self.recovery_crash = Some(point);
+        } else {
+            assert!(
+                self.status == EngineStatus::Up,
+                "{action:?} while {:?}",
+                self.status
+            );
+            self.crash = Some(point);
+            self.armed_at = self.steps;
+        }
+    }
+
+    fn crash(&mut self, action: &Action, unsynced: Unsynced) {
+        assert!(
+            self.status != EngineStatus::Down || self.unsynced > 0,
+            "{action:?} while down, nothing unsynced"
+        );
+        self.unsynced = match unsynced {
+            Unsynced::Keep => self.unsynced,
+            Unsynced::Lose => 0,
+            Unsynced::KeepPrefix(bytes) => {
+                assert!(bytes < self.unsynced, "{action:?} of {}", self.unsynced);
+                bytes
             }
+        };
+        self.kill();
+    }
+
+    fn flip_bit(&mut self, action: &Action, target: FlipTarget, bit: u8) {
+        assert!(self.status == EngineStatus::Down && bit < 8, "{action:?}");
+        assert!(!self.damaged, "a second flip before a restart");
+        self.damaged = true;
+        match target {
+            FlipTarget::WalFrame { frame, byte } => {
+                assert!(frame < self.wal_frames && u64::from(byte) < MIN_FRAME_LEN);
+            }
+            FlipTarget::Snapshot { byte } => {
+                assert!(u64::from(byte) < self.snapshot_len.expect("a snapshot"));
+            }
+        }
+    }
+
+    fn restart(&mut self) {
+        assert!(self.status != EngineStatus::Up, "restart while up");
+        self.kill();
+        self.unsynced = 0;
+        self.damaged = false;
+        if self.recovery_crash.take().is_none() {
+            self.status = EngineStatus::Up;
         }
     }
 

@@ -188,43 +188,14 @@ impl Workload {
         if view.wal_frames > 0 {
             if let Some(rate) = self.mix.fault_rate(FaultKind::FlipWalBit) {
                 if rng.chance(rate) {
-                    // Half the time the last frame, where a torn tail and
-                    // corruption are hardest to tell apart.
-                    let frame = if rng.chance(500) {
-                        view.wal_frames - 1
-                    } else {
-                        rng.below(u64::from(view.wal_frames)) as u32
-                    };
-                    // The last frame may be an unsynced, torn one: stay
-                    // inside what it holds.
-                    let limit = if frame + 1 == view.wal_frames && view.unsynced_bytes > 0 {
-                        view.unsynced_bytes.min(MIN_FRAME_LEN)
-                    } else {
-                        MIN_FRAME_LEN
-                    };
-                    let byte = if rng.chance(600) {
-                        rng.below(limit.min(FRAME_HEADER_LEN as u64))
-                    } else {
-                        rng.below(limit)
-                    };
-                    return Action::FlipBit {
-                        target: FlipTarget::WalFrame {
-                            frame,
-                            byte: byte as u32,
-                        },
-                        bit: rng.below(8) as u8,
-                    };
+                    return flip_wal_bit(rng, view);
                 }
             }
         }
         if let Some(len) = view.snapshot_len.filter(|&len| len > 0) {
             if let Some(rate) = self.mix.fault_rate(FaultKind::FlipSnapshotBit) {
                 if rng.chance(rate) {
-                    let byte = rng.below(len.min(u64::from(u32::MAX))) as u32;
-                    return Action::FlipBit {
-                        target: FlipTarget::Snapshot { byte },
-                        bit: rng.below(8) as u8,
-                    };
+                    return flip_snapshot_bit(rng, len);
                 }
             }
         }
@@ -251,5 +222,44 @@ fn unsynced(rng: &mut SimRng, bytes: u64) -> Unsynced {
         0 => Unsynced::Keep,
         1 => Unsynced::Lose,
         _ => Unsynced::KeepPrefix(rng.below(bytes)),
+    }
+}
+
+/// A bit flip in a WAL frame (the engine has `wal_frames > 0`).
+fn flip_wal_bit(rng: &mut SimRng, view: &SimView) -> Action {
+    // Half the time the last frame, where a torn tail and
+    // corruption are hardest to tell apart.
+    let frame = if rng.chance(500) {
+        view.wal_frames - 1
+    } else {
+        rng.below(u64::from(view.wal_frames)) as u32
+    };
+    // The last frame may be an unsynced, torn one: stay
+    // inside what it holds.
+    let limit = if frame + 1 == view.wal_frames && view.unsynced_bytes > 0 {
+        view.unsynced_bytes.min(MIN_FRAME_LEN)
+    } else {
+        MIN_FRAME_LEN
+    };
+    let byte = if rng.chance(600) {
+        rng.below(limit.min(FRAME_HEADER_LEN as u64))
+    } else {
+        rng.below(limit)
+    };
+    Action::FlipBit {
+        target: FlipTarget::WalFrame {
+            frame,
+            byte: byte as u32,
+        },
+        bit: rng.below(8) as u8,
+    }
+}
+
+/// A bit flip in a snapshot file of `len > 0` bytes.
+fn flip_snapshot_bit(rng: &mut SimRng, len: u64) -> Action {
+    let byte = rng.below(len.min(u64::from(u32::MAX))) as u32;
+    Action::FlipBit {
+        target: FlipTarget::Snapshot { byte },
+        bit: rng.below(8) as u8,
     }
 }
