@@ -14,7 +14,7 @@ use crate::view::SimView;
 impl Workload {
     pub(super) fn command(&self, rng: &mut SimRng, view: &SimView) -> SimCommand {
         let missing_hot = self.hot.iter().any(|&id| !exists(view, id));
-        let op = if missing_hot && rng.chance(300) {
+        let op = if missing_hot && rng.chance(self.mix.rates.create_first_per_mille) {
             ClientOp::Create
         } else {
             self.weighted_op(rng)
@@ -53,13 +53,14 @@ impl Workload {
             .copied()
             .filter(|&id| !exists(view, id))
             .collect();
-        let resource = if !missing.is_empty() && rng.chance(700) {
-            *rng.pick(&missing)
-        } else if rng.chance(300) {
-            *rng.pick(&self.hot)
-        } else {
-            COLD_BASE + u128::from(rng.below(self.cold_span))
-        };
+        let resource =
+            if !missing.is_empty() && rng.chance(self.mix.rates.create_missing_hot_per_mille) {
+                *rng.pick(&missing)
+            } else if rng.chance(self.mix.rates.create_hot_per_mille) {
+                *rng.pick(&self.hot)
+            } else {
+                COLD_BASE + u128::from(rng.below(self.cold_span))
+            };
         SimCommand::CreateResource { resource }
     }
 
@@ -67,7 +68,7 @@ impl Workload {
         let max_ttl = self.config.max_ttl_slots.max(1);
         if rng.chance(self.mix.fixed_ttl_per_mille) {
             self.mix.fixed_ttl.clamp(1, max_ttl)
-        } else if rng.chance(500) {
+        } else if rng.chance(self.mix.rates.short_ttl_per_mille) {
             rng.between(1, max_ttl.min(3))
         } else {
             rng.between(1, max_ttl)
@@ -105,9 +106,8 @@ impl Workload {
         if pool.is_empty() {
             pool.clone_from(&self.hot);
         }
-        // Half the time aim at what is free (progress), otherwise at the
-        // whole pool (contention).
-        if rng.chance(500) {
+        // Aim at what is free (progress) or at the whole pool (contention).
+        if rng.chance(self.mix.rates.reserve_free_per_mille) {
             let free: Vec<u128> = pool
                 .iter()
                 .copied()
@@ -126,7 +126,7 @@ impl Workload {
             max as u64
         } else if rng.chance(self.mix.single_bundle_per_mille) {
             1
-        } else if rng.chance(750) {
+        } else if rng.chance(self.mix.rates.small_bundle_per_mille) {
             rng.between(1, max.min(4) as u64)
         } else {
             rng.between(1, max as u64)
@@ -155,14 +155,14 @@ impl Workload {
             // resource_not_found: one member never created.
             2 => {
                 let mut ids = vec![UNKNOWN_RESOURCE_BASE + u128::from(rng.below(100))];
-                if max >= 2 && rng.chance(500) {
+                if max >= 2 && rng.chance(self.mix.rates.unknown_after_known_per_mille) {
                     ids.insert(0, some_resource(rng));
                 }
                 (ids, ttl)
             }
             // ttl_out_of_range.
             3 => {
-                let ttl = if rng.chance(500) {
+                let ttl = if rng.chance(self.mix.rates.ttl_zero_per_mille) {
                     0
                 } else {
                     max_ttl.saturating_add(1)
@@ -173,7 +173,7 @@ impl Workload {
             _ => {
                 let id = some_resource(rng);
                 let mut ids = vec![id, id];
-                if max >= 3 && rng.chance(500) {
+                if max >= 3 && rng.chance(self.mix.rates.duplicate_apart_per_mille) {
                     let other = view
                         .model
                         .resources()
@@ -254,7 +254,9 @@ impl Workload {
                         .copied()
                         .filter(|l| l.state == LeaseState::Revoking)
                         .collect();
-                    let lease = if !revoking.is_empty() && rng.chance(500) {
+                    let lease = if !revoking.is_empty()
+                        && rng.chance(self.mix.rates.stale_revoking_per_mille)
+                    {
                         **rng.pick(&revoking)
                     } else {
                         lease
@@ -289,7 +291,7 @@ impl Workload {
         };
         let leases: Vec<&Lease> = view.model.leases().collect();
         if rng.chance(self.mix.invalid_per_mille) {
-            if !leases.is_empty() && rng.chance(600) {
+            if !leases.is_empty() && rng.chance(self.mix.rates.misdirected_live_lease_per_mille) {
                 return Some(build(rng.pick(&leases).lease_id.0));
             }
             return Some(build(self.dead_lease(rng, view)));

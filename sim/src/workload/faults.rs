@@ -56,7 +56,7 @@ impl Workload {
                 }
                 FaultKind::Crash => {
                     return Some(Action::Crash {
-                        unsynced: unsynced(rng, view.unsynced_bytes),
+                        unsynced: self.unsynced(rng, view.unsynced_bytes),
                     });
                 }
                 _ => {}
@@ -69,7 +69,7 @@ impl Workload {
     /// point (client points are reached by any write).
     pub(super) fn reach_armed_point(&self, rng: &mut SimRng, view: &SimView) -> Option<Action> {
         let point = view.armed_crash?.point;
-        if !rng.chance(250) {
+        if !rng.chance(self.mix.rates.steer_to_armed_per_mille) {
             return None;
         }
         match point.path() {
@@ -133,9 +133,11 @@ impl Workload {
     }
 
     pub(super) fn next_halted(&self, rng: &mut SimRng, view: &SimView) -> Action {
-        if self.mix.fault_rate(FaultKind::Crash).is_some() && rng.chance(500) {
+        if self.mix.fault_rate(FaultKind::Crash).is_some()
+            && rng.chance(self.mix.rates.halted_crash_per_mille)
+        {
             Action::Crash {
-                unsynced: unsynced(rng, view.unsynced_bytes),
+                unsynced: self.unsynced(rng, view.unsynced_bytes),
             }
         } else {
             Action::Restart
@@ -159,10 +161,10 @@ impl Workload {
         // bytes it wrote after its last sync.
         if view.unsynced_bytes > 0
             && self.mix.fault_rate(FaultKind::Crash).is_some()
-            && rng.chance(300)
+            && rng.chance(self.mix.rates.down_crash_per_mille)
         {
             return Action::Crash {
-                unsynced: unsynced(rng, view.unsynced_bytes),
+                unsynced: self.unsynced(rng, view.unsynced_bytes),
             };
         }
         // Only an unsynced last frame can be torn; keep less than it holds.
@@ -188,78 +190,78 @@ impl Workload {
         if view.wal_frames > 0 {
             if let Some(rate) = self.mix.fault_rate(FaultKind::FlipWalBit) {
                 if rng.chance(rate) {
-                    return flip_wal_bit(rng, view);
+                    return self.flip_wal_bit(rng, view);
                 }
             }
         }
         if let Some(len) = view.snapshot_len.filter(|&len| len > 0) {
             if let Some(rate) = self.mix.fault_rate(FaultKind::FlipSnapshotBit) {
                 if rng.chance(rate) {
-                    return flip_snapshot_bit(rng, len);
+                    return self.flip_snapshot_bit(rng, len);
                 }
             }
         }
         // Time passes while the process is down.
-        if self.mix.has_faults() && rng.chance(100) {
+        if self.mix.has_faults() && rng.chance(self.mix.rates.down_advance_per_mille) {
             return Action::AdvanceSlot {
                 by: rng.between(1, self.config.max_ttl_slots.max(1)),
             };
         }
         Action::Restart
     }
-}
 
-/// The fate of the unsynced WAL tail: a strict prefix when there is one.
-fn unsynced(rng: &mut SimRng, bytes: u64) -> Unsynced {
-    if bytes == 0 {
-        return if rng.chance(500) {
-            Unsynced::Keep
+    /// The fate of the unsynced WAL tail: a strict prefix when there is one.
+    fn unsynced(&self, rng: &mut SimRng, bytes: u64) -> Unsynced {
+        if bytes == 0 {
+            return if rng.chance(self.mix.rates.empty_tail_keep_per_mille) {
+                Unsynced::Keep
+            } else {
+                Unsynced::Lose
+            };
+        }
+        match rng.below(3) {
+            0 => Unsynced::Keep,
+            1 => Unsynced::Lose,
+            _ => Unsynced::KeepPrefix(rng.below(bytes)),
+        }
+    }
+
+    /// A bit flip in a WAL frame (the engine has `wal_frames > 0`).
+    fn flip_wal_bit(&self, rng: &mut SimRng, view: &SimView) -> Action {
+        // Often the last frame, where a torn tail and corruption are
+        // hardest to tell apart.
+        let frame = if rng.chance(self.mix.rates.flip_last_frame_per_mille) {
+            view.wal_frames - 1
         } else {
-            Unsynced::Lose
+            rng.below(u64::from(view.wal_frames)) as u32
         };
+        // The last frame may be an unsynced, torn one: stay
+        // inside what it holds.
+        let limit = if frame + 1 == view.wal_frames && view.unsynced_bytes > 0 {
+            view.unsynced_bytes.min(MIN_FRAME_LEN)
+        } else {
+            MIN_FRAME_LEN
+        };
+        let byte = if rng.chance(self.mix.rates.flip_header_per_mille) {
+            rng.below(limit.min(FRAME_HEADER_LEN as u64))
+        } else {
+            rng.below(limit)
+        };
+        Action::FlipBit {
+            target: FlipTarget::WalFrame {
+                frame,
+                byte: byte as u32,
+            },
+            bit: rng.below(8) as u8,
+        }
     }
-    match rng.below(3) {
-        0 => Unsynced::Keep,
-        1 => Unsynced::Lose,
-        _ => Unsynced::KeepPrefix(rng.below(bytes)),
-    }
-}
 
-/// A bit flip in a WAL frame (the engine has `wal_frames > 0`).
-fn flip_wal_bit(rng: &mut SimRng, view: &SimView) -> Action {
-    // Half the time the last frame, where a torn tail and
-    // corruption are hardest to tell apart.
-    let frame = if rng.chance(500) {
-        view.wal_frames - 1
-    } else {
-        rng.below(u64::from(view.wal_frames)) as u32
-    };
-    // The last frame may be an unsynced, torn one: stay
-    // inside what it holds.
-    let limit = if frame + 1 == view.wal_frames && view.unsynced_bytes > 0 {
-        view.unsynced_bytes.min(MIN_FRAME_LEN)
-    } else {
-        MIN_FRAME_LEN
-    };
-    let byte = if rng.chance(600) {
-        rng.below(limit.min(FRAME_HEADER_LEN as u64))
-    } else {
-        rng.below(limit)
-    };
-    Action::FlipBit {
-        target: FlipTarget::WalFrame {
-            frame,
-            byte: byte as u32,
-        },
-        bit: rng.below(8) as u8,
-    }
-}
-
-/// A bit flip in a snapshot file of `len > 0` bytes.
-fn flip_snapshot_bit(rng: &mut SimRng, len: u64) -> Action {
-    let byte = rng.below(len.min(u64::from(u32::MAX))) as u32;
-    Action::FlipBit {
-        target: FlipTarget::Snapshot { byte },
-        bit: rng.below(8) as u8,
+    /// A bit flip in a snapshot file of `len > 0` bytes.
+    fn flip_snapshot_bit(&self, rng: &mut SimRng, len: u64) -> Action {
+        let byte = rng.below(len.min(u64::from(u32::MAX))) as u32;
+        Action::FlipBit {
+            target: FlipTarget::Snapshot { byte },
+            bit: rng.below(8) as u8,
+        }
     }
 }

@@ -35,6 +35,9 @@
 //! bursts, clients, old operation ids, slot advances, reads); [`commands`]
 //! builds each command kind; [`faults`] schedules faults and what happens
 //! while halted or down.
+//!
+//! Every probability is a field of the [`Mix`]: drawn for the seed, or one
+//! of the fixed [`crate::swarm::FixedRates`] in `mix.rates`.
 
 use allocdb_core::engine::EngineConfig;
 use allocdb_core::Config;
@@ -59,8 +62,6 @@ const HOT_BASE: u128 = 1;
 const COLD_BASE: u128 = 1_000;
 /// Resource ids from here on are never created.
 const UNKNOWN_RESOURCE_BASE: u128 = 900_000;
-/// While the operation table is full: how often to advance the slot.
-const OPERATIONS_FULL_ADVANCE_PER_MILLE: u32 = 250;
 
 pub struct Workload {
     mix: Mix,
@@ -147,7 +148,7 @@ impl Workload {
         // Clients told the operation table is full back off while records
         // retire: time moves on, so a slow seed is not stuck there.
         if view.model.operations().count() >= self.config.max_operations as usize
-            && rng.chance(OPERATIONS_FULL_ADVANCE_PER_MILLE)
+            && rng.chance(self.mix.rates.operations_full_advance_per_mille)
         {
             return Action::AdvanceSlot {
                 by: rng.between(1, 2),

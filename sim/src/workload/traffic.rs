@@ -15,15 +15,6 @@ const RECENT_OPERATIONS: usize = 16;
 /// A flooding burst holds up to this many requests more than the
 /// submission queue takes.
 pub(super) const BURST_OVERFLOW_MAX: u64 = 4;
-/// Of a burst's requests: how many retry a request in flight (while one is
-/// left that the burst does not carry yet).
-const BURST_IN_FLIGHT_PER_MILLE: u32 = 300;
-/// Of a burst's requests: how many re-send an old operation id (as the
-/// mix's retry rates allow).
-const BURST_OLD_PER_MILLE: u32 = 80;
-/// Of a burst's requests: how many are a second copy of a request sent
-/// earlier in the same burst (a duplicate delivery).
-const BURST_ECHO_PER_MILLE: u32 = 30;
 
 impl Workload {
     pub(super) fn submit_fresh(&self, rng: &mut SimRng, view: &SimView) -> Action {
@@ -56,7 +47,7 @@ impl Workload {
         conflict: bool,
     ) -> Option<u128> {
         let submitted = view.submitted;
-        let pool = if rng.chance(750) {
+        let pool = if rng.chance(self.mix.rates.recent_operation_per_mille) {
             &submitted[submitted.len().saturating_sub(RECENT_OPERATIONS)..]
         } else {
             submitted
@@ -81,7 +72,7 @@ impl Workload {
                 .dedupe_window_slots()
                 .max(self.config.history_window_slots);
             window + rng.between(1, max_ttl)
-        } else if rng.chance(800) || max_ttl < 3 {
+        } else if rng.chance(self.mix.rates.short_advance_per_mille) || max_ttl < 3 {
             rng.between(1, 2)
         } else {
             rng.between(3, max_ttl)
@@ -109,13 +100,13 @@ impl Workload {
         let mut requests = Vec::with_capacity(size);
         while requests.len() < size {
             in_flight.retain(|op| !used.contains(op));
-            if !in_flight.is_empty() && rng.chance(BURST_IN_FLIGHT_PER_MILLE) {
+            if !in_flight.is_empty() && rng.chance(self.mix.rates.burst_in_flight_per_mille) {
                 let operation = *rng.pick(&in_flight);
                 used.push(operation);
                 requests.push(Action::Retry { operation });
                 continue;
             }
-            if rng.chance(BURST_OLD_PER_MILLE) {
+            if rng.chance(self.mix.rates.burst_old_per_mille) {
                 if let Some(action) = self.burst_old(rng, view, &used) {
                     if let Action::Retry { operation } | Action::Submit { operation, .. } = action {
                         used.push(operation);
@@ -124,7 +115,7 @@ impl Workload {
                     continue;
                 }
             }
-            if !fresh.is_empty() && rng.chance(BURST_ECHO_PER_MILLE) {
+            if !fresh.is_empty() && rng.chance(self.mix.rates.burst_echo_per_mille) {
                 requests.push(Action::Retry {
                     operation: *rng.pick(&fresh),
                 });
@@ -195,7 +186,7 @@ impl Workload {
             // Not applied yet: fence_not_applied.
             _ => Some(last + rng.between(1, 3)),
         };
-        if rng.chance(500) {
+        if rng.chance(self.mix.rates.read_resource_per_mille) {
             let roll = rng.below(10);
             let resource = if roll < 6 {
                 *rng.pick(&self.hot)
@@ -215,11 +206,12 @@ impl Workload {
             }
         } else {
             let leases: Vec<&Lease> = view.model.leases().collect();
-            let lease = if !leases.is_empty() && rng.chance(800) {
-                rng.pick(&leases).lease_id.0
-            } else {
-                self.dead_lease(rng, view)
-            };
+            let lease =
+                if !leases.is_empty() && rng.chance(self.mix.rates.read_live_lease_per_mille) {
+                    rng.pick(&leases).lease_id.0
+                } else {
+                    self.dead_lease(rng, view)
+                };
             Action::ReadLease {
                 lease,
                 required_lsn,
