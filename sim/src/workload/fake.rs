@@ -5,13 +5,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
 use allocdb_core::engine::EngineConfig;
 use allocdb_core::{
-    ClientId, ClientRequest, Command, LogCommand, Lsn, OperationId, ResultCode, Slot,
+    ClientId, ClientRequest, Command, LeaseId, LogCommand, Lsn, OperationId, ResourceId,
+    ResultCode, Slot,
 };
 
-use super::faults::MIN_FRAME_LEN;
 use super::traffic::BURST_OVERFLOW_MAX;
 use super::Workload;
 use crate::action::{Action, ActionKind, FlipTarget, SimCommand, Unsynced};
+use crate::driver::wal_book::{command_frame_len, marker_frame_len};
 use crate::oracle::model::Model;
 use crate::rng::SimRng;
 use crate::view::{ArmedCrash, EngineStatus, InFlight, SimView};
@@ -182,7 +183,7 @@ impl Fake {
             Action::Crash { unsynced } => self.crash(action, *unsynced),
             Action::TearLastFrame { keep } => {
                 assert!(down && self.wal_frames > 0, "{action:?}");
-                assert!(u64::from(*keep) < self.unsynced.min(MIN_FRAME_LEN));
+                assert!(u64::from(*keep) < self.unsynced.min(marker_frame_len()));
                 self.unsynced = u64::from(*keep);
             }
             Action::FlipBit { target, bit } => self.flip_bit(action, *target, *bit),
@@ -197,7 +198,7 @@ impl Fake {
         if let Some(point) = expire_point.filter(|_| !due.is_empty()) {
             if point == CrashPoint::ExpireAfterAppend {
                 self.wal_frames += 1;
-                self.unsynced += 57;
+                self.unsynced += expire_frame_len();
             }
             self.kill();
             return;
@@ -262,7 +263,7 @@ impl Fake {
         self.damaged = true;
         match target {
             FlipTarget::WalFrame { frame, byte } => {
-                assert!(frame < self.wal_frames && u64::from(byte) < MIN_FRAME_LEN);
+                assert!(frame < self.wal_frames && u64::from(byte) < marker_frame_len());
             }
             FlipTarget::Snapshot { byte } => {
                 assert!(u64::from(byte) < self.snapshot_len.expect("a snapshot"));
@@ -371,8 +372,10 @@ impl Fake {
         if let Some(failure) = self.persist.take() {
             let written = match failure {
                 PersistFailure::AppendFails => 0,
-                PersistFailure::PartialAppend { bytes } => u64::from(bytes.min(80)),
-                PersistFailure::SyncFails => 81,
+                PersistFailure::PartialAppend { bytes } => {
+                    u64::from(bytes).min(client_frame_len() - 1)
+                }
+                PersistFailure::SyncFails => client_frame_len(),
             };
             if written > 0 {
                 self.wal_frames += 1;
@@ -390,7 +393,7 @@ impl Fake {
             Some(CrashPoint::ClientAfterAppend) => {
                 self.kill();
                 self.wal_frames += 1;
-                self.unsynced += 81;
+                self.unsynced += client_frame_len();
                 interrupt(self, EngineStatus::Down);
                 return;
             }
@@ -431,4 +434,24 @@ impl Fake {
 
 fn to_command(command: &SimCommand) -> Command {
     command.to_command().expect("within BUNDLE_SIZE_LIMIT")
+}
+
+/// The length of every client frame the fake writes, whatever the command:
+/// a create's, the shortest client frame (81 bytes).
+pub(super) fn client_frame_len() -> u64 {
+    command_frame_len(&LogCommand::Client(ClientRequest {
+        operation_id: OperationId(0),
+        client_id: ClientId(0),
+        command: Command::CreateResource {
+            resource_id: ResourceId(0),
+        },
+    }))
+}
+
+/// The length of an expire frame (57 bytes).
+pub(super) fn expire_frame_len() -> u64 {
+    command_frame_len(&LogCommand::Expire {
+        lease_id: LeaseId(0),
+        deadline_slot: Slot(0),
+    })
 }

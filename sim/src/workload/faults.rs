@@ -5,20 +5,18 @@
 //! of the unsynced WAL tail when the process dies.
 
 use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
-use allocdb_core::wal::{FRAME_HEADER_LEN, SNAPSHOT_MARKER_LEN};
+use allocdb_core::wal::FRAME_HEADER_LEN;
 use allocdb_core::LeaseState;
 
 use super::Workload;
 use crate::action::{Action, FlipTarget, Unsynced};
+use crate::driver::wal_book::marker_frame_len;
 use crate::rng::SimRng;
 use crate::swarm::FaultKind;
 use crate::view::{EngineStatus, SimView};
 
 /// Most damaging actions in a row while down before a restart is forced.
 pub(super) const MAX_DOWN_ACTIONS: u32 = 3;
-/// The shortest WAL frame (a snapshot marker): tears keep fewer bytes than
-/// this and bit flips stay below it, so both land inside any complete frame.
-pub(super) const MIN_FRAME_LEN: u64 = (FRAME_HEADER_LEN + SNAPSHOT_MARKER_LEN) as u64;
 /// Largest prefix a partial append writes (the engine clamps it below the
 /// frame length).
 const PARTIAL_APPEND_MAX: u64 = 96;
@@ -167,11 +165,13 @@ impl Workload {
                 unsynced: self.unsynced(rng, view.unsynced_bytes),
             };
         }
-        // Only an unsynced last frame can be torn; keep less than it holds.
+        // Only an unsynced last frame can be torn; keep less than it holds
+        // and less than the shortest frame (a snapshot marker), so that the
+        // tear lands inside whatever frame it is.
         if view.wal_frames > 0 && view.unsynced_bytes > 0 {
             if let Some(rate) = self.mix.fault_rate(FaultKind::TearLastFrame) {
                 if rng.chance(rate) {
-                    let keep = rng.below(view.unsynced_bytes.min(MIN_FRAME_LEN));
+                    let keep = rng.below(view.unsynced_bytes.min(marker_frame_len()));
                     return Action::TearLastFrame { keep: keep as u32 };
                 }
             }
@@ -235,12 +235,14 @@ impl Workload {
         } else {
             rng.below(u64::from(view.wal_frames)) as u32
         };
-        // The last frame may be an unsynced, torn one: stay
-        // inside what it holds.
+        // Stay below the shortest frame (a snapshot marker), so that the
+        // flip lands inside whatever frame it is; the last frame may be an
+        // unsynced, torn one: stay inside what it holds.
+        let shortest = marker_frame_len();
         let limit = if frame + 1 == view.wal_frames && view.unsynced_bytes > 0 {
-            view.unsynced_bytes.min(MIN_FRAME_LEN)
+            view.unsynced_bytes.min(shortest)
         } else {
-            MIN_FRAME_LEN
+            shortest
         };
         let byte = if rng.chance(self.mix.rates.flip_header_per_mille) {
             rng.below(limit.min(FRAME_HEADER_LEN as u64))

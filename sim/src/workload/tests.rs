@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use allocdb_core::engine::EngineConfig;
 use allocdb_core::ResultCode;
 
-use super::fake::Fake;
+use super::fake::{client_frame_len, expire_frame_len, Fake};
 use super::faults::MAX_DOWN_ACTIONS;
 use super::Workload;
 use crate::action::{Action, ActionKind};
@@ -144,4 +144,13 @@ fn contention_reaches_the_error_paths() {
         vec![ResultCode::Noop, ResultCode::SlotOverflow],
         "never produced"
     );
+}
+
+#[test]
+fn the_fake_books_frames_at_their_lengths_in_the_format() {
+    // The lengths the fake used to hard-code: a create frame, an expire
+    // frame, and the shortest frame of all, a snapshot marker.
+    assert_eq!(client_frame_len(), 81);
+    assert_eq!(expire_frame_len(), 57);
+    assert_eq!(crate::driver::wal_book::marker_frame_len(), 41);
 }
