@@ -31,10 +31,10 @@
 //!
 //! Where things are: this file holds the [`Workload`] and picks by engine
 //! status and, while up, by a roll over the mix's rates;
-//! [`traffic`] is who sends what (fresh submits, retries, conflicts,
-//! bursts, clients, old operation ids, slot advances, reads); [`commands`]
-//! builds each command kind; [`faults`] schedules faults and what happens
-//! while halted or down.
+//! `traffic.rs` is who sends what (fresh submits, retries, conflicts,
+//! bursts, clients, old operation ids, slot advances, reads); `commands.rs`
+//! builds each command kind; `faults.rs` schedules faults and what happens
+//! while halted or down; `fake.rs` is a toy driver for `tests.rs`.
 //!
 //! Every probability is a field of the [`Mix`]: drawn for the seed, or one
 //! of the fixed [`crate::swarm::FixedRates`] in `mix.rates`.

@@ -1,4 +1,4 @@
-//! The workload tests, run against the toy driver in [`super::fake`].
+//! The workload tests, run against the toy driver in `fake.rs`.
 
 use std::collections::BTreeSet;
 
