@@ -1,0 +1,458 @@
+//! A toy driver for the workload tests (`#[cfg(test)]`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
+use allocdb_core::engine::EngineConfig;
+use allocdb_core::{
+    ClientId, ClientRequest, Command, LeaseId, LogCommand, Lsn, OperationId, ResourceId,
+    ResultCode, Slot,
+};
+
+use super::traffic::BURST_OVERFLOW_MAX;
+use super::Workload;
+use crate::action::{Action, ActionKind, FlipTarget, SimCommand, Unsynced};
+use crate::driver::wal_book::{command_frame_len, marker_frame_len};
+use crate::oracle::model::Model;
+use crate::rng::SimRng;
+use crate::view::{ArmedCrash, EngineStatus, InFlight, RecoveryReach, SimView};
+
+/// A toy driver: the model stands in for the engine, armed faults fire
+/// roughly where the real ones would, and every action is checked
+/// against the status it was generated for.
+pub(super) struct Fake {
+    pub(super) model: Model,
+    slot: u64,
+    pub(super) status: EngineStatus,
+    in_flight: Vec<InFlight>,
+    submitted: Vec<u128>,
+    commands: BTreeMap<u128, (u32, SimCommand)>,
+    next_operation: u128,
+    lsn: u64,
+    wal_frames: u32,
+    pub(super) snapshot_len: Option<u64>,
+    pub(super) unsynced: u64,
+    crash: Option<CrashPoint>,
+    /// The step that armed `crash`.
+    armed_at: u64,
+    steps: u64,
+    recovery_crash: Option<CrashPoint>,
+    persist: Option<PersistFailure>,
+    damaged: bool,
+    pub(super) kinds: BTreeSet<ActionKind>,
+    pub(super) codes: BTreeMap<ResultCode, u64>,
+    pub(super) retry_cache_hits: u64,
+    down_run: u32,
+    pub(super) longest_down_run: u32,
+    queue_bound: usize,
+    pub(super) bursts: u64,
+    pub(super) burst_requests: u64,
+    pub(super) largest_burst: usize,
+    /// Burst requests refused because the queue was full.
+    pub(super) overloaded: u64,
+    /// Burst retries of a request that was in flight.
+    pub(super) burst_in_flight_retries: u64,
+    /// Burst requests whose operation id was sent before the burst
+    /// (and not in flight).
+    pub(super) burst_old: u64,
+    /// Second copies of a request sent earlier in the same burst.
+    pub(super) burst_echoes: u64,
+}
+
+impl Fake {
+    pub(super) fn new(config: EngineConfig) -> Fake {
+        Fake {
+            model: Model::new(config.core),
+            slot: 0,
+            status: EngineStatus::Up,
+            in_flight: Vec::new(),
+            submitted: Vec::new(),
+            commands: BTreeMap::new(),
+            next_operation: 1,
+            lsn: 0,
+            wal_frames: 0,
+            snapshot_len: None,
+            unsynced: 0,
+            crash: None,
+            armed_at: 0,
+            steps: 0,
+            recovery_crash: None,
+            persist: None,
+            damaged: false,
+            kinds: BTreeSet::new(),
+            codes: BTreeMap::new(),
+            retry_cache_hits: 0,
+            down_run: 0,
+            longest_down_run: 0,
+            queue_bound: config.max_submission_queue.max(1) as usize,
+            bursts: 0,
+            burst_requests: 0,
+            largest_burst: 0,
+            overloaded: 0,
+            burst_in_flight_retries: 0,
+            burst_old: 0,
+            burst_echoes: 0,
+        }
+    }
+
+    pub(super) fn view(&self) -> SimView<'_> {
+        SimView {
+            slot: Slot(self.slot),
+            status: self.status,
+            model: &self.model,
+            in_flight: &self.in_flight,
+            submitted: &self.submitted,
+            wal_frames: self.wal_frames,
+            snapshot_len: self.snapshot_len,
+            unsynced_bytes: self.unsynced,
+            next_operation: self.next_operation,
+            armed_crash: self.crash.map(|point| ArmedCrash {
+                point,
+                steps_since: self.steps - self.armed_at,
+            }),
+            damage_pending: self.damaged,
+            recovery: RecoveryReach::default(),
+        }
+    }
+
+    pub(super) fn run(
+        &mut self,
+        workload: &mut Workload,
+        rng: &mut SimRng,
+        steps: usize,
+    ) -> Vec<Action> {
+        (0..steps)
+            .map(|_| {
+                let action = workload.next(rng, &self.view());
+                self.step(&action);
+                action
+            })
+            .collect()
+    }
+
+    fn step(&mut self, action: &Action) {
+        self.steps += 1;
+        self.kinds.insert(action.kind());
+        let up = self.status == EngineStatus::Up;
+        let down = self.status == EngineStatus::Down;
+        if down && *action != Action::Restart {
+            self.down_run += 1;
+            self.longest_down_run = self.longest_down_run.max(self.down_run);
+        } else {
+            self.down_run = 0;
+        }
+        match action {
+            Action::AdvanceTo { .. } | Action::ArmCrashAfter { .. } => {
+                panic!("the workload does not generate {action:?} yet")
+            }
+            Action::Burst(requests) => {
+                assert!(up, "{action:?} while {:?}", self.status);
+                self.burst(requests);
+            }
+            Action::Submit {
+                client,
+                operation,
+                command,
+            } => {
+                assert!(up, "{action:?} while {:?}", self.status);
+                self.book(*client, *operation, command);
+                self.write(*client, *operation, command.clone());
+            }
+            Action::Retry { operation } => {
+                assert!(up, "{action:?} while {:?}", self.status);
+                let (client, command) = self.commands[operation].clone();
+                self.write(client, *operation, command);
+            }
+            Action::AdvanceSlot { by } => {
+                assert!(*by > 0);
+                self.slot += by;
+            }
+            Action::Tick => {
+                assert!(up);
+                self.tick();
+            }
+            Action::Checkpoint => {
+                assert!(up);
+                self.checkpoint();
+            }
+            Action::ReadResource { .. } | Action::ReadLease { .. } => assert!(up),
+            Action::ArmCrash(point) => self.arm_crash(action, *point),
+            Action::ArmPersistFailure(failure) => {
+                assert!(up);
+                self.persist = Some(*failure);
+            }
+            Action::Crash { unsynced } => self.crash(action, *unsynced),
+            Action::TearLastFrame { keep } => {
+                assert!(down && self.wal_frames > 0, "{action:?}");
+                assert!(u64::from(*keep) < self.unsynced.min(marker_frame_len()));
+                self.unsynced = u64::from(*keep);
+            }
+            Action::FlipBit { target, bit } => self.flip_bit(action, *target, *bit),
+            Action::Restart => self.restart(),
+        }
+    }
+
+    /// Expires what is due, unless an armed expire point fires first.
+    fn tick(&mut self) {
+        let due = self.model.due_expirations(Slot(self.slot), 8);
+        let expire_point = self.crash.filter(|p| p.path() == CrashPath::Expire);
+        if let Some(point) = expire_point.filter(|_| !due.is_empty()) {
+            if point == CrashPoint::ExpireAfterAppend {
+                self.wal_frames += 1;
+                self.unsynced += expire_frame_len();
+            }
+            self.kill();
+            return;
+        }
+        for (lease_id, deadline_slot) in due {
+            self.apply(LogCommand::Expire {
+                lease_id,
+                deadline_slot,
+            });
+        }
+    }
+
+    /// Writes a snapshot and rewrites the log to its marker, unless an
+    /// armed checkpoint point fires first.
+    fn checkpoint(&mut self) {
+        if self
+            .crash
+            .is_some_and(|p| p.path() == CrashPath::Checkpoint)
+        {
+            self.kill();
+            return;
+        }
+        self.snapshot_len = Some(300);
+        self.wal_frames = 1;
+    }
+
+    fn arm_crash(&mut self, action: &Action, point: CrashPoint) {
+        // Recovery points may be armed while down, for the
+        // next restart, like the real driver allows.
+        if point.path() == CrashPath::Recovery {
+            self.recovery_crash = Some(point);
+        } else {
+            assert!(
+                self.status == EngineStatus::Up,
+                "{action:?} while {:?}",
+                self.status
+            );
+            self.crash = Some(point);
+            self.armed_at = self.steps;
+        }
+    }
+
+    fn crash(&mut self, action: &Action, unsynced: Unsynced) {
+        assert!(
+            self.status != EngineStatus::Down || self.unsynced > 0,
+            "{action:?} while down, nothing unsynced"
+        );
+        self.unsynced = match unsynced {
+            Unsynced::Keep => self.unsynced,
+            Unsynced::Lose => 0,
+            Unsynced::KeepPrefix(bytes) => {
+                assert!(bytes < self.unsynced, "{action:?} of {}", self.unsynced);
+                bytes
+            }
+        };
+        self.kill();
+    }
+
+    fn flip_bit(&mut self, action: &Action, target: FlipTarget, bit: u8) {
+        assert!(self.status == EngineStatus::Down && bit < 8, "{action:?}");
+        assert!(!self.damaged, "a second flip before a restart");
+        self.damaged = true;
+        match target {
+            FlipTarget::WalFrame { frame, byte } => {
+                assert!(frame < self.wal_frames && u64::from(byte) < marker_frame_len());
+            }
+            FlipTarget::Snapshot { byte } => {
+                assert!(u64::from(byte) < self.snapshot_len.expect("a snapshot"));
+            }
+        }
+    }
+
+    fn restart(&mut self) {
+        assert!(self.status != EngineStatus::Up, "restart while up");
+        self.kill();
+        self.unsynced = 0;
+        self.damaged = false;
+        if self.recovery_crash.take().is_none() {
+            self.status = EngineStatus::Up;
+        }
+    }
+
+    /// Books a submission: a fresh operation id is the next one, an
+    /// old one is not in flight.
+    fn book(&mut self, client: u32, operation: u128, command: &SimCommand) {
+        if operation == self.next_operation {
+            self.next_operation += 1;
+            self.submitted.push(operation);
+        } else {
+            assert!(operation < self.next_operation, "op{operation} skips ahead");
+            assert!(
+                !self.in_flight.iter().any(|f| f.operation == operation),
+                "op{operation} re-used while in flight"
+            );
+        }
+        self.commands.insert(operation, (client, command.clone()));
+    }
+
+    /// Like the driver, books every request first; then, unlike it, keeps
+    /// the listed order: the queue takes the first `queue_bound`, the
+    /// rest are `overloaded` (definite), and the queue commits in order
+    /// until the engine dies or halts, which leaves the rest in flight.
+    fn burst(&mut self, requests: &[Action]) {
+        let bound = self.queue_bound + BURST_OVERFLOW_MAX as usize;
+        assert!(
+            (2..=bound).contains(&requests.len()),
+            "a burst of {} requests",
+            requests.len()
+        );
+        self.bursts += 1;
+        self.burst_requests += requests.len() as u64;
+        self.largest_burst = self.largest_burst.max(requests.len());
+        let mut seen = BTreeSet::new();
+        let mut fresh = BTreeSet::new();
+        let mut arrivals = Vec::with_capacity(requests.len());
+        for request in requests {
+            match request {
+                Action::Submit {
+                    client,
+                    operation,
+                    command,
+                } => {
+                    assert!(seen.insert(*operation), "op{operation} twice in a burst");
+                    if *operation == self.next_operation {
+                        fresh.insert(*operation);
+                    } else {
+                        self.burst_old += 1;
+                    }
+                    self.book(*client, *operation, command);
+                    arrivals.push((*client, *operation, command.clone()));
+                }
+                Action::Retry { operation } => {
+                    if seen.insert(*operation) {
+                        if self.in_flight.iter().any(|f| f.operation == *operation) {
+                            self.burst_in_flight_retries += 1;
+                        } else {
+                            self.burst_old += 1;
+                        }
+                    } else {
+                        // Only a fresh submit of this burst comes twice.
+                        assert!(fresh.contains(operation), "op{operation} twice in a burst");
+                        self.burst_echoes += 1;
+                    }
+                    let (client, command) = self.commands[operation].clone();
+                    arrivals.push((client, *operation, command));
+                }
+                other => panic!("{other:?} in a burst"),
+            }
+        }
+        let queued = arrivals.len().min(self.queue_bound);
+        // Overloaded is definite for this attempt only: an earlier
+        // attempt in flight stays in flight, as in the driver.
+        self.overloaded += arrivals.drain(queued..).count() as u64;
+        for (client, operation, command) in arrivals {
+            if self.status == EngineStatus::Up {
+                self.write(client, operation, command);
+            } else if !self.in_flight.iter().any(|f| f.operation == operation) {
+                self.in_flight.push(InFlight { client, operation });
+            }
+        }
+    }
+
+    fn write(&mut self, client: u32, operation: u128, command: SimCommand) {
+        let pending = InFlight { client, operation };
+        let interrupt = |fake: &mut Fake, status| {
+            fake.status = status;
+            if !fake.in_flight.contains(&pending) {
+                fake.in_flight.push(pending);
+            }
+        };
+        if let Some(failure) = self.persist.take() {
+            let written = match failure {
+                PersistFailure::AppendFails => 0,
+                PersistFailure::PartialAppend { bytes } => {
+                    u64::from(bytes).min(client_frame_len() - 1)
+                }
+                PersistFailure::SyncFails => client_frame_len(),
+            };
+            if written > 0 {
+                self.wal_frames += 1;
+                self.unsynced += written;
+            }
+            interrupt(self, EngineStatus::Halted);
+            return;
+        }
+        match self.crash {
+            Some(CrashPoint::ClientBeforeAppend | CrashPoint::ClientAfterSync) => {
+                self.kill();
+                interrupt(self, EngineStatus::Down);
+                return;
+            }
+            Some(CrashPoint::ClientAfterAppend) => {
+                self.kill();
+                self.wal_frames += 1;
+                self.unsynced += client_frame_len();
+                interrupt(self, EngineStatus::Down);
+                return;
+            }
+            _ => {}
+        }
+        self.apply(LogCommand::Client(ClientRequest {
+            operation_id: OperationId(operation),
+            client_id: ClientId(u128::from(client)),
+            command: to_command(&command),
+        }));
+        self.in_flight.retain(|f| f.operation != operation);
+        if self.crash == Some(CrashPoint::ClientAfterApply) {
+            self.kill();
+            interrupt(self, EngineStatus::Down);
+        }
+    }
+
+    /// The process dies; its arms die with it (not a recovery arm).
+    fn kill(&mut self) {
+        self.status = EngineStatus::Down;
+        self.crash = None;
+        self.persist = None;
+    }
+
+    fn apply(&mut self, command: LogCommand) {
+        self.lsn += 1;
+        self.wal_frames += 1;
+        let applied = self
+            .model
+            .apply(Lsn(self.lsn), Slot(self.slot), &command)
+            .expect("in order");
+        *self.codes.entry(applied.outcome.code()).or_insert(0) += 1;
+        if applied.from_retry_cache {
+            self.retry_cache_hits += 1;
+        }
+    }
+}
+
+fn to_command(command: &SimCommand) -> Command {
+    command.to_command().expect("within BUNDLE_SIZE_LIMIT")
+}
+
+/// The length of every client frame the fake writes, whatever the command:
+/// a create's, the shortest client frame (81 bytes).
+pub(super) fn client_frame_len() -> u64 {
+    command_frame_len(&LogCommand::Client(ClientRequest {
+        operation_id: OperationId(0),
+        client_id: ClientId(0),
+        command: Command::CreateResource {
+            resource_id: ResourceId(0),
+        },
+    }))
+}
+
+/// The length of an expire frame (57 bytes).
+pub(super) fn expire_frame_len() -> u64 {
+    command_frame_len(&LogCommand::Expire {
+        lease_id: LeaseId(0),
+        deadline_slot: Slot(0),
+    })
+}

@@ -1,0 +1,269 @@
+//! Fault scheduling, by engine status: while up, arming crash points and
+//! persist failures or killing the process, and steering toward an armed
+//! point; while halted, a restart or a kill; while down, tears, bit flips,
+//! recovery crash points, and a restart within a few actions. Also the fate
+//! of the unsynced WAL tail when the process dies.
+
+use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
+use allocdb_core::wal::FRAME_HEADER_LEN;
+use allocdb_core::LeaseState;
+
+use super::Workload;
+use crate::action::{Action, FlipTarget, Unsynced};
+use crate::driver::wal_book::marker_frame_len;
+use crate::rng::SimRng;
+use crate::swarm::FaultKind;
+use crate::view::{EngineStatus, SimView};
+
+/// Most damaging actions in a row while down before a restart is forced.
+pub(super) const MAX_DOWN_ACTIONS: u32 = 3;
+/// Largest prefix a partial append writes (the engine clamps it below the
+/// frame length).
+const PARTIAL_APPEND_MAX: u64 = 96;
+/// Actions after which an armed crash point that has not fired may be
+/// replaced by another.
+const ARMED_PATIENCE: u64 = 200;
+
+impl Workload {
+    pub(super) fn up_fault(&self, rng: &mut SimRng, view: &SimView) -> Option<Action> {
+        for kind in [
+            FaultKind::ArmCrash,
+            FaultKind::PersistFailure,
+            FaultKind::Crash,
+        ] {
+            let Some(rate) = self.mix.fault_rate(kind) else {
+                continue;
+            };
+            if !rng.chance(rate) {
+                continue;
+            }
+            match kind {
+                // One engine arm at a time: a new one would replace it
+                // before it fires (unless it looks stuck).
+                FaultKind::ArmCrash
+                    if view
+                        .armed_crash
+                        .is_none_or(|armed| armed.steps_since > ARMED_PATIENCE) =>
+                {
+                    if let Some(point) = self.crash_point(rng, view) {
+                        return Some(Action::ArmCrash(point));
+                    }
+                }
+                FaultKind::PersistFailure if !self.mix.persist_failures.is_empty() => {
+                    return Some(Action::ArmPersistFailure(self.persist_failure(rng)));
+                }
+                FaultKind::Crash => {
+                    return Some(Action::Crash {
+                        unsynced: self.unsynced(rng, view.unsynced_bytes),
+                    });
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// Steers toward the action that reaches an armed expire or checkpoint
+    /// point (client points are reached by any write).
+    pub(super) fn reach_armed_point(&self, rng: &mut SimRng, view: &SimView) -> Option<Action> {
+        let point = view.armed_crash?.point;
+        if !rng.chance(self.mix.rates.steer_to_armed_per_mille) {
+            return None;
+        }
+        match point.path() {
+            CrashPath::Checkpoint => return Some(Action::Checkpoint),
+            CrashPath::Expire => {}
+            CrashPath::Client | CrashPath::Recovery => return None,
+        }
+        if !view.model.due_expirations(view.slot, 1).is_empty() {
+            return Some(Action::Tick);
+        }
+        let next_deadline = view
+            .model
+            .leases()
+            .filter(|lease| lease.state == LeaseState::Reserved)
+            .map(|lease| lease.deadline_slot.0)
+            .min()?;
+        Some(Action::AdvanceSlot {
+            by: next_deadline.saturating_sub(view.slot.0).max(1),
+        })
+    }
+
+    /// One of the mix's crash points that the engine can still reach:
+    /// while up any (a recovery point waits for the next restart), while
+    /// down only recovery points. A recovery point is offered only when the
+    /// files make it reachable: a snapshot to load, an unsynced tail that
+    /// may be torn, enough frames to replay (`k` is at most
+    /// `replay_frame_max`).
+    fn crash_point(&self, rng: &mut SimRng, view: &SimView) -> Option<CrashPoint> {
+        let down = view.status == EngineStatus::Down;
+        let frames = u64::from(view.wal_frames.saturating_sub(1));
+        let candidates: Vec<CrashPoint> = self
+            .mix
+            .crash_points
+            .iter()
+            .copied()
+            .filter(|&point| match point {
+                CrashPoint::RecoveryAfterSnapshotLoad => view.snapshot_len.is_some(),
+                CrashPoint::RecoveryAfterTornTailTruncate => down && view.unsynced_bytes > 0,
+                CrashPoint::RecoveryAfterReplayedFrame(_) => frames > 0,
+                _ => !down,
+            })
+            .collect();
+        if candidates.is_empty() {
+            return None;
+        }
+        Some(match *rng.pick(&candidates) {
+            CrashPoint::RecoveryAfterReplayedFrame(_) => CrashPoint::RecoveryAfterReplayedFrame(
+                rng.between(1, self.mix.replay_frame_max.clamp(1, frames)),
+            ),
+            point => point,
+        })
+    }
+
+    fn persist_failure(&self, rng: &mut SimRng) -> PersistFailure {
+        match *rng.pick(&self.mix.persist_failures) {
+            PersistFailure::PartialAppend { .. } => PersistFailure::PartialAppend {
+                bytes: rng.between(0, PARTIAL_APPEND_MAX) as u32,
+            },
+            failure => failure,
+        }
+    }
+
+    pub(super) fn next_halted(&self, rng: &mut SimRng, view: &SimView) -> Action {
+        if self.mix.fault_rate(FaultKind::Crash).is_some()
+            && rng.chance(self.mix.rates.halted_crash_per_mille)
+        {
+            Action::Crash {
+                unsynced: self.unsynced(rng, view.unsynced_bytes),
+            }
+        } else {
+            Action::Restart
+        }
+    }
+
+    pub(super) fn next_down(&mut self, rng: &mut SimRng, view: &SimView) -> Action {
+        self.down_actions += 1;
+        let action = self.down_action(rng, view);
+        if action == Action::Restart {
+            self.down_actions = 0;
+        }
+        action
+    }
+
+    fn down_action(&self, rng: &mut SimRng, view: &SimView) -> Action {
+        if self.down_actions > MAX_DOWN_ACTIONS {
+            return Action::Restart;
+        }
+        // The process is already dead; this settles what became of the
+        // bytes it wrote after its last sync.
+        if view.unsynced_bytes > 0
+            && self.mix.fault_rate(FaultKind::Crash).is_some()
+            && rng.chance(self.mix.rates.down_crash_per_mille)
+        {
+            return Action::Crash {
+                unsynced: self.unsynced(rng, view.unsynced_bytes),
+            };
+        }
+        // Only an unsynced last frame can be torn; keep less than it holds
+        // and less than the shortest frame (a snapshot marker), so that the
+        // tear lands inside whatever frame it is.
+        if view.wal_frames > 0 && view.unsynced_bytes > 0 {
+            if let Some(rate) = self.mix.fault_rate(FaultKind::TearLastFrame) {
+                if rng.chance(rate) {
+                    let keep = rng.below(view.unsynced_bytes.min(marker_frame_len()));
+                    return Action::TearLastFrame { keep: keep as u32 };
+                }
+            }
+        }
+        // A recovery crash point armed now fires during the next restart.
+        if let Some(rate) = self.mix.fault_rate(FaultKind::ArmCrash) {
+            if rng.chance(rate) {
+                if let Some(point) = self.crash_point(rng, view) {
+                    return Action::ArmCrash(point);
+                }
+            }
+        }
+        if view.damage_pending {
+            return Action::Restart;
+        }
+        if view.wal_frames > 0 {
+            if let Some(rate) = self.mix.fault_rate(FaultKind::FlipWalBit) {
+                if rng.chance(rate) {
+                    return self.flip_wal_bit(rng, view);
+                }
+            }
+        }
+        if let Some(len) = view.snapshot_len.filter(|&len| len > 0) {
+            if let Some(rate) = self.mix.fault_rate(FaultKind::FlipSnapshotBit) {
+                if rng.chance(rate) {
+                    return self.flip_snapshot_bit(rng, len);
+                }
+            }
+        }
+        // Time passes while the process is down.
+        if self.mix.has_faults() && rng.chance(self.mix.rates.down_advance_per_mille) {
+            return Action::AdvanceSlot {
+                by: rng.between(1, self.config.max_ttl_slots.max(1)),
+            };
+        }
+        Action::Restart
+    }
+
+    /// The fate of the unsynced WAL tail: a strict prefix when there is one.
+    fn unsynced(&self, rng: &mut SimRng, bytes: u64) -> Unsynced {
+        if bytes == 0 {
+            return if rng.chance(self.mix.rates.empty_tail_keep_per_mille) {
+                Unsynced::Keep
+            } else {
+                Unsynced::Lose
+            };
+        }
+        match rng.below(3) {
+            0 => Unsynced::Keep,
+            1 => Unsynced::Lose,
+            _ => Unsynced::KeepPrefix(rng.below(bytes)),
+        }
+    }
+
+    /// A bit flip in a WAL frame (the engine has `wal_frames > 0`).
+    fn flip_wal_bit(&self, rng: &mut SimRng, view: &SimView) -> Action {
+        // Often the last frame, where a torn tail and corruption are
+        // hardest to tell apart.
+        let frame = if rng.chance(self.mix.rates.flip_last_frame_per_mille) {
+            view.wal_frames - 1
+        } else {
+            rng.below(u64::from(view.wal_frames)) as u32
+        };
+        // Stay below the shortest frame (a snapshot marker), so that the
+        // flip lands inside whatever frame it is; the last frame may be an
+        // unsynced, torn one: stay inside what it holds.
+        let shortest = marker_frame_len();
+        let limit = if frame + 1 == view.wal_frames && view.unsynced_bytes > 0 {
+            view.unsynced_bytes.min(shortest)
+        } else {
+            shortest
+        };
+        let byte = if rng.chance(self.mix.rates.flip_header_per_mille) {
+            rng.below(limit.min(FRAME_HEADER_LEN as u64))
+        } else {
+            rng.below(limit)
+        };
+        Action::FlipBit {
+            target: FlipTarget::WalFrame {
+                frame,
+                byte: byte as u32,
+            },
+            bit: rng.below(8) as u8,
+        }
+    }
+
+    /// A bit flip in a snapshot file of `len > 0` bytes.
+    fn flip_snapshot_bit(&self, rng: &mut SimRng, len: u64) -> Action {
+        let byte = rng.below(len.min(u64::from(u32::MAX))) as u32;
+        Action::FlipBit {
+            target: FlipTarget::Snapshot { byte },
+            bit: rng.below(8) as u8,
+        }
+    }
+}

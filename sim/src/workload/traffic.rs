@@ -1,0 +1,221 @@
+//! Who sends what while the engine is up: fresh submits, retries and
+//! conflicting re-uses of old operation ids, bursts through the submission
+//! queue, the clients they come from, slot advances and reads.
+
+use allocdb_core::Lease;
+
+use super::{Workload, UNKNOWN_RESOURCE_BASE};
+use crate::action::Action;
+use crate::rng::SimRng;
+use crate::view::SimView;
+
+/// Re-used operation ids come mostly from this many latest submissions, so
+/// that they are still inside the dedupe window.
+const RECENT_OPERATIONS: usize = 16;
+/// A flooding burst holds up to this many requests more than the
+/// submission queue takes.
+pub(super) const BURST_OVERFLOW_MAX: u64 = 4;
+
+impl Workload {
+    pub(super) fn submit_fresh(&self, rng: &mut SimRng, view: &SimView) -> Action {
+        Action::Submit {
+            client: self.pick_client(rng, view),
+            operation: view.next_operation,
+            command: self.command(rng, view),
+        }
+    }
+
+    /// A client, preferably one without a request in flight.
+    pub(super) fn pick_client(&self, rng: &mut SimRng, view: &SimView) -> u32 {
+        let mut client = rng.below(u64::from(self.clients)) as u32;
+        for _ in 0..4 {
+            if !view.in_flight.iter().any(|f| f.client == client) {
+                break;
+            }
+            client = rng.below(u64::from(self.clients)) as u32;
+        }
+        client
+    }
+
+    /// An operation id submitted before, mostly a recent one.
+    /// `conflict`: one with no request in flight, to be re-used with
+    /// another command.
+    pub(super) fn old_operation(
+        &self,
+        rng: &mut SimRng,
+        view: &SimView,
+        conflict: bool,
+    ) -> Option<u128> {
+        let submitted = view.submitted;
+        let pool = if rng.chance(self.mix.rates.recent_operation_per_mille) {
+            &submitted[submitted.len().saturating_sub(RECENT_OPERATIONS)..]
+        } else {
+            submitted
+        };
+        for _ in 0..4 {
+            if pool.is_empty() {
+                return None;
+            }
+            let operation = *rng.pick(pool);
+            if !conflict || !view.in_flight.iter().any(|f| f.operation == operation) {
+                return Some(operation);
+            }
+        }
+        None
+    }
+
+    pub(super) fn advance_by(&self, rng: &mut SimRng) -> u64 {
+        let max_ttl = self.config.max_ttl_slots.max(1);
+        if rng.chance(self.mix.advance_jump_per_mille) {
+            let window = self
+                .config
+                .dedupe_window_slots()
+                .max(self.config.history_window_slots);
+            window + rng.between(1, max_ttl)
+        } else if rng.chance(self.mix.rates.short_advance_per_mille) || max_ttl < 3 {
+            rng.between(1, 2)
+        } else {
+            rng.between(3, max_ttl)
+        }
+    }
+
+    /// Requests that reach the engine at the same slot: 2 to `burst_max`
+    /// of them (at most the queue bound), or (the mix's flood rate) the queue bound plus 0 to
+    /// [`BURST_OVERFLOW_MAX`]. Operation ids are distinct but for an echo
+    /// (a retry of a request listed earlier in the burst); fresh ones
+    /// count up from `next_operation` in listed order.
+    pub(super) fn burst(&self, rng: &mut SimRng, view: &SimView) -> Action {
+        let queue = u64::from(self.queue_bound);
+        let size = if rng.chance(self.mix.burst_flood_per_mille) {
+            queue + rng.between(0, BURST_OVERFLOW_MAX)
+        } else {
+            // Within the queue, unless it cannot take even two.
+            rng.between(2, u64::from(self.mix.burst_max).clamp(2, queue.max(2)))
+        } as usize;
+        let clients = self.burst_clients(rng, view);
+        let mut in_flight: Vec<u128> = view.in_flight.iter().map(|f| f.operation).collect();
+        let mut used: Vec<u128> = Vec::with_capacity(size);
+        let mut fresh: Vec<u128> = Vec::new();
+        let mut next_operation = view.next_operation;
+        let mut requests = Vec::with_capacity(size);
+        while requests.len() < size {
+            in_flight.retain(|op| !used.contains(op));
+            if !in_flight.is_empty() && rng.chance(self.mix.rates.burst_in_flight_per_mille) {
+                let operation = *rng.pick(&in_flight);
+                used.push(operation);
+                requests.push(Action::Retry { operation });
+                continue;
+            }
+            if rng.chance(self.mix.rates.burst_old_per_mille) {
+                if let Some(action) = self.burst_old(rng, view, &used) {
+                    if let Action::Retry { operation } | Action::Submit { operation, .. } = action {
+                        used.push(operation);
+                    }
+                    requests.push(action);
+                    continue;
+                }
+            }
+            if !fresh.is_empty() && rng.chance(self.mix.rates.burst_echo_per_mille) {
+                requests.push(Action::Retry {
+                    operation: *rng.pick(&fresh),
+                });
+                continue;
+            }
+            let operation = next_operation;
+            next_operation += 1;
+            let client = clients[fresh.len() % clients.len()];
+            used.push(operation);
+            fresh.push(operation);
+            requests.push(Action::Submit {
+                client,
+                operation,
+                command: self.command(rng, view),
+            });
+        }
+        Action::Burst(requests)
+    }
+
+    /// Clients in the order a burst's fresh submits use them: those without
+    /// a request in flight first, each group shuffled.
+    fn burst_clients(&self, rng: &mut SimRng, view: &SimView) -> Vec<u32> {
+        let busy = |client: &u32| view.in_flight.iter().any(|f| f.client == *client);
+        let (mut idle, mut waiting): (Vec<u32>, Vec<u32>) =
+            (0..self.clients).partition(|c| !busy(c));
+        rng.shuffle(&mut idle);
+        rng.shuffle(&mut waiting);
+        idle.extend(waiting);
+        idle
+    }
+
+    /// An old operation id re-sent in a burst, as the mix's retry rates
+    /// allow: byte for byte or (an operation not in flight) with another
+    /// command. `None` when the mix re-sends nothing or the pick is already
+    /// in the burst.
+    fn burst_old(&self, rng: &mut SimRng, view: &SimView, used: &[u128]) -> Option<Action> {
+        let same = self.mix.retry_same_per_mille;
+        let conflict = self.mix.retry_conflict_per_mille;
+        if same + conflict == 0 {
+            return None;
+        }
+        let action = if rng.below(u64::from(same + conflict)) < u64::from(same) {
+            Action::Retry {
+                operation: self.old_operation(rng, view, false)?,
+            }
+        } else {
+            Action::Submit {
+                client: self.pick_client(rng, view),
+                operation: self.old_operation(rng, view, true)?,
+                command: self.command(rng, view),
+            }
+        };
+        match &action {
+            Action::Retry { operation } | Action::Submit { operation, .. }
+                if used.contains(operation) =>
+            {
+                None
+            }
+            _ => Some(action),
+        }
+    }
+
+    pub(super) fn read(&self, rng: &mut SimRng, view: &SimView) -> Action {
+        let last = view.model.last_applied_lsn().map_or(0, |lsn| lsn.0);
+        let required_lsn = match rng.below(10) {
+            0..=6 => None,
+            7 | 8 => Some(last.max(1)),
+            // Not applied yet: fence_not_applied.
+            _ => Some(last + rng.between(1, 3)),
+        };
+        if rng.chance(self.mix.rates.read_resource_per_mille) {
+            let roll = rng.below(10);
+            let resource = if roll < 6 {
+                *rng.pick(&self.hot)
+            } else if roll < 9 {
+                let all: Vec<u128> = view.model.resources().map(|r| r.resource_id.0).collect();
+                if all.is_empty() {
+                    *rng.pick(&self.hot)
+                } else {
+                    *rng.pick(&all)
+                }
+            } else {
+                UNKNOWN_RESOURCE_BASE + u128::from(rng.below(100))
+            };
+            Action::ReadResource {
+                resource,
+                required_lsn,
+            }
+        } else {
+            let leases: Vec<&Lease> = view.model.leases().collect();
+            let lease =
+                if !leases.is_empty() && rng.chance(self.mix.rates.read_live_lease_per_mille) {
+                    rng.pick(&leases).lease_id.0
+                } else {
+                    self.dead_lease(rng, view)
+                };
+            Action::ReadLease {
+                lease,
+                required_lsn,
+            }
+        }
+    }
+}
