@@ -111,7 +111,17 @@ impl Fake {
                 steps_since: self.steps - self.armed_at,
             }),
             damage_pending: self.damaged,
-            recovery: RecoveryReach::default(),
+            // A toy's account: a down process's unsynced tail may be torn,
+            // every frame but the marker may be replayed.
+            recovery: RecoveryReach {
+                snapshot: self.snapshot_len.is_some(),
+                torn_bytes: if self.status == EngineStatus::Down {
+                    self.unsynced
+                } else {
+                    0
+                },
+                frames_replayed: u64::from(self.wal_frames.saturating_sub(1)),
+            },
         }
     }
 

@@ -91,28 +91,26 @@ impl Workload {
 
     /// One of the mix's crash points that the engine can still reach:
     /// while up any (a recovery point waits for the next restart), while
-    /// down only recovery points. A recovery point is offered only when the
-    /// files make it reachable: a snapshot to load, an unsynced tail that
-    /// may be torn, enough frames to replay (`k` is at most
-    /// `replay_frame_max`).
+    /// down only recovery points. A recovery point is offered only when a
+    /// restart of the files as they are now reaches it (the simulator's
+    /// one rule, [`crate::view::RecoveryReach::reaches`]); `k` of a replay point is at
+    /// most `replay_frame_max` and the frames there are to replay.
     fn crash_point(&self, rng: &mut SimRng, view: &SimView) -> Option<CrashPoint> {
         let down = view.status == EngineStatus::Down;
-        let frames = u64::from(view.wal_frames.saturating_sub(1));
         let candidates: Vec<CrashPoint> = self
             .mix
             .crash_points
             .iter()
             .copied()
-            .filter(|&point| match point {
-                CrashPoint::RecoveryAfterSnapshotLoad => view.snapshot_len.is_some(),
-                CrashPoint::RecoveryAfterTornTailTruncate => down && view.unsynced_bytes > 0,
-                CrashPoint::RecoveryAfterReplayedFrame(_) => frames > 0,
+            .filter(|&point| match point.path() {
+                CrashPath::Recovery => view.recovery.reaches(point),
                 _ => !down,
             })
             .collect();
         if candidates.is_empty() {
             return None;
         }
+        let frames = view.recovery.frames_replayed;
         Some(match *rng.pick(&candidates) {
             CrashPoint::RecoveryAfterReplayedFrame(_) => CrashPoint::RecoveryAfterReplayedFrame(
                 rng.between(1, self.mix.replay_frame_max.clamp(1, frames)),
