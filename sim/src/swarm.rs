@@ -316,6 +316,14 @@ pub struct FixedRates {
     /// Of the lease reads, when there are leases: of one in the table
     /// rather than a dead lease id.
     pub read_live_lease_per_mille: u32,
+    /// Of reads, out of ten: unfenced, then fenced at the applied LSN; the
+    /// rest are fenced past it (`fence_not_applied`).
+    pub read_unfenced_per_ten: u64,
+    pub read_fenced_at_applied_per_ten: u64,
+    /// Of resource reads, out of ten: a hot resource, then any known one;
+    /// the rest name a resource never created.
+    pub read_hot_resource_per_ten: u64,
+    pub read_known_resource_per_ten: u64,
 
     // commands.rs: building each command.
     /// Of the commands while a hot resource is missing: a create instead of
@@ -382,6 +390,10 @@ impl FixedRates {
         short_advance_per_mille: 800,
         read_resource_per_mille: 500,
         read_live_lease_per_mille: 800,
+        read_unfenced_per_ten: 7,
+        read_fenced_at_applied_per_ten: 2,
+        read_hot_resource_per_ten: 6,
+        read_known_resource_per_ten: 3,
         create_first_per_mille: 300,
         create_missing_hot_per_mille: 700,
         create_hot_per_mille: 300,

@@ -180,17 +180,21 @@ impl Workload {
 
     pub(super) fn read(&self, rng: &mut SimRng, view: &SimView) -> Action {
         let last = view.model.last_applied_lsn().map_or(0, |lsn| lsn.0);
-        let required_lsn = match rng.below(10) {
-            0..=6 => None,
-            7 | 8 => Some(last.max(1)),
+        let rates = &self.mix.rates;
+        let fence = rng.below(10);
+        let required_lsn = if fence < rates.read_unfenced_per_ten {
+            None
+        } else if fence < rates.read_unfenced_per_ten + rates.read_fenced_at_applied_per_ten {
+            Some(last.max(1))
+        } else {
             // Not applied yet: fence_not_applied.
-            _ => Some(last + rng.between(1, 3)),
+            Some(last + rng.between(1, 3))
         };
         if rng.chance(self.mix.rates.read_resource_per_mille) {
             let roll = rng.below(10);
-            let resource = if roll < 6 {
+            let resource = if roll < rates.read_hot_resource_per_ten {
                 *rng.pick(&self.hot)
-            } else if roll < 9 {
+            } else if roll < rates.read_hot_resource_per_ten + rates.read_known_resource_per_ten {
                 let all: Vec<u128> = view.model.resources().map(|r| r.resource_id.0).collect();
                 if all.is_empty() {
                     *rng.pick(&self.hot)
