@@ -143,19 +143,41 @@ pub struct FsReport {
     pub op: FsOp,
 }
 
+/// How an injected read fault breaks a recovery read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadFaultKind {
+    /// The read fails with an I/O error (as a disk's EIO).
+    Error,
+    /// The file reads as if it ended early: a short read, then end of file.
+    Short,
+}
+
+/// A read fault armed for the next recovery read of `file`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadFault {
+    pub file: FileName,
+    pub kind: ReadFaultKind,
+}
+
+/// The sites whose reads a read fault breaks: recovery's.
+#[cfg(feature = "fault-injection")]
+const fn is_recovery_read(site: Site) -> bool {
+    matches!(site, Site::WalRead | Site::SnapshotRead)
+}
+
 #[cfg(feature = "fault-injection")]
 pub use observer::{observe, Observation};
 
 #[cfg(feature = "fault-injection")]
 mod observer {
-    use super::FsReport;
+    use super::{FileName, FsReport, ReadFault, ReadFaultKind};
     use std::cell::RefCell;
     use std::marker::PhantomData;
     use std::path::{Path, PathBuf};
 
     /// The directories observed on this thread, each with its reports not
-    /// yet drained.
-    type Observed = Vec<(PathBuf, Vec<FsReport>)>;
+    /// yet drained and a read fault armed there.
+    type Observed = Vec<(PathBuf, Vec<FsReport>, Option<ReadFault>)>;
 
     thread_local! {
         static OBSERVED: RefCell<Observed> = const { RefCell::new(Vec::new()) };
@@ -168,10 +190,10 @@ mod observer {
         OBSERVED.with(|observed| {
             let mut observed = observed.borrow_mut();
             assert!(
-                observed.iter().all(|(d, _)| d != dir),
+                observed.iter().all(|(d, ..)| d != dir),
                 "a directory has one observer at a time"
             );
-            observed.push((dir.to_path_buf(), Vec::new()));
+            observed.push((dir.to_path_buf(), Vec::new(), None));
         });
         Observation {
             dir: dir.to_path_buf(),
@@ -189,31 +211,75 @@ mod observer {
     impl Observation {
         /// Every operation since the last drain, in the order made.
         pub fn drain(&self) -> Vec<FsReport> {
+            self.with_entry(|reports, _| std::mem::take(reports))
+        }
+
+        /// Arms `fault` for the next recovery read of its file in this
+        /// directory; it fires once.
+        pub fn arm_read_fault(&self, fault: ReadFault) {
+            self.with_entry(|_, armed| *armed = Some(fault));
+        }
+
+        /// Disarms the read fault and returns it if it never fired.
+        pub fn disarm_read_fault(&self) -> Option<ReadFault> {
+            self.with_entry(|_, armed| armed.take())
+        }
+
+        fn with_entry<T>(
+            &self,
+            f: impl FnOnce(&mut Vec<FsReport>, &mut Option<ReadFault>) -> T,
+        ) -> T {
             OBSERVED.with(|observed| {
                 let mut observed = observed.borrow_mut();
-                let (_, reports) = observed
+                let (_, reports, armed) = observed
                     .iter_mut()
-                    .find(|(d, _)| *d == self.dir)
+                    .find(|(d, ..)| *d == self.dir)
                     .expect("observed until dropped");
-                std::mem::take(reports)
+                f(reports, armed)
             })
         }
     }
 
     impl Drop for Observation {
         fn drop(&mut self) {
-            OBSERVED.with(|observed| observed.borrow_mut().retain(|(d, _)| *d != self.dir));
+            OBSERVED.with(|observed| observed.borrow_mut().retain(|(d, ..)| *d != self.dir));
         }
     }
 
     pub(super) fn report(dir: &Path, report: FsReport) {
         OBSERVED.with(|observed| {
             let mut observed = observed.borrow_mut();
-            if let Some((_, reports)) = observed.iter_mut().find(|(d, _)| d == dir) {
+            if let Some((_, reports, _)) = observed.iter_mut().find(|(d, ..)| d == dir) {
                 reports.push(report);
             }
         });
     }
+
+    /// The read fault armed for `file` in `dir`, taken: it fires now.
+    pub(super) fn take_read_fault(dir: &Path, file: FileName) -> Option<ReadFaultKind> {
+        OBSERVED.with(|observed| {
+            let mut observed = observed.borrow_mut();
+            let (_, _, armed) = observed.iter_mut().find(|(d, ..)| d == dir)?;
+            let fault = armed.filter(|fault| fault.file == file)?;
+            *armed = None;
+            Some(fault.kind)
+        })
+    }
+}
+
+/// The read fault that fires at this read, if one is armed for it.
+#[inline]
+fn read_fault(dir: &Path, file: FileName, site: Site) -> Option<ReadFaultKind> {
+    #[cfg(feature = "fault-injection")]
+    if is_recovery_read(site) {
+        return observer::take_read_fault(dir, file);
+    }
+    let _ = (dir, file, site);
+    None
+}
+
+fn injected_read_error() -> io::Error {
+    io::Error::other("injected read fault: I/O error (EIO)")
 }
 
 #[inline]
@@ -340,6 +406,7 @@ impl DurableFile {
             file,
             name: self.name,
             dir: self.dir.clone(),
+            ended_early: false,
             site,
             offset: 0,
         })
@@ -352,12 +419,22 @@ pub struct FileReader {
     file: File,
     name: FileName,
     dir: PathBuf,
+    /// A short-read fault fired: the file reads as ended from here.
+    ended_early: bool,
     site: Site,
     offset: u64,
 }
 
 impl Read for FileReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match read_fault(&self.dir, self.name, self.site) {
+            Some(ReadFaultKind::Error) => return Err(injected_read_error()),
+            Some(ReadFaultKind::Short) => self.ended_early = true,
+            None => {}
+        }
+        if self.ended_early {
+            return Ok(0);
+        }
         let len = self.file.read(buf)?;
         if len > 0 {
             report(
@@ -377,11 +454,16 @@ impl Read for FileReader {
 
 /// The whole of `name` in `dir`; `None` when there is no such file.
 pub fn read_whole(dir: &Path, name: FileName, site: Site) -> io::Result<Option<Vec<u8>>> {
-    let bytes = match fs::read(dir.join(name.as_str())) {
+    let mut bytes = match fs::read(dir.join(name.as_str())) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
+    match read_fault(dir, name, site) {
+        Some(ReadFaultKind::Error) => return Err(injected_read_error()),
+        Some(ReadFaultKind::Short) => bytes.truncate(bytes.len() / 2),
+        None => {}
+    }
     report(
         dir,
         site,
@@ -545,5 +627,60 @@ mod tests {
         );
         drop(observation);
         let _again = observe(dir.path());
+    }
+
+    #[cfg(feature = "fault-injection")]
+    #[test]
+    fn a_read_fault_breaks_the_next_recovery_read_of_its_file_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut wal = DurableFile::open(dir.path(), FileName::Wal, Site::WalOpen).unwrap();
+        wal.write_at(0, b"0123456789", Site::WalAppend).1.unwrap();
+        std::fs::write(dir.path().join("snapshot"), b"abcdefgh").unwrap();
+        let observation = observe(dir.path());
+        let read_all = |site| {
+            let mut bytes = Vec::new();
+            wal.reader(site)
+                .unwrap()
+                .read_to_end(&mut bytes)
+                .map(|_| bytes)
+        };
+
+        let fault = |file, kind| ReadFault { file, kind };
+        observation.arm_read_fault(fault(FileName::Wal, ReadFaultKind::Error));
+        assert_eq!(
+            read_all(Site::WalRewriteRead).unwrap().len(),
+            10,
+            "not a recovery read"
+        );
+        let error = read_all(Site::WalRead).unwrap_err();
+        assert!(error.to_string().contains("injected read fault"), "{error}");
+        assert_eq!(read_all(Site::WalRead).unwrap().len(), 10, "it fires once");
+        assert_eq!(observation.disarm_read_fault(), None);
+
+        observation.arm_read_fault(fault(FileName::Wal, ReadFaultKind::Short));
+        assert_eq!(read_all(Site::WalRead).unwrap(), b"", "ends at once");
+        let mut exact = [0u8; 4];
+        observation.arm_read_fault(fault(FileName::Wal, ReadFaultKind::Short));
+        let short = wal.reader(Site::WalRead).unwrap().read_exact(&mut exact);
+        assert_eq!(short.unwrap_err().kind(), io::ErrorKind::UnexpectedEof);
+
+        observation.arm_read_fault(fault(FileName::Snapshot, ReadFaultKind::Short));
+        assert_eq!(
+            read_whole(dir.path(), FileName::Snapshot, Site::SnapshotRead).unwrap(),
+            Some(b"abcd".to_vec())
+        );
+        observation.arm_read_fault(fault(FileName::Snapshot, ReadFaultKind::Error));
+        assert!(read_whole(dir.path(), FileName::Snapshot, Site::SnapshotRead).is_err());
+        observation.arm_read_fault(fault(FileName::SnapshotTemp, ReadFaultKind::Error));
+        assert_eq!(
+            read_whole(dir.path(), FileName::SnapshotTemp, Site::SnapshotRead).unwrap(),
+            None,
+            "an absent file is not read"
+        );
+        assert_eq!(
+            observation.disarm_read_fault(),
+            Some(fault(FileName::SnapshotTemp, ReadFaultKind::Error)),
+            "a fault that never fired is handed back"
+        );
     }
 }

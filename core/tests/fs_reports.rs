@@ -190,3 +190,57 @@ fn without_an_observer_nothing_is_recorded_and_the_engine_works() {
         "another directory's engine is not observed"
     );
 }
+
+/// A recovery read that fails or comes up short is a typed error, never a
+/// shorter log or a partial snapshot; the next open without the fault
+/// recovers everything.
+#[test]
+fn a_read_fault_at_recovery_is_a_typed_error_and_the_next_open_recovers() {
+    use allocdb_core::engine::OpenError;
+    use allocdb_core::fs::{ReadFault, ReadFaultKind};
+    use allocdb_core::snapshot::LoadError;
+
+    let dir = scratch_dir::scratch_dir();
+    let (mut engine, _) = Engine::open(dir.path(), EngineConfig::small()).unwrap();
+    engine.submit(create(1), Slot(1)).unwrap();
+    engine.checkpoint().unwrap();
+    engine.submit(create(2), Slot(1)).unwrap();
+    let digest = engine.state_machine().digest();
+    drop(engine);
+
+    let observation = observe(dir.path());
+    for (file, kind) in [
+        (FileName::Wal, ReadFaultKind::Error),
+        (FileName::Wal, ReadFaultKind::Short),
+        (FileName::Snapshot, ReadFaultKind::Error),
+        (FileName::Snapshot, ReadFaultKind::Short),
+    ] {
+        observation.arm_read_fault(ReadFault { file, kind });
+        let error = Engine::open(dir.path(), EngineConfig::small())
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(
+            observation.disarm_read_fault(),
+            None,
+            "{file:?} {kind:?} fired"
+        );
+        match (file, kind, &error) {
+            (FileName::Wal, ReadFaultKind::Error, OpenError::Io(e)) => {
+                assert!(e.to_string().contains("injected read fault"), "{e}")
+            }
+            (FileName::Wal, ReadFaultKind::Short, OpenError::Io(e)) => {
+                assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof)
+            }
+            (FileName::Snapshot, ReadFaultKind::Error, OpenError::Snapshot(LoadError::Io(_))) => {}
+            (
+                FileName::Snapshot,
+                ReadFaultKind::Short,
+                OpenError::Snapshot(LoadError::Invalid(_)),
+            ) => {}
+            _ => panic!("{file:?} {kind:?}: {error}"),
+        }
+        let (engine, report) = Engine::open(dir.path(), EngineConfig::small()).unwrap();
+        assert_eq!(engine.state_machine().digest(), digest, "{file:?} {kind:?}");
+        assert_eq!(report.frames_replayed, 1);
+    }
+}
