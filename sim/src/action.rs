@@ -3,6 +3,7 @@
 //! type is what RON scenarios are made of.
 
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
+use allocdb_core::fs::{FileName, ReadFault, ReadFaultKind};
 use allocdb_core::{Bundle, BundleOverflow, Command, HolderId, LeaseEpoch, LeaseId, ResourceId};
 use serde::{Deserialize, Serialize};
 
@@ -163,6 +164,14 @@ pub enum Action {
     },
     /// The next WAL append (or its sync) fails.
     ArmPersistFailure(#[serde(with = "PersistFailureDef")] PersistFailure),
+    /// The next restart's first read of `file` fails as `kind` says;
+    /// recovery must refuse with a typed error, and the restart after it
+    /// recovers normally.
+    ArmReadFault {
+        file: ReadTarget,
+        #[serde(with = "ReadFaultKindDef")]
+        kind: ReadFaultKind,
+    },
     /// The process dies now (if it is alive); the unsynced WAL tail fares as
     /// `unsynced` says.
     Crash {
@@ -204,6 +213,39 @@ pub enum CrashPointDef {
     RecoveryAfterReplayedFrame(u64),
 }
 
+/// A file recovery reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReadTarget {
+    Wal,
+    Snapshot,
+}
+
+impl ReadTarget {
+    pub const ALL: [ReadTarget; 2] = [ReadTarget::Wal, ReadTarget::Snapshot];
+
+    pub const fn file(self) -> FileName {
+        match self {
+            ReadTarget::Wal => FileName::Wal,
+            ReadTarget::Snapshot => FileName::Snapshot,
+        }
+    }
+
+    pub const fn fault(self, kind: ReadFaultKind) -> ReadFault {
+        ReadFault {
+            file: self.file(),
+            kind,
+        }
+    }
+}
+
+/// Serde shadow of the core's [`ReadFaultKind`].
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "ReadFaultKind", rename = "ReadFaultKind")]
+pub enum ReadFaultKindDef {
+    Error,
+    Short,
+}
+
 /// Serde shadow of the core's [`PersistFailure`].
 #[derive(Serialize, Deserialize)]
 #[serde(
@@ -238,6 +280,7 @@ pub enum ActionKind {
     Read,
     ArmCrash,
     ArmPersistFailure,
+    ArmReadFault,
     Crash,
     TearLastFrame,
     FlipWalBit,
@@ -246,7 +289,7 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 14] = [
+    pub const ALL: [ActionKind; 15] = [
         ActionKind::Submit,
         ActionKind::Retry,
         ActionKind::Burst,
@@ -256,6 +299,7 @@ impl ActionKind {
         ActionKind::Read,
         ActionKind::ArmCrash,
         ActionKind::ArmPersistFailure,
+        ActionKind::ArmReadFault,
         ActionKind::Crash,
         ActionKind::TearLastFrame,
         ActionKind::FlipWalBit,
@@ -265,9 +309,10 @@ impl ActionKind {
 
     /// The kinds that only faults bring about: the fault actions, and the
     /// restart that follows them. A run without faults has none of these.
-    pub const FAULTS: [ActionKind; 7] = [
+    pub const FAULTS: [ActionKind; 8] = [
         ActionKind::ArmCrash,
         ActionKind::ArmPersistFailure,
+        ActionKind::ArmReadFault,
         ActionKind::Crash,
         ActionKind::TearLastFrame,
         ActionKind::FlipWalBit,
@@ -286,6 +331,7 @@ impl ActionKind {
             ActionKind::Read => "read",
             ActionKind::ArmCrash => "arm_crash",
             ActionKind::ArmPersistFailure => "arm_persist_failure",
+            ActionKind::ArmReadFault => "arm_read_fault",
             ActionKind::Crash => "crash",
             ActionKind::TearLastFrame => "tear_last_frame",
             ActionKind::FlipWalBit => "flip_wal_bit",
@@ -347,6 +393,7 @@ impl Action {
             Action::ReadResource { .. } | Action::ReadLease { .. } => ActionKind::Read,
             Action::ArmCrash(_) | Action::ArmCrashAfter { .. } => ActionKind::ArmCrash,
             Action::ArmPersistFailure(_) => ActionKind::ArmPersistFailure,
+            Action::ArmReadFault { .. } => ActionKind::ArmReadFault,
             Action::Crash { .. } => ActionKind::Crash,
             Action::TearLastFrame { .. } => ActionKind::TearLastFrame,
             Action::FlipBit {

@@ -16,6 +16,7 @@ pub struct RunStats {
     pub torn_tails_recovered: u64,
     pub fail_closed_confirmed: u64,
     pub damaged_tail_read_as_torn: u64,
+    pub read_faults_refused: u64,
 }
 
 impl RunStats {
@@ -47,6 +48,10 @@ impl RunStats {
         }
     }
 
+    pub fn read_fault_refused(&mut self) {
+        self.read_faults_refused += 1;
+    }
+
     pub fn merge(&mut self, other: &RunStats) {
         for (k, v) in &other.actions {
             *self.actions.entry(*k).or_default() += v;
@@ -63,6 +68,7 @@ impl RunStats {
         self.torn_tails_recovered += other.torn_tails_recovered;
         self.fail_closed_confirmed += other.fail_closed_confirmed;
         self.damaged_tail_read_as_torn += other.damaged_tail_read_as_torn;
+        self.read_faults_refused += other.read_faults_refused;
     }
 
     /// Lines of `name count`, every known kind listed (zeros included), so a
@@ -109,6 +115,7 @@ impl RunStats {
             "damaged_tail_read_as_torn {}",
             self.damaged_tail_read_as_torn
         ));
+        lines.push(format!("read_faults_refused {}", self.read_faults_refused));
         lines
     }
 }

@@ -33,16 +33,20 @@ pub enum FaultKind {
     FlipWalBit,
     /// While down: flip one bit of the snapshot file.
     FlipSnapshotBit,
+    /// While down: the next restart's first read of the WAL or the
+    /// snapshot fails or comes up short.
+    ReadFault,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 6] = [
+    pub const ALL: [FaultKind; 7] = [
         FaultKind::ArmCrash,
         FaultKind::PersistFailure,
         FaultKind::Crash,
         FaultKind::TearLastFrame,
         FaultKind::FlipWalBit,
         FaultKind::FlipSnapshotBit,
+        FaultKind::ReadFault,
     ];
 
     /// The snake_case name used on the command line and in transcripts.
@@ -54,6 +58,7 @@ impl FaultKind {
             FaultKind::TearLastFrame => "tear_last_frame",
             FaultKind::FlipWalBit => "flip_wal_bit",
             FaultKind::FlipSnapshotBit => "flip_snapshot_bit",
+            FaultKind::ReadFault => "read_fault",
         }
     }
 
@@ -70,6 +75,7 @@ impl FaultKind {
             FaultKind::TearLastFrame => ActionKind::TearLastFrame,
             FaultKind::FlipWalBit => ActionKind::FlipWalBit,
             FaultKind::FlipSnapshotBit => ActionKind::FlipSnapshotBit,
+            FaultKind::ReadFault => ActionKind::ArmReadFault,
         }
     }
 
@@ -324,6 +330,8 @@ pub struct FixedRates {
     /// the rest name a resource never created.
     pub read_hot_resource_per_ten: u64,
     pub read_known_resource_per_ten: u64,
+    /// Of read faults: an I/O error rather than a short read.
+    pub read_fault_error_per_mille: u32,
 
     // commands.rs: building each command.
     /// Of the commands while a hot resource is missing: a create instead of
@@ -394,6 +402,7 @@ impl FixedRates {
         read_fenced_at_applied_per_ten: 2,
         read_hot_resource_per_ten: 6,
         read_known_resource_per_ten: 3,
+        read_fault_error_per_mille: 500,
         create_first_per_mille: 300,
         create_missing_hot_per_mille: 700,
         create_hot_per_mille: 300,
@@ -583,6 +592,7 @@ impl Mix {
             FaultKind::Crash => (2, 20),
             FaultKind::TearLastFrame => (100, 500),
             FaultKind::FlipWalBit | FaultKind::FlipSnapshotBit => (30, 250),
+            FaultKind::ReadFault => (20, 150),
         };
         rng.between(low, high) as u32
     }
@@ -700,6 +710,7 @@ impl Mix {
             on(FaultKind::FlipSnapshotBit) && down,
             ActionKind::FlipSnapshotBit,
         );
+        add(on(FaultKind::ReadFault) && down, ActionKind::ArmReadFault);
         kinds
     }
 

@@ -3,9 +3,10 @@
 //! itself decides go in: no clock, no paths, no hash-map order.
 
 use crate::action::persist_failure_name;
-use crate::action::{Action, FlipTarget, SimCommand, Unsynced};
+use crate::action::{Action, FlipTarget, ReadTarget, SimCommand, Unsynced};
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
 use allocdb_core::engine::EngineConfig;
+use allocdb_core::fs::ReadFaultKind;
 use allocdb_core::{Applied, Lsn, Outcome, Slot};
 use std::fmt::Write;
 
@@ -131,6 +132,13 @@ pub fn describe_action(action: &Action) -> String {
         Action::ArmPersistFailure(PersistFailure::PartialAppend { bytes }) => {
             format!("arm_persist_failure partial_append({bytes})")
         }
+        Action::ArmReadFault { file, kind } => {
+            format!(
+                "arm_read_fault {} {}",
+                read_target_name(*file),
+                read_fault_name(*kind)
+            )
+        }
         Action::ArmPersistFailure(failure) => {
             format!("arm_persist_failure {}", persist_failure_name(*failure))
         }
@@ -189,4 +197,18 @@ pub fn describe_applied(applied: &Applied) -> String {
         Outcome::Rejected(code) => code.name().to_string(),
     };
     format!("{text}{cached}")
+}
+
+pub fn read_target_name(file: ReadTarget) -> &'static str {
+    match file {
+        ReadTarget::Wal => "wal",
+        ReadTarget::Snapshot => "snapshot",
+    }
+}
+
+pub fn read_fault_name(kind: ReadFaultKind) -> &'static str {
+    match kind {
+        ReadFaultKind::Error => "error",
+        ReadFaultKind::Short => "short",
+    }
 }

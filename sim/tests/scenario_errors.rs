@@ -188,3 +188,45 @@ proptest! {
         let _ = parse(&String::from_utf8_lossy(&bytes), "fuzz.ron");
     }
 }
+
+#[test]
+fn an_unknown_read_fault_kind_lists_the_real_ones() {
+    assert_eq!(
+        error("Scenario(steps: [ArmReadFault(file: Wal, kind: Sideways)])"),
+        "bad.ron:1:48: Unexpected variant named `Sideways` in enum `ReadFaultKind`, \
+         expected either `Error` or `Short` instead"
+    );
+    assert_eq!(
+        error("Scenario(steps: [ArmReadFault(file: Journal, kind: Error)])"),
+        "bad.ron:1:37: Unexpected variant named `Journal` in enum `ReadTarget`, \
+         expected either `Wal` or `Snapshot` instead"
+    );
+}
+
+/// A strict scenario's read fault must meet a restart that reads its file.
+#[test]
+fn a_read_fault_that_reads_nothing_or_meets_no_restart_is_an_error() {
+    use allocdb_sim::scenario::run_scenario;
+    let run = |text: &str| {
+        let scenario = parse(text, "read.ron").unwrap();
+        match run_scenario(&scenario).result {
+            Ok(()) => panic!("{text} passed"),
+            Err(failure) => failure.to_string(),
+        }
+    };
+    let no_snapshot = "Scenario(steps: [Submit(client: 1, operation: 1, command: \
+        CreateResource(resource: 7)), Crash(unsynced: Keep), \
+        ArmReadFault(file: Snapshot, kind: Error), Restart])";
+    let error = run(no_snapshot);
+    assert!(
+        error.contains("step 4 (Restart)") && error.contains("found nothing to read"),
+        "{error}"
+    );
+    let no_restart = "Scenario(steps: [Submit(client: 1, operation: 1, command: \
+        CreateResource(resource: 7)), ArmReadFault(file: Wal, kind: Short)])";
+    let error = run(no_restart);
+    assert!(
+        error.contains("step 2 (ArmReadFault)") && error.contains("never met a restart"),
+        "{error}"
+    );
+}

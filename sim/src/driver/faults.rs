@@ -6,6 +6,7 @@ use super::{Simulator, StepLine, StepResult};
 use crate::action::{FlipTarget, Unsynced};
 use crate::view::EngineStatus;
 use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
+use allocdb_core::fs::ReadFault;
 
 impl Simulator {
     pub(super) fn arm_crash(&mut self, point: CrashPoint, passes: u32) -> StepResult {
@@ -32,6 +33,11 @@ impl Simulator {
         engine.arm_persist_failure(failure);
         self.arms.persist = Some(failure);
         Ok(StepLine::new("armed"))
+    }
+
+    pub(super) fn arm_read_fault(&mut self, fault: ReadFault) -> StepResult {
+        self.arms.read = Some(fault);
+        Ok(StepLine::new("armed for the next restart"))
     }
 
     pub(super) fn crash(&mut self, unsynced: Unsynced) -> StepResult {

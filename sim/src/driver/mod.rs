@@ -215,6 +215,11 @@ impl Simulator {
         (self.arms.crash(), self.arms.persist, self.arms.recovery)
     }
 
+    /// The read fault armed for the next restart.
+    pub fn armed_read_fault(&self) -> Option<allocdb_core::fs::ReadFault> {
+        self.arms.read
+    }
+
     /// The WAL bytes written since the last sync, as `(offset, written)` of
     /// each frame they hold, offsets counted from the last synced byte:
     /// what a crash can keep or lose.
@@ -324,6 +329,7 @@ impl Simulator {
             Action::ArmCrash(point) => self.arm_crash(*point, 0),
             Action::ArmCrashAfter { point, passes } => self.arm_crash(*point, *passes),
             Action::ArmPersistFailure(failure) => self.arm_persist(*failure),
+            Action::ArmReadFault { file, kind } => self.arm_read_fault(file.fault(*kind)),
             Action::Crash { unsynced } => self.crash(*unsynced),
             Action::TearLastFrame { keep } => self.tear(*keep),
             Action::FlipBit { target, bit } => self.flip(*target, *bit),

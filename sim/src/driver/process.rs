@@ -5,6 +5,7 @@
 use crate::view::{ArmedCrash, EngineStatus};
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
 use allocdb_core::engine::Engine;
+use allocdb_core::fs::ReadFault;
 
 pub enum Process {
     /// Running and accepting writes.
@@ -71,6 +72,8 @@ pub struct Arms {
     crash: Option<(CrashPoint, u64)>,
     pub persist: Option<PersistFailure>,
     pub recovery: Option<CrashPoint>,
+    /// A read fault for the next restart's reads.
+    pub read: Option<ReadFault>,
 }
 
 impl Arms {
@@ -95,8 +98,8 @@ impl Arms {
         self.crash = None;
     }
 
-    /// The process died: its arms die with it; the recovery arm waits for
-    /// the restart.
+    /// The process died: its arms die with it; the recovery and read arms
+    /// wait for the restart.
     pub fn process_died(&mut self) {
         self.crash = None;
         self.persist = None;

@@ -12,6 +12,7 @@ use crate::oracle::{Oracle, Violation};
 use crate::transcript::point_label;
 use allocdb_core::engine::fault::{CrashPoint, Faults};
 use allocdb_core::engine::{Engine, OpenError, RecoveryReport};
+use allocdb_core::fs::ReadFault;
 
 impl Simulator {
     fn open(&self, faults: Faults) -> Result<(Engine, RecoveryReport), OpenError> {
@@ -33,7 +34,48 @@ impl Simulator {
             self.event.recovery_point_unreached = Some(point);
             notes.push(format!("{} not reached", point_label(point)));
         }
-        self.recover(&expected, expected_model, notes)
+        if let Some(fault) = self.arms.read.take() {
+            return self.recover_past_read_fault(fault, &expected, expected_model, notes);
+        }
+        let opened = self.open(Faults::default());
+        self.accept_recovery(opened, &expected, expected_model, notes)
+    }
+
+    /// Recovery with a read fault armed: a fault that fired must make it
+    /// refuse with the typed error of that read, leaving the process down
+    /// and the files as they were; one that found nothing to read leaves a
+    /// normal recovery.
+    fn recover_past_read_fault(
+        &mut self,
+        fault: ReadFault,
+        expected: &ExpectedRecovery,
+        expected_model: Model,
+        mut notes: Vec<String>,
+    ) -> StepResult {
+        self.fs.arm_read_fault(fault);
+        let opened = self.open(Faults::default());
+        let unfired = self.fs.disarm_read_fault();
+        let what = format!("read fault ({:?} {:?})", fault.file, fault.kind);
+        match (opened, unfired) {
+            (Err(error), None) => {
+                self.absorb_fs();
+                checks::read_fault_refused(fault, &error).map_err(|v| self.fail(v))?;
+                self.stats.read_fault_refused();
+                notes.push(format!("{what}: recovery refused: {error}"));
+                Ok(StepLine::new(notes.join("; ")))
+            }
+            (Ok(_), None) => Err(self.fail(Violation::new(
+                Oracle::FailClosed,
+                format!("recovery went on past a failed read: {what}"),
+            ))),
+            (opened, Some(_)) => {
+                if self.config.strict {
+                    return Err(self.invalid(format!("the {what} found nothing to read")));
+                }
+                notes.push(format!("{what} not reached"));
+                self.accept_recovery(opened, expected, expected_model, notes)
+            }
+        }
     }
 
     /// Recovery with `point` armed must stop there; the process stays down.
@@ -68,13 +110,14 @@ impl Simulator {
 
     /// Recovery of undamaged files must reach the durable prefix exactly,
     /// keeping every acknowledged write.
-    fn recover(
+    fn accept_recovery(
         &mut self,
+        opened: Result<(Engine, RecoveryReport), OpenError>,
         expected: &ExpectedRecovery,
         expected_model: Model,
         mut notes: Vec<String>,
     ) -> StepResult {
-        let (engine, report) = self.open(Faults::default()).map_err(|error| {
+        let (engine, report) = opened.map_err(|error| {
             self.fail(Violation::new(
                 Oracle::ReplayEquivalence,
                 format!("recovery of undamaged storage failed: {error}"),

@@ -7,7 +7,7 @@
 //! Directory entries (which creates and renames a crash may undo) are not
 //! modelled yet: every entry operation counts as durable when it is made.
 
-use allocdb_core::fs::{observe, FileName, FsOp, FsReport, Observation, Site};
+use allocdb_core::fs::{observe, FileName, FsOp, FsReport, Observation, ReadFault, Site};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -83,6 +83,16 @@ impl FsModel {
             files: BTreeMap::new(),
             ignored: ignored.map(SyncSite::site),
         }
+    }
+
+    /// Arms `fault` for the engine's next recovery read of its file.
+    pub fn arm_read_fault(&self, fault: ReadFault) {
+        self.observation.arm_read_fault(fault);
+    }
+
+    /// Disarms the read fault; returns it if it never fired.
+    pub fn disarm_read_fault(&self) -> Option<ReadFault> {
+        self.observation.disarm_read_fault()
     }
 
     pub fn file(&self, name: FileName) -> FileState {

@@ -3,6 +3,8 @@
 
 use super::failure::{Oracle, Violation};
 use allocdb_core::engine::{OpenError, RecoveryReport};
+use allocdb_core::fs::{FileName, ReadFault, ReadFaultKind};
+use allocdb_core::snapshot::LoadError;
 use allocdb_core::{Applied, Lease, LeaseState, Lsn, Slot, StateMachine};
 use std::collections::BTreeSet;
 
@@ -91,6 +93,37 @@ pub fn recovery(expected: &ExpectedRecovery, report: &RecoveryReport, digest: u6
         ));
     }
     Ok(())
+}
+
+/// A recovery read that failed must make recovery refuse with the error
+/// of that read: an I/O error for the WAL (a short read is an unexpected
+/// end, since the reader knows the length it must get), a load error for
+/// the snapshot (I/O, or an invalid file when it read short).
+pub fn read_fault_refused(fault: ReadFault, error: &OpenError) -> Check {
+    let typed = match (fault.file, fault.kind, error) {
+        (FileName::Wal, ReadFaultKind::Short, OpenError::Io(e)) => {
+            e.kind() == std::io::ErrorKind::UnexpectedEof
+        }
+        (FileName::Wal, ReadFaultKind::Error, OpenError::Io(e)) => {
+            e.kind() != std::io::ErrorKind::UnexpectedEof
+        }
+        (FileName::Snapshot, ReadFaultKind::Error, OpenError::Snapshot(LoadError::Io(_))) => true,
+        (FileName::Snapshot, ReadFaultKind::Short, OpenError::Snapshot(LoadError::Invalid(_))) => {
+            true
+        }
+        _ => false,
+    };
+    if typed {
+        Ok(())
+    } else {
+        Err(Violation::new(
+            Oracle::FailClosed,
+            format!(
+                "a {:?} read fault on {:?} was refused with the wrong error: {error}",
+                fault.kind, fault.file
+            ),
+        ))
+    }
 }
 
 /// What damage on disk must make recovery do.

@@ -32,6 +32,7 @@ pub const ACTION_NAMES: &[&str] = &[
     "ArmCrash",
     "ArmCrashAfter",
     "ArmPersistFailure",
+    "ArmReadFault",
     "Crash",
     "TearLastFrame",
     "FlipBit",
@@ -257,6 +258,10 @@ mod tests {
                 passes: 2,
             },
             Action::ArmPersistFailure(PersistFailure::PartialAppend { bytes: 3 }),
+            Action::ArmReadFault {
+                file: crate::action::ReadTarget::Snapshot,
+                kind: allocdb_core::fs::ReadFaultKind::Short,
+            },
             Action::Crash {
                 unsynced: Unsynced::KeepPrefix(5),
             },

@@ -13,6 +13,7 @@ use crate::oracle::OracleFailure;
 use crate::stats::RunStats;
 use crate::transcript::point_label;
 use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
+use allocdb_core::fs::ReadFault;
 use allocdb_core::{LeaseId, ResourceId, ResultCode};
 use std::collections::BTreeMap;
 
@@ -56,6 +57,7 @@ struct Arms {
     crash: Option<(u64, CrashPoint)>,
     persist: Option<(u64, PersistFailure)>,
     recovery: Option<(u64, CrashPoint)>,
+    read: Option<(u64, ReadFault)>,
 }
 
 pub fn run_scenario(scenario: &Scenario) -> ScenarioRun {
@@ -163,6 +165,13 @@ impl Runner {
                 format!("persist failure {failure:?} never fired"),
             );
         }
+        if let Some((step, fault)) = self.arms.read {
+            return unreached(
+                step,
+                "ArmReadFault",
+                format!("the read fault {fault:?} never met a restart"),
+            );
+        }
         if let Some((step, point)) = self.arms.recovery {
             return unreached(
                 step,
@@ -243,6 +252,9 @@ impl Runner {
         self.arms.persist = persist.map(|f| self.arms.persist.map_or((step, f), |(s, _)| (s, f)));
         self.arms.recovery =
             recovery.map(|p| self.arms.recovery.map_or((step, p), |(s, _)| (s, p)));
+        self.arms.read = sim
+            .armed_read_fault()
+            .map(|f| self.arms.read.map_or((step, f), |(s, _)| (s, f)));
         Ok(())
     }
 
@@ -257,6 +269,7 @@ impl Runner {
                 self.arms.crash.map(|(s, p)| (s, point_label(p)))
             }
             Action::ArmPersistFailure(_) => self.arms.persist.map(|(s, f)| (s, format!("{f:?}"))),
+            Action::ArmReadFault { .. } => self.arms.read.map(|(s, f)| (s, format!("{f:?}"))),
             _ => None,
         };
         match pending {

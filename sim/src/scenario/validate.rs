@@ -46,6 +46,7 @@ pub fn action_name(action: &Action) -> &'static str {
         Action::ArmCrash(_) => "ArmCrash",
         Action::ArmCrashAfter { .. } => "ArmCrashAfter",
         Action::ArmPersistFailure(_) => "ArmPersistFailure",
+        Action::ArmReadFault { .. } => "ArmReadFault",
         Action::Crash { .. } => "Crash",
         Action::TearLastFrame { .. } => "TearLastFrame",
         Action::FlipBit { .. } => "FlipBit",

@@ -191,6 +191,9 @@ impl Fake {
                 assert!(up);
                 self.persist = Some(*failure);
             }
+            // A toy restart reads on regardless: the real driver checks
+            // that recovery refuses.
+            Action::ArmReadFault { .. } => assert!(down, "{action:?}"),
             Action::Crash { unsynced } => self.crash(action, *unsynced),
             Action::TearLastFrame { keep } => {
                 assert!(down && self.wal_frames > 0, "{action:?}");

@@ -5,11 +5,12 @@
 //! of the unsynced WAL tail when the process dies.
 
 use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
+use allocdb_core::fs::ReadFaultKind;
 use allocdb_core::wal::FRAME_HEADER_LEN;
 use allocdb_core::LeaseState;
 
 use super::Workload;
-use crate::action::{Action, FlipTarget, Unsynced};
+use crate::action::{Action, FlipTarget, ReadTarget, Unsynced};
 use crate::driver::wal_book::marker_frame_len;
 use crate::rng::SimRng;
 use crate::swarm::FaultKind;
@@ -119,6 +120,28 @@ impl Workload {
         })
     }
 
+    /// A read fault on a file the next restart reads: the WAL when it holds
+    /// frames, the snapshot when there is one.
+    fn read_fault(&self, rng: &mut SimRng, view: &SimView) -> Option<Action> {
+        let files: Vec<ReadTarget> = ReadTarget::ALL
+            .into_iter()
+            .filter(|file| match file {
+                ReadTarget::Wal => view.wal_frames > 0,
+                ReadTarget::Snapshot => view.snapshot_len.is_some(),
+            })
+            .collect();
+        if files.is_empty() {
+            return None;
+        }
+        let file = *rng.pick(&files);
+        let kind = if rng.chance(self.mix.rates.read_fault_error_per_mille) {
+            ReadFaultKind::Error
+        } else {
+            ReadFaultKind::Short
+        };
+        Some(Action::ArmReadFault { file, kind })
+    }
+
     fn persist_failure(&self, rng: &mut SimRng) -> PersistFailure {
         match *rng.pick(&self.mix.persist_failures) {
             PersistFailure::PartialAppend { .. } => PersistFailure::PartialAppend {
@@ -179,6 +202,13 @@ impl Workload {
             if rng.chance(rate) {
                 if let Some(point) = self.crash_point(rng, view) {
                     return Action::ArmCrash(point);
+                }
+            }
+        }
+        if let Some(rate) = self.mix.fault_rate(FaultKind::ReadFault) {
+            if rng.chance(rate) {
+                if let Some(action) = self.read_fault(rng, view) {
+                    return action;
                 }
             }
         }
