@@ -181,6 +181,38 @@ fn definite_rejections_write_nothing() {
     assert_eq!(committed, 16);
 }
 
+/// Queued requests commit in arrival order, also once the queue has wrapped
+/// around its end, and the bound counts what is held, not what has passed.
+#[test]
+fn the_queue_commits_in_arrival_order_across_its_end() {
+    let dir = scratch_dir::scratch_dir();
+    let (mut engine, _) = open(dir.path());
+    let bound = EngineConfig::small().max_submission_queue as u128;
+    let mut committed = Vec::new();
+    let mut commit = |engine: &mut Engine, n: u128| {
+        for _ in 0..n {
+            let (request, result) = engine.process_next().unwrap();
+            assert_eq!(result.unwrap().outcome, Outcome::ResourceCreated);
+            committed.push(request.operation_id.0);
+        }
+    };
+    for id in 1..=bound - 3 {
+        engine.enqueue(request(id, create(id)), Slot(0)).unwrap();
+    }
+    commit(&mut engine, bound - 6);
+    for id in bound - 2..=2 * bound - 6 {
+        engine.enqueue(request(id, create(id)), Slot(0)).unwrap();
+    }
+    assert_eq!(engine.queue_len() as u128, bound);
+    assert_eq!(
+        engine.enqueue(request(999, create(999)), Slot(0)),
+        Err(SubmitError::Overloaded)
+    );
+    commit(&mut engine, bound);
+    assert!(engine.process_next().is_none());
+    assert_eq!(committed, (1..=2 * bound - 6).collect::<Vec<_>>());
+}
+
 #[test]
 fn reads_are_fenced_by_lsn() {
     let dir = scratch_dir::scratch_dir();
