@@ -43,8 +43,8 @@ impl Simulator {
         let before = engine.wal_len();
         let mut committed = Vec::new();
         let result = engine.tick_expirations_with(slot, |applied| committed.push(*applied));
-        let span = self.wal_span(before);
-        let expires = self.book_expires(&due, span.before, span.after)?;
+        let after = self.engine_wal_len();
+        let expires = self.book_expires(&due, before, after)?;
         self.absorb_fs();
         if committed.len() > expires.len() {
             return Err(self.engine_behaviour("more expires applied than appended"));

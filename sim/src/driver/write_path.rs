@@ -14,13 +14,6 @@ use allocdb_core::engine::SubmitError;
 use allocdb_core::fs::FileName;
 use allocdb_core::{Applied, ClientRequest, CommandKind, LogCommand, Lsn, Outcome, Slot};
 
-/// The engine's WAL lengths around one write.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct WalSpan {
-    pub before: u64,
-    pub after: u64,
-}
-
 impl Simulator {
     /// The model's prediction for a command the engine applied.
     pub(super) fn predict(&mut self, lsn: Lsn, command: &LogCommand) -> Result<Applied, RunError> {
@@ -51,16 +44,12 @@ impl Simulator {
         Ok(())
     }
 
-    /// The engine's WAL length now, and before the write.
-    pub(super) fn wal_span(&self, before: u64) -> WalSpan {
-        let engine = self
-            .process
+    /// The engine's WAL length now; it answered, so it is running.
+    pub(super) fn engine_wal_len(&self) -> u64 {
+        self.process
             .running()
-            .expect("the engine answered, so it is running");
-        WalSpan {
-            before,
-            after: engine.wal_len(),
-        }
+            .expect("the engine answered, so it is running")
+            .wal_len()
     }
 
     /// Takes in what the engine did to its files, and what of the WAL the
@@ -96,8 +85,8 @@ impl Simulator {
         let operation = request.operation_id.0;
         let command = LogCommand::Client(request);
         let lsn = self.books.next_lsn();
-        let span = self.wal_span(before);
-        self.book_frame(command, span.before, span.after)?;
+        let after = self.engine_wal_len();
+        self.book_frame(command, before, after)?;
         self.absorb_fs();
         self.event.answers.push((operation, Answer::of(&result)));
         match result {
