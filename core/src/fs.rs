@@ -327,9 +327,15 @@ impl DurableFile {
         })
     }
 
-    /// Creates `name` in `dir` empty, replacing the contents of any old one.
+    /// Creates `name` in `dir` empty, replacing the contents of any old one,
+    /// for reading and writing.
     pub fn create(dir: &Path, name: FileName, site: Site) -> io::Result<DurableFile> {
-        let file = File::create(dir.join(name.as_str()))?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(dir.join(name.as_str()))?;
         report(dir, site, FsOp::Create { file: name });
         Ok(DurableFile {
             file,
@@ -340,6 +346,13 @@ impl DurableFile {
 
     pub fn name(&self) -> FileName {
         self.name
+    }
+
+    /// Renames this file over `to`; the handle stays open on it.
+    pub fn rename(&mut self, to: FileName, site: Site) -> io::Result<()> {
+        rename(&self.dir, self.name, to, site)?;
+        self.name = to;
+        Ok(())
     }
 
     /// The file's size now, from its metadata.

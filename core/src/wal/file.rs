@@ -94,7 +94,10 @@ impl WalFile {
 
     /// Replaces the whole log with `bytes` through temp file, fsync, rename
     /// and directory fsync, so a crash leaves either the old or the new log.
-    /// `after_rename` runs between the rename and the directory sync.
+    /// `after_rename` runs between the rename and the directory sync. The
+    /// temp file's handle becomes the log's: its bytes are synced already,
+    /// so nothing is reopened or synced twice, and each sync here is the
+    /// only one that makes its step durable.
     pub fn replace<E: From<io::Error>>(
         &mut self,
         bytes: &[u8],
@@ -103,16 +106,13 @@ impl WalFile {
         let mut temp = DurableFile::create(&self.dir, FileName::WalTemp, Site::WalRewriteTemp)?;
         temp.write_at(0, bytes, Site::WalRewriteTemp).1?;
         temp.sync_all(Site::WalRewriteTemp)?;
-        drop(temp);
-        fs::rename(
-            &self.dir,
-            FileName::WalTemp,
-            FileName::Wal,
-            Site::WalRewriteRename,
-        )?;
+        temp.rename(FileName::Wal, Site::WalRewriteRename)?;
         after_rename()?;
         fs::sync_directory(&self.dir, Site::WalDirectory)?;
-        *self = WalFile::open(&self.dir)?;
+        let len = bytes.len() as u64;
+        self.file = temp;
+        self.len = len;
+        self.durable_len = len;
         Ok(())
     }
 }
