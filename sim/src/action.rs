@@ -103,6 +103,43 @@ pub enum Unsynced {
     KeepPrefix(u64),
 }
 
+impl Unsynced {
+    pub const fn keep() -> Unsynced {
+        Unsynced::Keep
+    }
+
+    pub fn is_keep(&self) -> bool {
+        *self == Unsynced::Keep
+    }
+}
+
+/// Which of the directory's pending entry operations (creates and renames
+/// no directory sync covers yet) survive a crash: always the oldest ones,
+/// since a file system persists them in order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Entries {
+    /// Every pending operation reached the disk.
+    #[default]
+    All,
+    /// Only the first `n` did (`First(0)`: none); past the count, all.
+    First(u32),
+}
+
+impl Entries {
+    pub fn is_all(&self) -> bool {
+        *self == Entries::All
+    }
+
+    /// How many of `pending` operations survive.
+    pub fn kept(self, pending: usize) -> usize {
+        match self {
+            Entries::All => pending,
+            Entries::First(n) => (n as usize).min(pending),
+        }
+    }
+}
+
 /// Which file a bit flip damages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -172,10 +209,17 @@ pub enum Action {
         #[serde(with = "ReadFaultKindDef")]
         kind: ReadFaultKind,
     },
-    /// The process dies now (if it is alive); the unsynced WAL tail fares as
-    /// `unsynced` says.
+    /// The machine loses power now (the process dies if it is alive). The
+    /// unsynced bytes of the WAL fare as `unsynced` says, those of every
+    /// other file as `other_files` says, and of the directory's pending
+    /// entry operations (creates and renames no directory sync covers)
+    /// `entries` survive.
     Crash {
         unsynced: Unsynced,
+        #[serde(default, skip_serializing_if = "Entries::is_all")]
+        entries: Entries,
+        #[serde(default = "Unsynced::keep", skip_serializing_if = "Unsynced::is_keep")]
+        other_files: Unsynced,
     },
     /// While down: cut the last WAL frame to its first `keep` bytes.
     TearLastFrame {
@@ -379,6 +423,15 @@ impl Action {
         match point {
             CrashPoint::RecoveryAfterReplayedFrame(_) => matches!(self, Action::Restart),
             point => self.crash_points().contains(&point),
+        }
+    }
+
+    /// A crash whose WAL tail fares as `unsynced`, keeping everything else.
+    pub const fn crash(unsynced: Unsynced) -> Action {
+        Action::Crash {
+            unsynced,
+            entries: Entries::All,
+            other_files: Unsynced::Keep,
         }
     }
 

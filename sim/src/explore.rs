@@ -239,13 +239,7 @@ pub fn explore_state(scenario: &Scenario, state: CrashState) -> StateResult {
                     reason: format!("{} was not reached this time", point_label(state.point)),
                 });
             }
-            step(
-                &mut sim,
-                Action::Crash {
-                    unsynced: state.kept,
-                },
-                &mut run,
-            )?;
+            step(&mut sim, Action::crash(state.kept), &mut run)?;
             step(&mut sim, Action::Restart, &mut run)?;
             let class = match (sim.event().damage, sim.event().recovery) {
                 (Some(_), _) => Class::FailClosed,

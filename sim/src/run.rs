@@ -57,12 +57,7 @@ pub struct SeedReport {
 /// The actions that close every run: the process dies keeping its page
 /// cache, and recovery must reproduce the live state exactly.
 pub fn closing_actions() -> [Action; 2] {
-    [
-        Action::Crash {
-            unsynced: Unsynced::Keep,
-        },
-        Action::Restart,
-    ]
+    [Action::crash(Unsynced::Keep), Action::Restart]
 }
 
 pub fn run_seed(spec: &SeedSpec) -> SeedReport {

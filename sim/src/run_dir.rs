@@ -1,11 +1,18 @@
 //! Each run's own directory: on `/dev/shm` when it exists (RAM-backed, so
 //! fsync is cheap), else the system temp dir. Removed when dropped unless
-//! the caller keeps it for a failure.
+//! the caller keeps it for a failure. It holds the engine's directory
+//! (`db/`) and, beside it on the same file system, the hard links the
+//! simulator keeps to files a crash may bring back (`inodes/`).
 
 use std::path::{Path, PathBuf};
 
+const ENGINE_DIR: &str = "db";
+const INODES_DIR: &str = "inodes";
+
 pub struct RunDir {
     dir: Option<tempfile::TempDir>,
+    engine: PathBuf,
+    inodes: PathBuf,
 }
 
 impl RunDir {
@@ -19,15 +26,30 @@ impl RunDir {
         } else {
             tempfile::Builder::new().prefix("allocdb-sim-").tempdir()?
         };
-        Ok(RunDir { dir: Some(dir) })
+        let engine = dir.path().join(ENGINE_DIR);
+        let inodes = dir.path().join(INODES_DIR);
+        std::fs::create_dir(&engine)?;
+        std::fs::create_dir(&inodes)?;
+        Ok(RunDir {
+            dir: Some(dir),
+            engine,
+            inodes,
+        })
     }
 
+    /// The engine's directory.
     pub fn path(&self) -> &Path {
-        self.dir.as_ref().expect("present until kept").path()
+        &self.engine
     }
 
-    /// Keeps the directory on disk and returns where it is.
+    /// Where the simulator keeps its hard links.
+    pub fn inodes(&self) -> &Path {
+        &self.inodes
+    }
+
+    /// Keeps the directory on disk and returns where the engine's is.
     pub fn keep(mut self) -> PathBuf {
-        self.dir.take().expect("present until kept").keep()
+        let _root = self.dir.take().expect("present until kept").keep();
+        self.engine
     }
 }

@@ -5,7 +5,7 @@
 //! more over the list. Every candidate is a full deterministic run, so the
 //! result is the same every time.
 
-use crate::action::{Action, SimCommand, Unsynced};
+use crate::action::{Action, Entries, SimCommand, Unsynced};
 use crate::driver::RunError;
 use crate::oracle::Oracle;
 use crate::scenario::validate::validate;
@@ -129,18 +129,32 @@ fn simpler_forms(action: &Action) -> Vec<Action> {
             forms.push(Action::AdvanceSlot { by: by / 2 });
         }
         Action::Crash {
-            unsynced: Unsynced::KeepPrefix(bytes),
+            unsynced,
+            entries,
+            other_files,
         } => {
-            forms.push(Action::Crash {
-                unsynced: Unsynced::Keep,
-            });
-            forms.push(Action::Crash {
-                unsynced: Unsynced::Lose,
-            });
-            if *bytes > 0 {
-                forms.push(Action::Crash {
-                    unsynced: Unsynced::KeepPrefix(bytes / 2),
-                });
+            let with = |unsynced, entries, other_files| Action::Crash {
+                unsynced,
+                entries,
+                other_files,
+            };
+            // Simpler fates first: keep every entry and every other file.
+            if !entries.is_all() {
+                forms.push(with(*unsynced, Entries::All, *other_files));
+            }
+            if !other_files.is_keep() {
+                forms.push(with(*unsynced, *entries, Unsynced::Keep));
+            }
+            if let Unsynced::KeepPrefix(bytes) = unsynced {
+                forms.push(with(Unsynced::Keep, *entries, *other_files));
+                forms.push(with(Unsynced::Lose, *entries, *other_files));
+                if *bytes > 0 {
+                    forms.push(with(
+                        Unsynced::KeepPrefix(bytes / 2),
+                        *entries,
+                        *other_files,
+                    ));
+                }
             }
         }
         Action::TearLastFrame { keep } if *keep > 0 => {

@@ -17,6 +17,10 @@ pub struct RunStats {
     pub fail_closed_confirmed: u64,
     pub damaged_tail_read_as_torn: u64,
     pub read_faults_refused: u64,
+    /// Crashes that undid pending directory entry operations.
+    pub entries_undone: u64,
+    /// Crashes that cut unsynced bytes of a file other than the WAL.
+    pub file_data_lost: u64,
 }
 
 impl RunStats {
@@ -48,6 +52,13 @@ impl RunStats {
         }
     }
 
+    /// A crash undid entry operations (`entries`) and cut other files'
+    /// unsynced bytes (`file_data`).
+    pub fn crash_fates(&mut self, entries: bool, file_data: bool) {
+        self.entries_undone += u64::from(entries);
+        self.file_data_lost += u64::from(file_data);
+    }
+
     pub fn read_fault_refused(&mut self) {
         self.read_faults_refused += 1;
     }
@@ -69,6 +80,8 @@ impl RunStats {
         self.fail_closed_confirmed += other.fail_closed_confirmed;
         self.damaged_tail_read_as_torn += other.damaged_tail_read_as_torn;
         self.read_faults_refused += other.read_faults_refused;
+        self.entries_undone += other.entries_undone;
+        self.file_data_lost += other.file_data_lost;
     }
 
     /// Lines of `name count`, every known kind listed (zeros included), so a
@@ -116,6 +129,8 @@ impl RunStats {
             self.damaged_tail_read_as_torn
         ));
         lines.push(format!("read_faults_refused {}", self.read_faults_refused));
+        lines.push(format!("entries_undone {}", self.entries_undone));
+        lines.push(format!("file_data_lost {}", self.file_data_lost));
         lines
     }
 }

@@ -36,10 +36,16 @@ pub enum FaultKind {
     /// While down: the next restart's first read of the WAL or the
     /// snapshot fails or comes up short.
     ReadFault,
+    /// Of the crashes with directory entry operations pending (a create or
+    /// rename no directory sync covers yet), those that keep only some.
+    LoseEntries,
+    /// Of the crashes with unsynced bytes in files other than the WAL
+    /// (a snapshot or a rewritten log not yet synced), those that cut them.
+    LoseFileData,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 7] = [
+    pub const ALL: [FaultKind; 9] = [
         FaultKind::ArmCrash,
         FaultKind::PersistFailure,
         FaultKind::Crash,
@@ -47,6 +53,8 @@ impl FaultKind {
         FaultKind::FlipWalBit,
         FaultKind::FlipSnapshotBit,
         FaultKind::ReadFault,
+        FaultKind::LoseEntries,
+        FaultKind::LoseFileData,
     ];
 
     /// The snake_case name used on the command line and in transcripts.
@@ -59,6 +67,8 @@ impl FaultKind {
             FaultKind::FlipWalBit => "flip_wal_bit",
             FaultKind::FlipSnapshotBit => "flip_snapshot_bit",
             FaultKind::ReadFault => "read_fault",
+            FaultKind::LoseEntries => "lose_entries",
+            FaultKind::LoseFileData => "lose_file_data",
         }
     }
 
@@ -76,6 +86,7 @@ impl FaultKind {
             FaultKind::FlipWalBit => ActionKind::FlipWalBit,
             FaultKind::FlipSnapshotBit => ActionKind::FlipSnapshotBit,
             FaultKind::ReadFault => ActionKind::ArmReadFault,
+            FaultKind::LoseEntries | FaultKind::LoseFileData => ActionKind::Crash,
         }
     }
 
@@ -84,7 +95,11 @@ impl FaultKind {
     pub const fn while_up(self) -> bool {
         matches!(
             self,
-            FaultKind::ArmCrash | FaultKind::PersistFailure | FaultKind::Crash
+            FaultKind::ArmCrash
+                | FaultKind::PersistFailure
+                | FaultKind::Crash
+                | FaultKind::LoseEntries
+                | FaultKind::LoseFileData
         )
     }
 }
@@ -593,6 +608,7 @@ impl Mix {
             FaultKind::TearLastFrame => (100, 500),
             FaultKind::FlipWalBit | FaultKind::FlipSnapshotBit => (30, 250),
             FaultKind::ReadFault => (20, 150),
+            FaultKind::LoseEntries | FaultKind::LoseFileData => (300, 1000),
         };
         rng.between(low, high) as u32
     }
@@ -647,12 +663,6 @@ impl Mix {
         let on = |kind| self.faults.contains_key(&kind);
         let crash = on(FaultKind::Crash);
         let persist = on(FaultKind::PersistFailure);
-        let persist_unsynced = self.persist_failures.iter().any(|failure| {
-            matches!(
-                failure,
-                PersistFailure::SyncFails | PersistFailure::PartialAppend { .. }
-            )
-        });
         // A recovery point fires only on a restart, which needs the engine
         // down or halted by something else first. (The torn-tail point is
         // armed only while down with an unsynced tail.)
@@ -674,7 +684,9 @@ impl Mix {
                 p,
                 CrashPoint::ClientAfterAppend | CrashPoint::ExpireAfterAppend
             )
-        }) || (persist && persist_unsynced && crash);
+        });
+        // (A crash leaves nothing unsynced: what survives a power loss is
+        // on disk. A halted engine's unsynced tail is not down.)
 
         let mut kinds = BTreeSet::from([
             ActionKind::Submit,

@@ -3,7 +3,7 @@
 //! itself decides go in: no clock, no paths, no hash-map order.
 
 use crate::action::persist_failure_name;
-use crate::action::{Action, FlipTarget, ReadTarget, SimCommand, Unsynced};
+use crate::action::{Action, Entries, FlipTarget, ReadTarget, SimCommand, Unsynced};
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
 use allocdb_core::engine::EngineConfig;
 use allocdb_core::fs::ReadFaultKind;
@@ -142,11 +142,26 @@ pub fn describe_action(action: &Action) -> String {
         Action::ArmPersistFailure(failure) => {
             format!("arm_persist_failure {}", persist_failure_name(*failure))
         }
-        Action::Crash { unsynced } => match unsynced {
-            Unsynced::Keep => "crash keep_unsynced".to_string(),
-            Unsynced::Lose => "crash lose_unsynced".to_string(),
-            Unsynced::KeepPrefix(n) => format!("crash keep_unsynced_prefix={n}"),
-        },
+        Action::Crash {
+            unsynced,
+            entries,
+            other_files,
+        } => {
+            let mut line = match unsynced {
+                Unsynced::Keep => "crash keep_unsynced".to_string(),
+                Unsynced::Lose => "crash lose_unsynced".to_string(),
+                Unsynced::KeepPrefix(n) => format!("crash keep_unsynced_prefix={n}"),
+            };
+            if let Entries::First(n) = entries {
+                line.push_str(&format!(" entries_kept={n}"));
+            }
+            match other_files {
+                Unsynced::Keep => {}
+                Unsynced::Lose => line.push_str(" other_files=lose"),
+                Unsynced::KeepPrefix(n) => line.push_str(&format!(" other_files=keep_prefix={n}")),
+            }
+            line
+        }
         Action::TearLastFrame { keep } => format!("tear_last_frame keep={keep}"),
         Action::FlipBit { target, bit } => match target {
             FlipTarget::WalFrame { frame, byte } => {

@@ -72,6 +72,11 @@ pub struct SimView<'a> {
     pub snapshot_len: Option<u64>,
     /// Bytes written to the WAL since the last sync (what a crash can lose).
     pub unsynced_bytes: u64,
+    /// Directory entry operations (creates, renames) no directory sync
+    /// covers yet: a crash keeps only a prefix of them.
+    pub pending_entries: u32,
+    /// Unsynced bytes of every file but the WAL.
+    pub unsynced_other_bytes: u64,
     /// Next operation id the generator may use (monotonic, never reused).
     pub next_operation: u128,
     /// The crash point armed in the running engine (never a recovery

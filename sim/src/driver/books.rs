@@ -3,14 +3,25 @@
 //! point, and every LSN acknowledged to a client. From these alone it says
 //! what recovery must report. No I/O: the disk module and the write path
 //! tell it what happened to the files.
+//!
+//! A rename a crash may still undo leaves the replaced file's book retired
+//! (kept under the file's inode) until the fs model forgets that file; a
+//! crash that brings the file back brings its book back.
 
 use super::wal_book::{command_frame_len, FrameContent, WalBook};
+use crate::fs_model::{CrashPlan, InodeId};
 use crate::oracle::checks::ExpectedRecovery;
 use crate::oracle::model::Model;
 use crate::view::RecoveryReach;
 use allocdb_core::engine::{RecoveryReport, StartMode};
+use allocdb_core::fs::FileName;
 use allocdb_core::{Config, LogCommand, Lsn, Slot};
 use std::collections::BTreeSet;
+
+fn take_retired<B>(retired: &mut Vec<(InodeId, B)>, inode: InodeId) -> Option<B> {
+    let at = retired.iter().position(|(i, _)| *i == inode)?;
+    Some(retired.swap_remove(at).1)
+}
 
 /// The snapshot on disk.
 #[derive(Clone)]
@@ -27,7 +38,16 @@ pub struct Books {
     core: Config,
     wal: WalBook,
     snapshot: Option<SnapshotBook>,
+    retired_wals: Vec<(InodeId, WalBook)>,
+    retired_snapshots: Vec<(InodeId, SnapshotBook)>,
     acknowledged: BTreeSet<Lsn>,
+}
+
+/// The files a checkpoint replaces: what `wal` and `snapshot` held before it.
+#[derive(Clone, Copy, Debug)]
+pub struct Replaced {
+    pub wal: Option<InodeId>,
+    pub snapshot: Option<InodeId>,
 }
 
 impl Books {
@@ -36,6 +56,8 @@ impl Books {
             core,
             wal: WalBook::default(),
             snapshot: None,
+            retired_wals: Vec::new(),
+            retired_snapshots: Vec::new(),
             acknowledged: BTreeSet::new(),
         }
     }
@@ -98,16 +120,70 @@ impl Books {
     }
 
     /// A checkpoint got as far as putting the snapshot of `model` (at
-    /// `lsn`, `len` bytes) in place and, if `wal_rewritten`, replacing the
-    /// log with the frames after the previous snapshot plus a marker at the
-    /// next LSN, all durable.
-    pub fn checkpointed(&mut self, lsn: Lsn, model: Model, len: u64, wal_rewritten: bool) {
+    /// `lsn`, `len` bytes) in place of the file `replaced.snapshot` and, if
+    /// `wal_rewritten`, replacing the log (`replaced.wal`) with the frames
+    /// after the previous snapshot plus a marker at the next LSN.
+    pub fn checkpointed(
+        &mut self,
+        lsn: Lsn,
+        model: Model,
+        len: u64,
+        wal_rewritten: bool,
+        replaced: Replaced,
+    ) {
         if wal_rewritten {
+            if let Some(inode) = replaced.wal {
+                self.retired_wals.push((inode, self.wal.clone()));
+            }
             let previous = self.snapshot_lsn().unwrap_or(Lsn(0));
             let marker_lsn = self.next_lsn();
             self.wal.rewrite(previous, marker_lsn);
         }
-        self.snapshot = Some(SnapshotBook { lsn, model, len });
+        let new = SnapshotBook { lsn, model, len };
+        if let (Some(old), Some(inode)) = (self.snapshot.replace(new), replaced.snapshot) {
+            self.retired_snapshots.push((inode, old));
+        }
+    }
+
+    /// The file system forgot `inode`: no crash brings it back.
+    pub fn forget(&mut self, inode: InodeId) {
+        self.retired_wals.retain(|(i, _)| *i != inode);
+        self.retired_snapshots.retain(|(i, _)| *i != inode);
+    }
+
+    /// The crash `plan` happened to files whose `wal` and `snapshot` held
+    /// `current`: each name's book is now that of the file the crash left
+    /// there, cut to the bytes it kept. Errs on a file the books never saw.
+    pub fn crashed(&mut self, plan: &CrashPlan, current: Replaced) -> Result<(), String> {
+        let wal = plan.entries.get(FileName::Wal);
+        if wal != current.wal {
+            self.wal = match wal {
+                None => WalBook::default(),
+                Some(inode) => take_retired(&mut self.retired_wals, inode).ok_or_else(|| {
+                    format!("the crash left a WAL (file {}) never booked", inode.0)
+                })?,
+            };
+        }
+        if let Some(file) = plan.file(FileName::Wal) {
+            self.wal.truncate(file.kept);
+        }
+        let snapshot = plan.entries.get(FileName::Snapshot);
+        if snapshot != current.snapshot {
+            // A snapshot the crash undid or brought back.
+            self.snapshot = match snapshot {
+                None => None,
+                Some(inode) => Some(take_retired(&mut self.retired_snapshots, inode).ok_or_else(
+                    || format!("the crash left a snapshot (file {}) never booked", inode.0),
+                )?),
+            };
+        }
+        if let (Some(book), Some(file)) = (&mut self.snapshot, plan.file(FileName::Snapshot)) {
+            book.len = book.len.min(file.kept);
+        }
+        // What the crash left is all there is: nothing else comes back.
+        self.retired_wals.clear();
+        self.retired_snapshots.clear();
+        Ok(())
     }
 
     /// The frame at `index` and every one after it are gone (a damaged

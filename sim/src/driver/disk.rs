@@ -1,9 +1,15 @@
 //! The real files of a run, and what the simulator does to them while the
-//! engine is down: cut the WAL, flip a bit, undo the flip. Every cut is
-//! reported to the WAL book, so the book and the file never disagree.
+//! engine is down: write a crash's chosen state onto them (entries undone,
+//! unsynced bytes cut), cut the WAL, flip a bit, undo the flip. Every cut
+//! of the WAL alone is reported to the WAL book, so the book and the file
+//! never disagree.
+//!
+//! A crash may bring back a file a rename replaced, so the disk keeps a
+//! hard link to every file the fs model knows of, named by its inode, until
+//! the model forgets it.
 
 use super::wal_book::WalBook;
-use crate::fs_model::FsModel;
+use crate::fs_model::{CrashPlan, EntryMap, FsModel, InodeChanges, InodeId};
 use crate::run_dir::RunDir;
 use allocdb_core::fs::FileName;
 use allocdb_core::snapshot::SNAPSHOT_FILE_NAME;
@@ -45,6 +51,62 @@ impl Disk {
 
     pub fn damage(&self) -> Option<Damage> {
         self.damage
+    }
+
+    fn inode_path(&self, inode: InodeId) -> PathBuf {
+        self.dir.inodes().join(inode.0.to_string())
+    }
+
+    /// Links every file the fs model learned of, and unlinks those it forgot.
+    pub fn track(&mut self, changes: InodeChanges) -> io::Result<()> {
+        for (inode, name) in changes.born {
+            let Some(name) = name else {
+                return Err(io::Error::other(format!(
+                    "file {} lost its last name before the simulator could keep it",
+                    inode.0
+                )));
+            };
+            fs::hard_link(self.path().join(name.as_str()), self.inode_path(inode))?;
+        }
+        for inode in changes.gone {
+            fs::remove_file(self.inode_path(inode))?;
+        }
+        Ok(())
+    }
+
+    /// Writes the crash state `plan` onto the real files, which hold
+    /// `before` now. Damage in bytes or files that are gone no longer exists.
+    pub fn realize(&mut self, plan: &CrashPlan, before: &EntryMap) -> io::Result<()> {
+        for (name, now) in before.names() {
+            let after = plan.entries.get(name);
+            if now == after {
+                continue;
+            }
+            let path = self.path().join(name.as_str());
+            if now.is_some() {
+                fs::remove_file(&path)?;
+            }
+            if let Some(inode) = after {
+                fs::hard_link(self.inode_path(inode), &path)?;
+            }
+        }
+        for file in &plan.files {
+            if file.kept < file.before.written {
+                OpenOptions::new()
+                    .write(true)
+                    .open(self.inode_path(file.inode))?
+                    .set_len(file.kept)?;
+            }
+        }
+        let survives = |name: FileName, offset: u64| {
+            before.get(name) == plan.entries.get(name)
+                && plan.file(name).is_some_and(|f| offset < f.kept)
+        };
+        self.damage = self.damage.filter(|damage| match *damage {
+            Damage::WalBit { offset, .. } => survives(FileName::Wal, offset),
+            Damage::SnapshotBit { offset, .. } => survives(FileName::Snapshot, offset),
+        });
+        Ok(())
     }
 
     fn wal_path(&self) -> PathBuf {

@@ -1,12 +1,14 @@
 //! Faults: arming crash points and persist failures, killing the process,
 //! and damaging its files while it is down.
 
+use super::books::Replaced;
 use super::disk::Damage;
 use super::{Simulator, StepLine, StepResult};
-use crate::action::{FlipTarget, Unsynced};
+use crate::action::{Entries, FlipTarget, Unsynced};
+use crate::fs_model::CrashPlan;
 use crate::view::EngineStatus;
 use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
-use allocdb_core::fs::ReadFault;
+use allocdb_core::fs::{FileName, ReadFault};
 
 impl Simulator {
     pub(super) fn arm_crash(&mut self, point: CrashPoint, passes: u32) -> StepResult {
@@ -40,31 +42,52 @@ impl Simulator {
         Ok(StepLine::new("armed for the next restart"))
     }
 
-    pub(super) fn crash(&mut self, unsynced: Unsynced) -> StepResult {
+    /// A power loss: the files become one state the file system allows,
+    /// as the fates say, written onto the real files.
+    pub(super) fn crash(
+        &mut self,
+        unsynced: Unsynced,
+        entries: Entries,
+        other_files: Unsynced,
+    ) -> StepResult {
         let already_down = self.process.status() == EngineStatus::Down;
-        if already_down && unsynced == Unsynced::Keep {
+        let pending = self.fs.directory().pending().len();
+        let plan = self.fs.plan_crash(entries.kept(pending), |name| {
+            if name == FileName::Wal {
+                unsynced
+            } else {
+                other_files
+            }
+        });
+        if already_down
+            && unsynced == Unsynced::Keep
+            && plan.bytes_lost() == 0
+            && plan.entries_kept == pending
+        {
             return self.no_effect(
                 "the process is already down, and keeping its unsynced bytes changes nothing",
             );
         }
         self.kill();
-        let wal = self.books.wal();
-        let (durable, len) = (wal.durable_len(), wal.file_len());
-        let keep = match unsynced {
-            Unsynced::Keep => len,
-            Unsynced::Lose => durable,
-            Unsynced::KeepPrefix(bytes) => durable + bytes.min(len - durable),
+        let current = Replaced {
+            wal: self.fs.inode(FileName::Wal),
+            snapshot: self.fs.inode(FileName::Snapshot),
         };
-        if keep < len {
-            self.disk
-                .truncate_wal(self.books.wal_mut(), &mut self.fs, keep)
-                .map_err(|e| self.io(e))?;
-        }
-        Ok(StepLine::new(format!(
-            "down, {} of {} unsynced bytes kept",
-            keep - durable,
-            len - durable
-        )))
+        self.disk
+            .realize(&plan, self.fs.directory().current())
+            .map_err(|e| self.io(e))?;
+        self.books
+            .crashed(&plan, current)
+            .map_err(|detail| self.engine_behaviour(detail))?;
+        self.fs.crashed(&plan);
+        self.absorb_fs()?;
+        let other_data_lost = plan
+            .files
+            .iter()
+            .any(|f| f.name != FileName::Wal && f.kept < f.before.written);
+        self.stats
+            .crash_fates(plan.entries_kept < plan.pending, other_data_lost);
+        Ok(StepLine::new(describe_crash(&plan)))
     }
 
     pub(super) fn tear(&mut self, keep: u32) -> StepResult {
@@ -148,4 +171,28 @@ impl Simulator {
             }
         }
     }
+}
+
+/// `down, 3 of 40 unsynced bytes kept`, and what else the crash undid.
+fn describe_crash(plan: &CrashPlan) -> String {
+    let (wal_kept, wal_unsynced) = plan.file(FileName::Wal).map_or((0, 0), |wal| {
+        (wal.kept - wal.before.synced, wal.before.unsynced())
+    });
+    let mut line = format!("down, {wal_kept} of {wal_unsynced} unsynced bytes kept");
+    if plan.entries_kept < plan.pending {
+        line.push_str(&format!(
+            ", {} of {} pending entry operations kept",
+            plan.entries_kept, plan.pending
+        ));
+    }
+    let others = plan.files.iter().filter(|f| f.name != FileName::Wal);
+    let (kept, unsynced) = others.fold((0, 0), |(k, u), f| {
+        (k + f.kept - f.before.synced, u + f.before.unsynced())
+    });
+    if kept < unsynced {
+        line.push_str(&format!(
+            ", {kept} of {unsynced} unsynced bytes of other files kept"
+        ));
+    }
+    line
 }

@@ -1,5 +1,6 @@
 //! Time and maintenance: the simulated slot, the expiry tick, checkpoints.
 
+use super::books::Replaced;
 use super::process::Process;
 use super::wal_book::command_frame_len;
 use super::{RunError, Simulator, StepLine, StepResult};
@@ -8,6 +9,7 @@ use crate::oracle::{Oracle, Violation};
 use crate::transcript::point_label;
 use allocdb_core::engine::fault::CrashPoint;
 use allocdb_core::engine::{CheckpointError, TickReport, TICK_BATCH_LIMIT};
+use allocdb_core::fs::FileName;
 use allocdb_core::{Applied, LeaseId, LogCommand, Lsn, Slot};
 
 impl Simulator {
@@ -45,7 +47,7 @@ impl Simulator {
         let result = engine.tick_expirations_with(slot, |applied| committed.push(*applied));
         let after = self.engine_wal_len();
         let expires = self.book_expires(&due, before, after)?;
-        self.absorb_fs();
+        self.absorb_fs()?;
         if committed.len() > expires.len() {
             return Err(self.engine_behaviour("more expires applied than appended"));
         }
@@ -158,7 +160,7 @@ impl Simulator {
                 self.armed_crash_fired(point)?;
                 self.process = Process::Down;
                 match point {
-                    CrashPoint::CheckpointAfterSnapshotTemp => self.absorb_fs(),
+                    CrashPoint::CheckpointAfterSnapshotTemp => self.absorb_fs()?,
                     CrashPoint::CheckpointAfterSnapshotRename
                     | CrashPoint::CheckpointAfterSnapshot => {
                         self.checkpoint_reached(snapshot_lsn, false)?;
@@ -179,9 +181,19 @@ impl Simulator {
         wal_rewritten: bool,
     ) -> Result<(), RunError> {
         let len = self.disk.snapshot_len().map_err(|e| self.io(e))?;
-        self.books
-            .checkpointed(snapshot_lsn, self.model.clone(), len, wal_rewritten);
-        self.absorb_fs();
-        Ok(())
+        // The model has not taken in the checkpoint's reports yet: it still
+        // says what the two names held before.
+        let replaced = Replaced {
+            wal: self.fs.inode(FileName::Wal),
+            snapshot: self.fs.inode(FileName::Snapshot),
+        };
+        self.books.checkpointed(
+            snapshot_lsn,
+            self.model.clone(),
+            len,
+            wal_rewritten,
+            replaced,
+        );
+        self.absorb_fs()
     }
 }

@@ -151,7 +151,7 @@ impl Simulator {
     /// mix and the like) go at the top of the transcript.
     pub fn new(seed: u64, config: SimConfig, header: &[String]) -> Result<Simulator, RunError> {
         let io = |source| RunError::Io { step: 0, source };
-        let disk = Disk::new().map_err(io)?;
+        let mut disk = Disk::new().map_err(io)?;
         let ignored = match config.selftest {
             Some(SelfTest::IgnoreSync(site)) => Some(site),
             _ => None,
@@ -160,6 +160,7 @@ impl Simulator {
         let (engine, _) = Engine::open(disk.path(), config.engine)
             .map_err(|e| io(io::Error::other(e.to_string())))?;
         fs.absorb();
+        disk.track(fs.take_changes()).map_err(io)?;
         let mut transcript = Transcript::new(seed, &config.engine);
         for line in header {
             transcript.header(line);
@@ -268,6 +269,8 @@ impl Simulator {
             wal_frames: wal.frames().len() as u32,
             snapshot_len: self.books.snapshot().map(|s| s.len),
             unsynced_bytes: wal.unsynced(),
+            pending_entries: self.fs.directory().pending().len() as u32,
+            unsynced_other_bytes: self.fs.unsynced_beside_wal(),
             next_operation: self.clients.next_operation(),
             armed_crash: self.arms.crash_at(self.step),
             damage_pending: self.disk.damage().is_some(),
@@ -330,7 +333,11 @@ impl Simulator {
             Action::ArmCrashAfter { point, passes } => self.arm_crash(*point, *passes),
             Action::ArmPersistFailure(failure) => self.arm_persist(*failure),
             Action::ArmReadFault { file, kind } => self.arm_read_fault(file.fault(*kind)),
-            Action::Crash { unsynced } => self.crash(*unsynced),
+            Action::Crash {
+                unsynced,
+                entries,
+                other_files,
+            } => self.crash(*unsynced, *entries, *other_files),
             Action::TearLastFrame { keep } => self.tear(*keep),
             Action::FlipBit { target, bit } => self.flip(*target, *bit),
             Action::Restart => self.restart(),

@@ -58,7 +58,7 @@ impl Simulator {
         let what = format!("read fault ({:?} {:?})", fault.file, fault.kind);
         match (opened, unfired) {
             (Err(error), None) => {
-                self.absorb_fs();
+                self.absorb_fs()?;
                 checks::read_fault_refused(fault, &error).map_err(|v| self.fail(v))?;
                 self.stats.read_fault_refused();
                 notes.push(format!("{what}: recovery refused: {error}"));
@@ -94,7 +94,7 @@ impl Simulator {
                 if point != CrashPoint::RecoveryAfterSnapshotLoad {
                     self.books.wal_mut().recovered();
                 }
-                self.absorb_fs();
+                self.absorb_fs()?;
                 notes.push(format!("crashed at {}", point_label(point)));
                 Ok(StepLine::new(notes.join("; ")))
             }
@@ -131,7 +131,7 @@ impl Simulator {
         self.event.recovery = Some(report);
         self.model = expected_model;
         self.books.wal_mut().recovered();
-        self.absorb_fs();
+        self.absorb_fs()?;
         assert!(
             self.verified.is_none(),
             "a new engine starts with no verdict of the old one"
@@ -158,7 +158,7 @@ impl Simulator {
     /// after it, may also read as a torn tail: then the frame is gone.
     fn confirm_fail_closed(&mut self, damage: Damage) -> Result<String, RunError> {
         let result = self.open(Faults::default()).map(|(_, report)| report);
-        self.absorb_fs();
+        self.absorb_fs()?;
         let (expected, kind) = match damage {
             Damage::SnapshotBit { .. } => (ExpectedFailure::Snapshot, FailKind::Snapshot),
             Damage::WalBit { frame, .. } => {

@@ -53,11 +53,26 @@ impl Simulator {
     }
 
     /// Takes in what the engine did to its files, and what of the WAL the
-    /// file system now holds durable.
-    pub(super) fn absorb_fs(&mut self) {
+    /// file system now holds durable; keeps every file a crash may bring
+    /// back.
+    pub(super) fn absorb_fs(&mut self) -> Result<(), RunError> {
         self.fs.absorb();
+        self.track_files()?;
         let synced = self.fs.file(FileName::Wal).synced;
         self.books.wal_mut().set_durable(synced);
+        Ok(())
+    }
+
+    /// Links the files the fs model learned of; forgets those it forgot.
+    pub(super) fn track_files(&mut self) -> Result<(), RunError> {
+        if !self.fs.has_changes() {
+            return Ok(());
+        }
+        let changes = self.fs.take_changes();
+        for &inode in &changes.gone {
+            self.books.forget(inode);
+        }
+        self.disk.track(changes).map_err(|e| self.io(e))
     }
 
     /// An acknowledged LSN's frame must be in the WAL and synced, as the
@@ -87,7 +102,7 @@ impl Simulator {
         let lsn = self.books.next_lsn();
         let after = self.engine_wal_len();
         self.book_frame(command, before, after)?;
-        self.absorb_fs();
+        self.absorb_fs()?;
         self.event.answers.push((operation, Answer::of(&result)));
         match result {
             Ok(applied) => self.client_committed(operation, lsn, &command, &applied),

@@ -1,63 +1,26 @@
-//! What the file system promised: for each file of the engine's directory,
-//! how many bytes were written and how many a sync made durable. Fed only
-//! by the reports the engine's `fs` module makes (and the cuts the
-//! simulator itself makes while the engine is down), never by the engine's
-//! own account of what is durable.
-//!
-//! Directory entries (which creates and renames a crash may undo) are not
-//! modelled yet: every entry operation counts as durable when it is made.
+//! What the file system promised: for each file (inode) of the engine's
+//! directory, how many bytes were written and how many a sync made
+//! durable; for the directory, which entries a directory sync made durable
+//! and which creates and renames are still pending. Fed only by the
+//! reports the engine's `fs` module makes (and the cuts the simulator
+//! itself makes while the engine is down), never by the engine's own
+//! account of what is durable. From these it plans what a crash may leave
+//! ([`CrashPlan`]); the disk module writes the plan onto the real files.
 
+mod crash;
+mod directory;
+mod sync_site;
+#[cfg(test)]
+mod tests;
+
+pub use crash::{kept_len, CrashPlan, SurvivingFile};
+pub use directory::{Directory, EntryMap, EntryOp, InodeId};
+pub use sync_site::SyncSite;
+
+use crate::action::Unsynced;
 use allocdb_core::fs::{observe, FileName, FsOp, FsReport, Observation, ReadFault, Site};
 use std::collections::BTreeMap;
 use std::path::Path;
-
-/// A call site whose sync a self-test can make the model ignore.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum SyncSite {
-    WalOpen,
-    WalSync,
-    WalTruncate,
-    WalRewriteTemp,
-    WalDirectory,
-    SnapshotTemp,
-    SnapshotDirectory,
-}
-
-impl SyncSite {
-    pub const ALL: [SyncSite; 7] = [
-        SyncSite::WalOpen,
-        SyncSite::WalSync,
-        SyncSite::WalTruncate,
-        SyncSite::WalRewriteTemp,
-        SyncSite::WalDirectory,
-        SyncSite::SnapshotTemp,
-        SyncSite::SnapshotDirectory,
-    ];
-
-    pub const fn site(self) -> Site {
-        match self {
-            SyncSite::WalOpen => Site::WalOpen,
-            SyncSite::WalSync => Site::WalSync,
-            SyncSite::WalTruncate => Site::WalTruncate,
-            SyncSite::WalRewriteTemp => Site::WalRewriteTemp,
-            SyncSite::WalDirectory => Site::WalDirectory,
-            SyncSite::SnapshotTemp => Site::SnapshotTemp,
-            SyncSite::SnapshotDirectory => Site::SnapshotDirectory,
-        }
-    }
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            SyncSite::WalOpen => "wal_open",
-            SyncSite::WalSync => "wal_sync",
-            SyncSite::WalTruncate => "wal_truncate",
-            SyncSite::WalRewriteTemp => "wal_rewrite_temp",
-            SyncSite::WalDirectory => "wal_directory",
-            SyncSite::SnapshotTemp => "snapshot_temp",
-            SyncSite::SnapshotDirectory => "snapshot_directory",
-        }
-    }
-}
 
 /// One file's bytes as the file system holds them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -68,11 +31,30 @@ pub struct FileState {
     pub synced: u64,
 }
 
+impl FileState {
+    pub fn unsynced(&self) -> u64 {
+        self.written - self.synced
+    }
+}
+
 pub struct FsModel {
     observation: Observation,
-    files: BTreeMap<FileName, FileState>,
+    directory: Directory,
+    inodes: BTreeMap<InodeId, FileState>,
+    next_inode: u32,
+    /// Inodes learned of, and forgotten, since the last look.
+    born: Vec<InodeId>,
+    gone: Vec<InodeId>,
     /// A self-test: syncs made at this site are treated as never made.
     ignored: Option<Site>,
+}
+
+/// The inodes the model learned of (with the name each has now, if any)
+/// and forgot since the last look.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct InodeChanges {
+    pub born: Vec<(InodeId, Option<FileName>)>,
+    pub gone: Vec<InodeId>,
 }
 
 impl FsModel {
@@ -80,7 +62,11 @@ impl FsModel {
     pub fn new(dir: &Path, ignored: Option<SyncSite>) -> FsModel {
         FsModel {
             observation: observe(dir),
-            files: BTreeMap::new(),
+            directory: Directory::default(),
+            inodes: BTreeMap::new(),
+            next_inode: 0,
+            born: Vec::new(),
+            gone: Vec::new(),
             ignored: ignored.map(SyncSite::site),
         }
     }
@@ -95,8 +81,28 @@ impl FsModel {
         self.observation.disarm_read_fault()
     }
 
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// What `name` holds now.
+    pub fn inode(&self, name: FileName) -> Option<InodeId> {
+        self.directory.current().get(name)
+    }
+
+    /// The bytes of the file `name` holds now (none when it holds none).
     pub fn file(&self, name: FileName) -> FileState {
-        self.files.get(&name).copied().unwrap_or_default()
+        self.inode(name)
+            .map_or_else(FileState::default, |i| self.inodes[&i])
+    }
+
+    /// Unsynced bytes of every file but the WAL.
+    pub fn unsynced_beside_wal(&self) -> u64 {
+        FileName::ALL
+            .into_iter()
+            .filter(|&name| name != FileName::Wal)
+            .map(|name| self.file(name).unsynced())
+            .sum()
     }
 
     /// Takes in every operation the engine made since the last call.
@@ -106,169 +112,158 @@ impl FsModel {
         }
     }
 
+    pub fn has_changes(&self) -> bool {
+        !self.born.is_empty() || !self.gone.is_empty()
+    }
+
+    /// What changed in the set of inodes since the last call (an inode
+    /// born and forgotten in between is in neither list).
+    pub fn take_changes(&mut self) -> InodeChanges {
+        let (born, died): (Vec<InodeId>, Vec<InodeId>) = std::mem::take(&mut self.born)
+            .into_iter()
+            .partition(|i| self.inodes.contains_key(i));
+        let mut gone = std::mem::take(&mut self.gone);
+        gone.retain(|i| !died.contains(i));
+        InodeChanges {
+            born: born.into_iter().map(|i| (i, self.name_of(i))).collect(),
+            gone,
+        }
+    }
+
+    fn name_of(&self, inode: InodeId) -> Option<FileName> {
+        self.directory
+            .current()
+            .names()
+            .find_map(|(name, i)| (i == Some(inode)).then_some(name))
+    }
+
+    fn new_inode(&mut self) -> InodeId {
+        let inode = InodeId(self.next_inode);
+        self.next_inode += 1;
+        self.inodes.insert(inode, FileState::default());
+        self.born.push(inode);
+        inode
+    }
+
+    fn state_mut(&mut self, name: FileName) -> &mut FileState {
+        let inode = self
+            .inode(name)
+            .unwrap_or_else(|| panic!("the engine used {name:?}, which the model says is absent"));
+        self.inodes
+            .get_mut(&inode)
+            .expect("every entry's inode is known")
+    }
+
     fn apply(&mut self, FsReport { site, op }: FsReport) {
         match op {
-            FsOp::Open { file, created } => {
-                let state = self.files.entry(file).or_default();
-                if created {
-                    *state = FileState::default();
+            FsOp::Open { file, created } => match (self.inode(file), created) {
+                (None, true) => {
+                    let inode = self.new_inode();
+                    self.directory.make(EntryOp::Create { name: file, inode });
                 }
-            }
-            FsOp::Create { file } => {
-                self.files.insert(file, FileState::default());
-            }
+                (None, false) => {
+                    let inode = self.new_inode();
+                    self.directory.found(file, inode);
+                }
+                (Some(_), true) => panic!("the engine created {file:?}, which the model holds"),
+                (Some(_), false) => {}
+            },
+            FsOp::Create { file } => match self.inode(file) {
+                // `File::create` over an existing file truncates it.
+                Some(_) => *self.state_mut(file) = FileState::default(),
+                None => {
+                    let inode = self.new_inode();
+                    self.directory.make(EntryOp::Create { name: file, inode });
+                }
+            },
             FsOp::Write { file, offset, len } => {
-                let state = self.files.entry(file).or_default();
+                let state = self.state_mut(file);
                 state.written = state.written.max(offset + len);
             }
             FsOp::SetLen { file, len } => self.cut(file, len),
             FsOp::SyncData { file } | FsOp::SyncAll { file } => {
                 if self.ignored != Some(site) {
-                    let state = self.files.entry(file).or_default();
+                    let state = self.state_mut(file);
                     state.synced = state.written;
                 }
             }
-            FsOp::Rename { from, to } => {
-                let moved = self.files.remove(&from).unwrap_or_default();
-                self.files.insert(to, moved);
+            FsOp::Rename { from, to } => self.directory.make(EntryOp::Rename { from, to }),
+            FsOp::SyncDirectory => {
+                if self.ignored != Some(site) {
+                    self.directory.sync();
+                    self.forget_unreachable();
+                }
             }
-            FsOp::SyncDirectory | FsOp::Read { .. } => {}
+            FsOp::Read { .. } => {}
         }
     }
 
-    /// The file was cut to `len` bytes (by the engine, or by the simulator
-    /// while it is down).
-    pub fn cut(&mut self, file: FileName, len: u64) {
-        let state = self.files.entry(file).or_default();
+    fn forget_unreachable(&mut self) {
+        let unreachable: Vec<InodeId> = self
+            .inodes
+            .keys()
+            .copied()
+            .filter(|&i| !self.directory.reaches(i))
+            .collect();
+        for inode in unreachable {
+            self.inodes.remove(&inode);
+            self.gone.push(inode);
+        }
+    }
+
+    /// The file `name` holds was cut to `len` bytes (by the engine, or by
+    /// the simulator while it is down).
+    pub fn cut(&mut self, name: FileName, len: u64) {
+        let state = self.state_mut(name);
         state.written = state.written.min(len);
         state.synced = state.synced.min(len);
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn model(ignored: Option<SyncSite>) -> FsModel {
-        FsModel {
-            observation: observe(Path::new("/fs-model-test-never-touched")),
-            files: BTreeMap::new(),
-            ignored: ignored.map(SyncSite::site),
+    /// A legal state after a power loss now: the first `entries_kept`
+    /// pending entry operations survive (all of them past their count),
+    /// and each file's unsynced bytes fare as `fate` says for its name.
+    pub fn plan_crash(
+        &self,
+        entries_kept: usize,
+        fate: impl Fn(FileName) -> Unsynced,
+    ) -> CrashPlan {
+        let pending = self.directory.pending().len();
+        let entries_kept = entries_kept.min(pending);
+        let entries = self.directory.after_crash(entries_kept);
+        let files = entries
+            .names()
+            .filter_map(|(name, inode)| {
+                let inode = inode?;
+                let before = self.inodes[&inode];
+                Some(SurvivingFile {
+                    name,
+                    inode,
+                    before,
+                    kept: kept_len(before, fate(name)),
+                })
+            })
+            .collect();
+        CrashPlan {
+            entries,
+            entries_kept,
+            pending,
+            files,
         }
     }
 
-    fn report(site: Site, op: FsOp) -> FsReport {
-        FsReport { site, op }
-    }
-
-    const WAL: FileName = FileName::Wal;
-
-    fn write(offset: u64, len: u64) -> FsReport {
-        report(
-            Site::WalAppend,
-            FsOp::Write {
-                file: WAL,
-                offset,
-                len,
-            },
-        )
-    }
-
-    #[test]
-    fn only_a_sync_makes_written_bytes_durable() {
-        let mut fs = model(None);
-        fs.apply(report(
-            Site::WalOpen,
-            FsOp::Open {
-                file: WAL,
-                created: true,
-            },
-        ));
-        fs.apply(write(0, 40));
-        assert_eq!(
-            fs.file(WAL),
-            FileState {
-                written: 40,
-                synced: 0
-            }
-        );
-        fs.apply(report(Site::WalSync, FsOp::SyncData { file: WAL }));
-        fs.apply(write(40, 30));
-        assert_eq!(
-            fs.file(WAL),
-            FileState {
-                written: 70,
-                synced: 40
-            }
-        );
-        fs.cut(WAL, 55);
-        assert_eq!(
-            fs.file(WAL),
-            FileState {
-                written: 55,
-                synced: 40
-            }
-        );
-        fs.cut(WAL, 10);
-        assert_eq!(
-            fs.file(WAL),
-            FileState {
-                written: 10,
-                synced: 10
-            }
-        );
-    }
-
-    #[test]
-    fn a_rename_moves_the_state_and_a_create_starts_empty() {
-        let mut fs = model(None);
-        fs.apply(write(0, 100));
-        fs.apply(report(Site::WalSync, FsOp::SyncData { file: WAL }));
-        let temp = FileName::WalTemp;
-        fs.apply(report(Site::WalRewriteTemp, FsOp::Create { file: temp }));
-        fs.apply(report(
-            Site::WalRewriteTemp,
-            FsOp::Write {
-                file: temp,
-                offset: 0,
-                len: 30,
-            },
-        ));
-        fs.apply(report(Site::WalRewriteTemp, FsOp::SyncAll { file: temp }));
-        fs.apply(report(
-            Site::WalRewriteRename,
-            FsOp::Rename {
-                from: temp,
-                to: WAL,
-            },
-        ));
-        assert_eq!(
-            fs.file(WAL),
-            FileState {
-                written: 30,
-                synced: 30
-            }
-        );
-        assert_eq!(fs.file(temp), FileState::default());
-    }
-
-    #[test]
-    fn an_ignored_site_syncs_nothing_and_other_sites_still_do() {
-        let mut fs = model(Some(SyncSite::WalSync));
-        fs.apply(write(0, 40));
-        fs.apply(report(Site::WalSync, FsOp::SyncData { file: WAL }));
-        assert_eq!(fs.file(WAL).synced, 0);
-        fs.apply(report(Site::WalOpen, FsOp::SyncAll { file: WAL }));
-        assert_eq!(fs.file(WAL).synced, 40);
-    }
-
-    #[test]
-    fn every_sync_site_names_a_distinct_core_site() {
-        for (i, a) in SyncSite::ALL.iter().enumerate() {
-            for b in &SyncSite::ALL[i + 1..] {
-                assert_ne!(a.site(), b.site());
-                assert_ne!(a.name(), b.name());
-            }
+    /// The crash `plan` describes happened: what it left is all there is,
+    /// and all of it is durable.
+    pub fn crashed(&mut self, plan: &CrashPlan) {
+        self.directory.crashed_to(plan.entries);
+        for file in &plan.files {
+            self.inodes.insert(
+                file.inode,
+                FileState {
+                    written: file.kept,
+                    synced: file.kept,
+                },
+            );
         }
+        self.forget_unreachable();
     }
 }

@@ -262,9 +262,7 @@ mod tests {
                 file: crate::action::ReadTarget::Snapshot,
                 kind: allocdb_core::fs::ReadFaultKind::Short,
             },
-            Action::Crash {
-                unsynced: Unsynced::KeepPrefix(5),
-            },
+            Action::crash(Unsynced::KeepPrefix(5)),
             Action::TearLastFrame { keep: 2 },
             Action::FlipBit {
                 target: FlipTarget::WalFrame { frame: 1, byte: 2 },

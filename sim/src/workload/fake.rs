@@ -105,6 +105,8 @@ impl Fake {
             wal_frames: self.wal_frames,
             snapshot_len: self.snapshot_len,
             unsynced_bytes: self.unsynced,
+            pending_entries: 0,
+            unsynced_other_bytes: 0,
             next_operation: self.next_operation,
             armed_crash: self.crash.map(|point| ArmedCrash {
                 point,
@@ -194,7 +196,7 @@ impl Fake {
             // A toy restart reads on regardless: the real driver checks
             // that recovery refuses.
             Action::ArmReadFault { .. } => assert!(down, "{action:?}"),
-            Action::Crash { unsynced } => self.crash(action, *unsynced),
+            Action::Crash { unsynced, .. } => self.crash(action, *unsynced),
             Action::TearLastFrame { keep } => {
                 assert!(down && self.wal_frames > 0, "{action:?}");
                 assert!(u64::from(*keep) < self.unsynced.min(marker_frame_len()));
@@ -260,14 +262,11 @@ impl Fake {
             self.status != EngineStatus::Down || self.unsynced > 0,
             "{action:?} while down, nothing unsynced"
         );
-        self.unsynced = match unsynced {
-            Unsynced::Keep => self.unsynced,
-            Unsynced::Lose => 0,
-            Unsynced::KeepPrefix(bytes) => {
-                assert!(bytes < self.unsynced, "{action:?} of {}", self.unsynced);
-                bytes
-            }
-        };
+        if let Unsynced::KeepPrefix(bytes) = unsynced {
+            assert!(bytes < self.unsynced, "{action:?} of {}", self.unsynced);
+        }
+        // Whatever survives a power loss is on disk: nothing stays unsynced.
+        self.unsynced = 0;
         self.kill();
     }
 

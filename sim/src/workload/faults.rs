@@ -10,7 +10,7 @@ use allocdb_core::wal::FRAME_HEADER_LEN;
 use allocdb_core::LeaseState;
 
 use super::Workload;
-use crate::action::{Action, FlipTarget, ReadTarget, Unsynced};
+use crate::action::{Action, Entries, FlipTarget, ReadTarget, Unsynced};
 use crate::driver::wal_book::marker_frame_len;
 use crate::rng::SimRng;
 use crate::swarm::FaultKind;
@@ -54,9 +54,7 @@ impl Workload {
                     return Some(Action::ArmPersistFailure(self.persist_failure(rng)));
                 }
                 FaultKind::Crash => {
-                    return Some(Action::Crash {
-                        unsynced: self.unsynced(rng, view.unsynced_bytes),
-                    });
+                    return Some(self.power_loss(rng, view));
                 }
                 _ => {}
             }
@@ -155,9 +153,7 @@ impl Workload {
         if self.mix.fault_rate(FaultKind::Crash).is_some()
             && rng.chance(self.mix.rates.halted_crash_per_mille)
         {
-            Action::Crash {
-                unsynced: self.unsynced(rng, view.unsynced_bytes),
-            }
+            self.power_loss(rng, view)
         } else {
             Action::Restart
         }
@@ -178,13 +174,13 @@ impl Workload {
         }
         // The process is already dead; this settles what became of the
         // bytes it wrote after its last sync.
-        if view.unsynced_bytes > 0
+        let crash_changes_files =
+            view.unsynced_bytes > 0 || view.pending_entries > 0 || view.unsynced_other_bytes > 0;
+        if crash_changes_files
             && self.mix.fault_rate(FaultKind::Crash).is_some()
             && rng.chance(self.mix.rates.down_crash_per_mille)
         {
-            return Action::Crash {
-                unsynced: self.unsynced(rng, view.unsynced_bytes),
-            };
+            return self.power_loss(rng, view);
         }
         // Only an unsynced last frame can be torn; keep less than it holds
         // and less than the shortest frame (a snapshot marker), so that the
@@ -236,6 +232,37 @@ impl Workload {
             };
         }
         Action::Restart
+    }
+
+    /// A power loss: the WAL's unsynced tail fares as [`Self::unsynced`]
+    /// draws; with `lose_entries` on, pending entry operations may keep
+    /// only a prefix (at least one undone), and with `lose_file_data` on,
+    /// the other files' unsynced bytes may be lost or cut.
+    fn power_loss(&self, rng: &mut SimRng, view: &SimView) -> Action {
+        let unsynced = self.unsynced(rng, view.unsynced_bytes);
+        let on = |kind| self.mix.fault_rate(kind);
+        let mut entries = Entries::All;
+        if let Some(rate) = on(FaultKind::LoseEntries).filter(|_| view.pending_entries > 0) {
+            if rng.chance(rate) {
+                entries = Entries::First(rng.below(u64::from(view.pending_entries)) as u32);
+            }
+        }
+        let mut other_files = Unsynced::Keep;
+        let bytes = view.unsynced_other_bytes;
+        if let Some(rate) = on(FaultKind::LoseFileData).filter(|_| bytes > 0) {
+            if rng.chance(rate) {
+                other_files = if rng.chance(500) {
+                    Unsynced::Lose
+                } else {
+                    Unsynced::KeepPrefix(rng.below(bytes))
+                };
+            }
+        }
+        Action::Crash {
+            unsynced,
+            entries,
+            other_files,
+        }
     }
 
     /// The fate of the unsynced WAL tail: a strict prefix when there is one.

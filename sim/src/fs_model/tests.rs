@@ -1,0 +1,170 @@
+use super::*;
+
+fn model(ignored: Option<SyncSite>) -> FsModel {
+    FsModel::new(Path::new("/fs-model-test-never-touched"), ignored)
+}
+
+fn report(site: Site, op: FsOp) -> FsReport {
+    FsReport { site, op }
+}
+
+const WAL: FileName = FileName::Wal;
+
+fn write(file: FileName, offset: u64, len: u64) -> FsReport {
+    report(Site::WalAppend, FsOp::Write { file, offset, len })
+}
+
+fn open_wal(fs: &mut FsModel) {
+    fs.apply(report(
+        Site::WalOpen,
+        FsOp::Open {
+            file: WAL,
+            created: true,
+        },
+    ));
+    fs.apply(report(Site::WalDirectory, FsOp::SyncDirectory));
+}
+
+fn state(written: u64, synced: u64) -> FileState {
+    FileState { written, synced }
+}
+
+#[test]
+fn only_a_sync_makes_written_bytes_durable() {
+    let mut fs = model(None);
+    open_wal(&mut fs);
+    fs.apply(write(WAL, 0, 40));
+    assert_eq!(fs.file(WAL), state(40, 0));
+    fs.apply(report(Site::WalSync, FsOp::SyncData { file: WAL }));
+    fs.apply(write(WAL, 40, 30));
+    assert_eq!(fs.file(WAL), state(70, 40));
+    fs.cut(WAL, 55);
+    assert_eq!(fs.file(WAL), state(55, 40));
+    fs.cut(WAL, 10);
+    assert_eq!(fs.file(WAL), state(10, 10));
+}
+
+/// The WAL rewrite: temp created, written, synced, renamed over the old
+/// log; the directory sync not yet made.
+fn rewrite_pending(fs: &mut FsModel) {
+    let temp = FileName::WalTemp;
+    fs.apply(report(Site::WalRewriteTemp, FsOp::Create { file: temp }));
+    fs.apply(write(temp, 0, 30));
+    fs.apply(report(Site::WalRewriteTemp, FsOp::SyncAll { file: temp }));
+    fs.apply(report(
+        Site::WalRewriteRename,
+        FsOp::Rename {
+            from: temp,
+            to: WAL,
+        },
+    ));
+}
+
+#[test]
+fn a_rename_moves_the_file_and_a_crash_may_undo_it() {
+    let mut fs = model(None);
+    open_wal(&mut fs);
+    fs.apply(write(WAL, 0, 100));
+    fs.apply(report(Site::WalSync, FsOp::SyncData { file: WAL }));
+    let old = fs.inode(WAL).unwrap();
+    rewrite_pending(&mut fs);
+    let new = fs.inode(WAL).unwrap();
+    assert_ne!(old, new);
+    assert_eq!(fs.file(WAL), state(30, 30));
+    assert_eq!(fs.file(FileName::WalTemp), FileState::default());
+    assert_eq!(fs.directory().pending().len(), 2);
+
+    let keep = |_| Unsynced::Keep;
+    let undone = fs.plan_crash(0, keep);
+    assert_eq!(undone.entries.get(WAL), Some(old));
+    assert_eq!(undone.entries.get(FileName::WalTemp), None);
+    let half = fs.plan_crash(1, keep);
+    assert_eq!(half.entries.get(WAL), Some(old));
+    assert_eq!(half.entries.get(FileName::WalTemp), Some(new));
+    assert_eq!(fs.plan_crash(9, keep).entries, *fs.directory().current());
+
+    fs.take_changes();
+    fs.crashed(&undone);
+    assert_eq!(fs.inode(WAL), Some(old));
+    assert_eq!(fs.file(WAL), state(100, 100));
+    let changes = fs.take_changes();
+    assert_eq!(changes.gone, vec![new]);
+}
+
+#[test]
+fn a_directory_sync_makes_the_rename_durable_and_forgets_the_old_file() {
+    let mut fs = model(None);
+    open_wal(&mut fs);
+    let old = fs.inode(WAL).unwrap();
+    fs.take_changes();
+    rewrite_pending(&mut fs);
+    let new = fs.inode(WAL).unwrap();
+    assert_eq!(
+        fs.take_changes(),
+        InodeChanges {
+            born: vec![(new, Some(WAL))],
+            gone: vec![]
+        }
+    );
+    fs.apply(report(Site::WalDirectory, FsOp::SyncDirectory));
+    assert!(fs.directory().pending().is_empty());
+    assert_eq!(
+        fs.plan_crash(0, |_| Unsynced::Lose).entries.get(WAL),
+        Some(new)
+    );
+    assert_eq!(fs.take_changes().gone, vec![old]);
+}
+
+#[test]
+fn a_crash_keeps_synced_bytes_and_the_chosen_part_of_the_rest() {
+    let mut fs = model(None);
+    open_wal(&mut fs);
+    fs.apply(write(WAL, 0, 40));
+    fs.apply(report(Site::WalSync, FsOp::SyncData { file: WAL }));
+    fs.apply(write(WAL, 40, 30));
+    let snapshot = FileName::SnapshotTemp;
+    fs.apply(report(Site::SnapshotTemp, FsOp::Create { file: snapshot }));
+    fs.apply(write(snapshot, 0, 50));
+    let plan = fs.plan_crash(1, |name| {
+        if name == WAL {
+            Unsynced::KeepPrefix(7)
+        } else {
+            Unsynced::Lose
+        }
+    });
+    assert_eq!(plan.file(WAL).unwrap().kept, 47);
+    assert_eq!(plan.file(snapshot).unwrap().kept, 0);
+    assert_eq!(plan.bytes_lost(), 23 + 50);
+    fs.crashed(&plan);
+    assert_eq!(fs.file(WAL), state(47, 47));
+    assert_eq!(fs.file(snapshot), state(0, 0));
+    // Losing the create instead leaves no temp file at all.
+    drop(fs);
+    let mut fs2 = model(None);
+    open_wal(&mut fs2);
+    fs2.apply(report(Site::SnapshotTemp, FsOp::Create { file: snapshot }));
+    let plan = fs2.plan_crash(0, |_| Unsynced::Keep);
+    assert_eq!(plan.entries.get(snapshot), None);
+    assert!(plan.file(snapshot).is_none());
+}
+
+#[test]
+fn an_ignored_site_syncs_nothing_and_other_sites_still_do() {
+    let mut fs = model(Some(SyncSite::WalSync));
+    open_wal(&mut fs);
+    fs.apply(write(WAL, 0, 40));
+    fs.apply(report(Site::WalSync, FsOp::SyncData { file: WAL }));
+    assert_eq!(fs.file(WAL).synced, 0);
+    fs.apply(report(Site::WalOpen, FsOp::SyncAll { file: WAL }));
+    assert_eq!(fs.file(WAL).synced, 40);
+}
+
+#[test]
+fn an_ignored_directory_sync_leaves_the_entries_pending() {
+    let mut fs = model(Some(SyncSite::WalDirectory));
+    open_wal(&mut fs);
+    assert_eq!(fs.directory().pending().len(), 1);
+    assert_eq!(fs.plan_crash(0, |_| Unsynced::Keep).entries.get(WAL), None);
+    fs.apply(report(Site::SnapshotDirectory, FsOp::SyncDirectory));
+    assert!(fs.directory().pending().is_empty());
+}
