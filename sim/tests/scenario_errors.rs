@@ -203,17 +203,19 @@ fn an_unknown_read_fault_kind_lists_the_real_ones() {
     );
 }
 
+/// The error a strict scenario that parses fails with.
+fn run_error(text: &str) -> String {
+    let scenario = parse(text, "run.ron").unwrap();
+    match allocdb_sim::scenario::run_scenario(&scenario).result {
+        Ok(()) => panic!("{text} passed"),
+        Err(failure) => failure.to_string(),
+    }
+}
+
 /// A strict scenario's read fault must meet a restart that reads its file.
 #[test]
 fn a_read_fault_that_reads_nothing_or_meets_no_restart_is_an_error() {
-    use allocdb_sim::scenario::run_scenario;
-    let run = |text: &str| {
-        let scenario = parse(text, "read.ron").unwrap();
-        match run_scenario(&scenario).result {
-            Ok(()) => panic!("{text} passed"),
-            Err(failure) => failure.to_string(),
-        }
-    };
+    let run = run_error;
     let no_snapshot = "Scenario(steps: [Submit(client: 1, operation: 1, command: \
         CreateResource(resource: 7)), Crash(unsynced: Keep), \
         ArmReadFault(file: Snapshot, kind: Error), Restart])";
@@ -227,6 +229,21 @@ fn a_read_fault_that_reads_nothing_or_meets_no_restart_is_an_error() {
     let error = run(no_restart);
     assert!(
         error.contains("step 2 (ArmReadFault)") && error.contains("never met a restart"),
+        "{error}"
+    );
+}
+
+/// A strict scenario's crash that undoes entry operations must have some
+/// pending.
+#[test]
+fn undoing_entries_with_none_pending_is_an_error() {
+    let run = run_error;
+    let nothing_pending = "Scenario(steps: [Submit(client: 1, operation: 1, command: \
+        CreateResource(resource: 7)), Crash(unsynced: Keep, entries: First(0))])";
+    let error = run(nothing_pending);
+    assert!(
+        error.contains("step 2 (Crash)")
+            && error.contains("First(0) keeps every one of the 0 pending entry operations"),
         "{error}"
     );
 }

@@ -52,6 +52,15 @@ impl Simulator {
     ) -> StepResult {
         let already_down = self.process.status() == EngineStatus::Down;
         let pending = self.fs.directory().pending().len();
+        if self.config.strict {
+            if let Entries::First(n) = entries {
+                if n as usize >= pending {
+                    return Err(self.invalid(format!(
+                        "entries: First({n}) keeps every one of the {pending} pending entry operations"
+                    )));
+                }
+            }
+        }
         let plan = self.fs.plan_crash(entries.kept(pending), |name| {
             if name == FileName::Wal {
                 unsynced
@@ -87,7 +96,17 @@ impl Simulator {
             .any(|f| f.name != FileName::Wal && f.kept < f.before.written);
         self.stats
             .crash_fates(plan.entries_kept < plan.pending, other_data_lost);
-        Ok(StepLine::new(describe_crash(&plan)))
+        let mut line = describe_crash(&plan);
+        if !other_files.is_keep()
+            && !plan
+                .files
+                .iter()
+                .any(|f| f.name != FileName::Wal && f.before.unsynced() > 0)
+        {
+            // Like losing an empty WAL tail: a fate with nothing to act on.
+            line.push_str(", no other file has unsynced bytes");
+        }
+        Ok(StepLine::new(line))
     }
 
     pub(super) fn tear(&mut self, keep: u32) -> StepResult {
