@@ -5,19 +5,23 @@
 //! write paths (before append, after append, after sync, after apply; each
 //! checkpoint window; inside recovery). For every step of the scenario that
 //! runs a write path, and every point on that path the step reaches, the
-//! unsynced WAL bytes at the crash can fare in several ways: all lost, all
-//! kept, cut at every frame boundary, or torn at the first, middle and
-//! last byte of each unsynced frame. Each distinct kept length is one
-//! crash state. A state runs the scenario's actions up to the step with the
+//! crash can keep every prefix of the directory's pending entry operations
+//! (creates and renames no directory sync covers yet), and for each of
+//! them the unsynced WAL bytes can fare in several ways: all lost, all
+//! kept, cut at every frame boundary, or torn at the first, middle and last
+//! byte of each unsynced frame; where that prefix leaves other files with
+//! unsynced bytes (a snapshot temp file before its sync), those are lost,
+//! cut in half, or kept. Each combination is one crash state. A state runs the scenario's actions up to the step with the
 //! point armed, crashes keeping that many bytes, restarts through recovery
 //! and retries every request still in flight; the simulator's oracles
 //! decide (durable prefix, acknowledged writes present, exactly-once
 //! retries, fail-closed on damage).
 //!
 //! Enumeration is deterministic: states are listed in step order, then
-//! crash-point order, then kept length, whatever `jobs` is.
+//! crash-point order, then entry operations kept, then WAL bytes kept, then
+//! the other files' fate, whatever `jobs` is.
 
-use crate::action::{Action, Unsynced};
+use crate::action::{Action, Entries, Unsynced};
 use crate::driver::{RunError, SimConfig, Simulator};
 use crate::scenario::Scenario;
 use crate::transcript::point_label;
@@ -28,13 +32,16 @@ use std::sync::Mutex;
 /// One crash state: arm `point` before step `step` (0-based index into the
 /// scenario's actions), let the step pass it `passes` times (a tick or a
 /// burst reaches a point once per command) and crash at the next arrival,
-/// keeping `kept` unsynced bytes.
+/// keeping `entries` of the pending entry operations, `kept` unsynced WAL
+/// bytes, and the other files' unsynced bytes as `other_files` says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CrashState {
     pub step: usize,
     pub point: CrashPoint,
     pub passes: u32,
+    pub entries: Entries,
     pub kept: Unsynced,
+    pub other_files: Unsynced,
 }
 
 /// Most commands one step can carry (a tick's expiries, a burst's
@@ -62,8 +69,19 @@ impl CrashState {
             0 => String::new(),
             passes => format!(" (arrival {})", passes + 1),
         };
+        let entries = match self.entries {
+            Entries::All => String::new(),
+            Entries::First(n) => format!(", keeping the first {n} pending entry operations"),
+        };
+        let others = match self.other_files {
+            Unsynced::Keep => String::new(),
+            Unsynced::Lose => ", losing the other files' unsynced bytes".to_string(),
+            Unsynced::KeepPrefix(n) => {
+                format!(", keeping the first {n} unsynced bytes of the other files")
+            }
+        };
         format!(
-            "step {} crashed at {}{nth}, {kept}",
+            "step {} crashed at {}{nth}, {kept}{entries}{others}",
             self.step + 1,
             point_label(self.point)
         )
@@ -144,6 +162,20 @@ fn kept_lengths(frames: &[(u64, u64)]) -> Vec<u64> {
     kept
 }
 
+/// The fates of `bytes` unsynced bytes in files other than the WAL: lost,
+/// cut in half, kept (only kept when there are none).
+fn other_fates(bytes: u64) -> Vec<Unsynced> {
+    match bytes {
+        0 => vec![Unsynced::Keep],
+        1 => vec![Unsynced::Lose, Unsynced::Keep],
+        _ => vec![
+            Unsynced::Lose,
+            Unsynced::KeepPrefix(bytes / 2),
+            Unsynced::Keep,
+        ],
+    }
+}
+
 fn unsynced_for(kept: u64, total: u64) -> Unsynced {
     if kept == 0 {
         Unsynced::Lose
@@ -199,13 +231,26 @@ pub fn enumerate(scenario: &Scenario) -> Result<Vec<CrashState>, ExploreError> {
                 };
                 let frames = sim.unsynced_frames();
                 let total: u64 = frames.iter().map(|(_, w)| w).sum();
-                for kept in kept_lengths(&frames) {
-                    states.push(CrashState {
-                        step,
-                        point,
-                        passes,
-                        kept: unsynced_for(kept, total),
-                    });
+                let pending = sim.view().pending_entries as usize;
+                for entries_kept in 0..=pending {
+                    let entries = if entries_kept == pending {
+                        Entries::All
+                    } else {
+                        Entries::First(entries_kept as u32)
+                    };
+                    let others = other_fates(sim.unsynced_beside_wal_after(entries_kept));
+                    for kept in kept_lengths(&frames) {
+                        for &other_files in &others {
+                            states.push(CrashState {
+                                step,
+                                point,
+                                passes,
+                                entries,
+                                kept: unsynced_for(kept, total),
+                                other_files,
+                            });
+                        }
+                    }
                 }
             }
         }
@@ -239,7 +284,12 @@ pub fn explore_state(scenario: &Scenario, state: CrashState) -> StateResult {
                     reason: format!("{} was not reached this time", point_label(state.point)),
                 });
             }
-            step(&mut sim, Action::crash(state.kept), &mut run)?;
+            let crash = Action::Crash {
+                unsynced: state.kept,
+                entries: state.entries,
+                other_files: state.other_files,
+            };
+            step(&mut sim, crash, &mut run)?;
             step(&mut sim, Action::Restart, &mut run)?;
             let class = match (sim.event().damage, sim.event().recovery) {
                 (Some(_), _) => Class::FailClosed,

@@ -3,8 +3,8 @@
 //! failures when the simulator's self-test makes the model wrong.
 
 use allocdb_core::engine::fault::CrashPoint;
-use allocdb_sim::action::Unsynced;
-use allocdb_sim::driver::SelfTest;
+use allocdb_sim::action::{Entries, Unsynced};
+use allocdb_sim::driver::{RunError, SelfTest};
 use allocdb_sim::explore::{enumerate, explore, Class};
 use allocdb_sim::scenario::{load, parse, Scenario};
 use std::path::Path;
@@ -23,11 +23,16 @@ fn small() -> Scenario {
 /// after sync or apply nothing is unsynced: one state each. After append
 /// one frame is unsynced: lost, kept, or torn at its first, middle and last
 /// byte: five states. Two writes: 2 x (1 + 5 + 1 + 1) = 16. The checkpoint
-/// passes five points with the WAL synced: 5 more. 21 in all.
+/// passes five points with the WAL synced. After the snapshot temp file is
+/// written, its create is pending (lost: one state; kept: its unsynced
+/// bytes lost, cut in half or kept, three): 4. After each rename, its temp
+/// file's create and the rename are pending: none, one or both kept, 3
+/// each. After each directory sync: 1 each. 4 + 3 + 1 + 3 + 1 = 12. 28 in
+/// all.
 #[test]
 fn the_enumeration_matches_a_hand_count() {
     let states = enumerate(&small()).unwrap();
-    assert_eq!(states.len(), 21, "{states:#?}");
+    assert_eq!(states.len(), 28, "{states:#?}");
     let after_append: Vec<Unsynced> = states
         .iter()
         .filter(|s| s.step == 0 && s.point == CrashPoint::ClientAfterAppend)
@@ -44,8 +49,35 @@ fn the_enumeration_matches_a_hand_count() {
             Unsynced::Keep
         ]
     );
-    let checkpoint = states.iter().filter(|s| s.step == 2).count();
-    assert_eq!(checkpoint, 5);
+    let checkpoint: Vec<(CrashPoint, Entries, Unsynced)> = states
+        .iter()
+        .filter(|s| s.step == 2)
+        .map(|s| (s.point, s.entries, s.other_files))
+        .collect();
+    use CrashPoint::*;
+    use Entries::{All, First};
+    use Unsynced::{Keep, KeepPrefix, Lose};
+    let temp = match checkpoint[2].2 {
+        KeepPrefix(half) => half,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        checkpoint,
+        [
+            (CheckpointAfterSnapshotTemp, First(0), Keep),
+            (CheckpointAfterSnapshotTemp, All, Lose),
+            (CheckpointAfterSnapshotTemp, All, KeepPrefix(temp)),
+            (CheckpointAfterSnapshotTemp, All, Keep),
+            (CheckpointAfterSnapshotRename, First(0), Keep),
+            (CheckpointAfterSnapshotRename, First(1), Keep),
+            (CheckpointAfterSnapshotRename, All, Keep),
+            (CheckpointAfterSnapshot, All, Keep),
+            (CheckpointAfterWalRename, First(0), Keep),
+            (CheckpointAfterWalRename, First(1), Keep),
+            (CheckpointAfterWalRename, All, Keep),
+            (CheckpointAfterWalRewrite, All, Keep),
+        ]
+    );
 }
 
 /// A tick that expires two leases reaches each expire point twice: both
@@ -98,7 +130,7 @@ fn every_command_of_a_tick_is_crashed() {
 fn exploration_is_deterministic_and_every_state_passes() {
     let one = explore(&small(), 1, None).unwrap();
     let two = explore(&small(), 2, None).unwrap();
-    assert_eq!(one.enumerated, 21);
+    assert_eq!(one.enumerated, 28);
     let summary = |e: &allocdb_sim::explore::Exploration| -> Vec<String> {
         e.results
             .iter()
@@ -133,7 +165,7 @@ fn exploration_is_deterministic_and_every_state_passes() {
 fn the_bound_stops_exploration_and_says_how_many_there_were() {
     let bounded = explore(&small(), 2, Some(5)).unwrap();
     assert_eq!(bounded.results.len(), 5);
-    assert_eq!(bounded.enumerated, 21);
+    assert_eq!(bounded.enumerated, 28);
 }
 
 #[test]
@@ -147,6 +179,44 @@ fn a_wrong_model_makes_states_fail() {
         .filter(|r| r.outcome.is_err())
         .count();
     assert!(failed > 0, "no state failed with the model wrong");
+}
+
+/// With a sync ignored by the model, exploration finds the crash states
+/// that lose what the sync protected, and names them: the WAL's directory
+/// sync (the crash that keeps none of the pending entries loses the WAL)
+/// and the snapshot temp file's sync (losing its bytes after the rename
+/// leaves a snapshot recovery must refuse).
+#[test]
+fn ignoring_a_sync_makes_the_states_it_protected_fail() {
+    use allocdb_sim::fs_model::SyncSite;
+    use allocdb_sim::oracle::Oracle;
+    for (site, oracle, needs) in [
+        (
+            SyncSite::WalDirectory,
+            Oracle::Durability,
+            "keeping the first 0 pending entry operations",
+        ),
+        (
+            SyncSite::SnapshotTemp,
+            Oracle::ReplayEquivalence,
+            "other files",
+        ),
+    ] {
+        let mut scenario = small();
+        scenario.selftest = Some(SelfTest::IgnoreSync(site));
+        let exploration = explore(&scenario, 2, None).unwrap();
+        let failed: Vec<String> = exploration
+            .results
+            .iter()
+            .filter(|r| matches!(&r.outcome, Err(RunError::Oracle(f)) if f.oracle == oracle))
+            .map(|r| r.state.describe())
+            .collect();
+        assert!(!failed.is_empty(), "{site:?}: no state failed {oracle:?}");
+        assert!(
+            failed.iter().all(|d| d.contains(needs)),
+            "{site:?}: {failed:#?}"
+        );
+    }
 }
 
 /// Five library scenarios (one with a checkpoint, one with restarts),

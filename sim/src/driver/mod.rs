@@ -27,7 +27,7 @@ mod restart;
 pub mod wal_book;
 mod write_path;
 
-use crate::action::Action;
+use crate::action::{Action, Unsynced};
 use crate::event::StepEvent;
 use crate::fs_model::{FsModel, SyncSite};
 use crate::oracle::model::Model;
@@ -37,6 +37,7 @@ use crate::transcript::{describe_action, Transcript};
 use crate::view::SimView;
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
 use allocdb_core::engine::{Engine, EngineConfig};
+use allocdb_core::fs::FileName;
 use allocdb_core::{Lsn, Slot};
 use books::Books;
 use clients::Clients;
@@ -219,6 +220,18 @@ impl Simulator {
     /// The read fault armed for the next restart.
     pub fn armed_read_fault(&self) -> Option<allocdb_core::fs::ReadFault> {
         self.arms.read
+    }
+
+    /// Unsynced bytes of files other than the WAL that a crash keeping the
+    /// first `entries_kept` pending entry operations leaves to lose.
+    pub fn unsynced_beside_wal_after(&self, entries_kept: usize) -> u64 {
+        self.fs
+            .plan_crash(entries_kept, |_| Unsynced::Keep)
+            .files
+            .iter()
+            .filter(|f| f.name != FileName::Wal)
+            .map(|f| f.before.unsynced())
+            .sum()
     }
 
     /// The WAL bytes written since the last sync, as `(offset, written)` of
