@@ -141,3 +141,85 @@ fn selftest_ignore_sync_at_the_commit_fdatasync_fails_the_durability_oracle() {
         );
     }
 }
+
+/// The first seed of `seeds` that fails with `site`'s sync ignored, and how.
+fn first_failure_ignoring(
+    site: SyncSite,
+    seeds: std::ops::Range<u64>,
+) -> Option<(u64, allocdb_sim::oracle::OracleFailure)> {
+    seeds.into_iter().find_map(|seed| {
+        let spec = SeedSpec {
+            selftest: Some(SelfTest::IgnoreSync(site)),
+            ..SeedSpec::new(seed, 1000)
+        };
+        match run_seed(&spec).failure {
+            Some(RunError::Oracle(failure)) => Some((seed, failure)),
+            Some(other) => panic!("seed {seed}: {other}"),
+            None => None,
+        }
+    })
+}
+
+/// Without the directory sync after the WAL's creation and its rewrite's
+/// rename, a crash may keep none of those entries: the WAL is gone, or the
+/// old one is back, and acknowledged writes with it.
+#[test]
+fn selftest_ignore_sync_at_the_wal_directory_loses_acknowledged_writes() {
+    let (seed, failure) = first_failure_ignoring(SyncSite::WalDirectory, 0..50)
+        .expect("50 seeds passed with the WAL's directory sync ignored");
+    assert_eq!(failure.oracle, Oracle::Durability, "seed {seed}: {failure}");
+    assert!(failure.detail.contains("acknowledged"), "{failure}");
+}
+
+/// Without the snapshot temp file's sync before its rename, a crash after
+/// the rename may cut the snapshot's bytes: recovery refuses storage that
+/// is a legal crash state.
+#[test]
+fn selftest_ignore_sync_at_the_snapshot_temp_leaves_a_snapshot_recovery_refuses() {
+    let (seed, failure) = first_failure_ignoring(SyncSite::SnapshotTemp, 0..50)
+        .expect("50 seeds passed with the snapshot temp file's sync ignored");
+    assert!(
+        matches!(
+            failure.oracle,
+            Oracle::ReplayEquivalence | Oracle::FailClosed
+        ),
+        "seed {seed}: {failure}"
+    );
+    assert!(
+        failure.detail.contains("the snapshot is invalid"),
+        "seed {seed}: {failure}"
+    );
+}
+
+/// The syncs no crash state can tell from absent (docs/fault-model.md,
+/// "Syncs that are redundant"): a bounded sweep with each ignored passes.
+/// - `wal_open`: the sync when the WAL is opened covers bytes that are
+///   durable already (after a power loss only durable bytes are left) or
+///   unacknowledged ones a restart replayed; every acknowledgement after it
+///   follows a `wal_sync` of the whole file, which covers them too.
+/// - `wal_truncate`: the model takes a cut as durable at once (a lost
+///   truncation is not modelled), so the sync after it adds nothing.
+/// - `wal_rewrite_temp`: the rewritten log holds only frames the new
+///   snapshot (durable before the rewrite starts) covers, plus a marker;
+///   losing any of it recovers the same state from the snapshot.
+/// - `snapshot_directory`: entry operations persist in order, and the old
+///   log keeps every frame until the rewrite's own directory sync, which
+///   also makes the snapshot's rename durable.
+///
+/// Should the engine change so that one of them matters, this test fails,
+/// and the site moves to the tests above.
+#[test]
+fn selftest_ignore_sync_at_a_redundant_site_stays_green() {
+    for site in [
+        SyncSite::WalOpen,
+        SyncSite::WalTruncate,
+        SyncSite::WalRewriteTemp,
+        SyncSite::SnapshotDirectory,
+    ] {
+        assert!(
+            first_failure_ignoring(site, 0..150).is_none(),
+            "{site:?}: {:?}",
+            first_failure_ignoring(site, 0..150)
+        );
+    }
+}
