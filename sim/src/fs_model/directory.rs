@@ -36,6 +36,10 @@ impl EntryMap {
         FileName::ALL.into_iter().map(|name| (name, self.get(name)))
     }
 
+    pub(super) fn set(&mut self, name: FileName, inode: Option<InodeId>) {
+        self.0[slot(name)] = inode;
+    }
+
     fn apply(&mut self, op: EntryOp) {
         match op {
             EntryOp::Create { name, inode } => {

@@ -40,6 +40,11 @@ impl FileState {
 pub struct FsModel {
     observation: Observation,
     directory: Directory,
+    /// The file each name's open handles refer to. A write or sync names
+    /// the file by the name it was opened under, which a rename does not
+    /// change for a handle left open across it: so a rename makes both
+    /// names refer to the moved file until either is opened again.
+    opened: EntryMap,
     inodes: BTreeMap<InodeId, FileState>,
     next_inode: u32,
     /// Inodes learned of, and forgotten, since the last look.
@@ -63,6 +68,7 @@ impl FsModel {
         FsModel {
             observation: observe(dir),
             directory: Directory::default(),
+            opened: EntryMap::default(),
             inodes: BTreeMap::new(),
             next_inode: 0,
             born: Vec::new(),
@@ -145,13 +151,15 @@ impl FsModel {
         inode
     }
 
-    fn state_mut(&mut self, name: FileName) -> &mut FileState {
+    /// The bytes of the file the engine's handle named `name` refers to.
+    fn opened_mut(&mut self, name: FileName) -> &mut FileState {
         let inode = self
-            .inode(name)
-            .unwrap_or_else(|| panic!("the engine used {name:?}, which the model says is absent"));
+            .opened
+            .get(name)
+            .unwrap_or_else(|| panic!("the engine used {name:?}, which it never opened"));
         self.inodes
             .get_mut(&inode)
-            .expect("every entry's inode is known")
+            .unwrap_or_else(|| panic!("the engine used {name:?}, a file the model forgot"))
     }
 
     fn apply(&mut self, FsReport { site, op }: FsReport) {
@@ -170,24 +178,29 @@ impl FsModel {
             },
             FsOp::Create { file } => match self.inode(file) {
                 // `File::create` over an existing file truncates it.
-                Some(_) => *self.state_mut(file) = FileState::default(),
+                Some(inode) => {
+                    self.inodes.insert(inode, FileState::default());
+                }
                 None => {
                     let inode = self.new_inode();
                     self.directory.make(EntryOp::Create { name: file, inode });
                 }
             },
             FsOp::Write { file, offset, len } => {
-                let state = self.state_mut(file);
+                let state = self.opened_mut(file);
                 state.written = state.written.max(offset + len);
             }
-            FsOp::SetLen { file, len } => self.cut(file, len),
+            FsOp::SetLen { file, len } => cut(self.opened_mut(file), len),
             FsOp::SyncData { file } | FsOp::SyncAll { file } => {
                 if self.ignored != Some(site) {
-                    let state = self.state_mut(file);
+                    let state = self.opened_mut(file);
                     state.synced = state.written;
                 }
             }
-            FsOp::Rename { from, to } => self.directory.make(EntryOp::Rename { from, to }),
+            FsOp::Rename { from, to } => {
+                self.opened.set(to, self.inode(from));
+                self.directory.make(EntryOp::Rename { from, to });
+            }
             FsOp::SyncDirectory => {
                 if self.ignored != Some(site) {
                     self.directory.sync();
@@ -195,6 +208,9 @@ impl FsModel {
                 }
             }
             FsOp::Read { .. } => {}
+        }
+        if let FsOp::Open { file, .. } | FsOp::Create { file } = op {
+            self.opened.set(file, self.inode(file));
         }
     }
 
@@ -211,12 +227,18 @@ impl FsModel {
         }
     }
 
-    /// The file `name` holds was cut to `len` bytes (by the engine, or by
-    /// the simulator while it is down).
+    /// The file `name` holds was cut to `len` bytes by the simulator while
+    /// the engine is down.
     pub fn cut(&mut self, name: FileName, len: u64) {
-        let state = self.state_mut(name);
-        state.written = state.written.min(len);
-        state.synced = state.synced.min(len);
+        let inode = self
+            .inode(name)
+            .expect("the simulator cuts only a file that exists");
+        cut(
+            self.inodes
+                .get_mut(&inode)
+                .expect("every entry's inode is known"),
+            len,
+        );
     }
 
     /// A legal state after a power loss now: the first `entries_kept`
@@ -255,6 +277,8 @@ impl FsModel {
     /// and all of it is durable.
     pub fn crashed(&mut self, plan: &CrashPlan) {
         self.directory.crashed_to(plan.entries);
+        // The process is gone, and every handle with it.
+        self.opened = plan.entries;
         for file in &plan.files {
             self.inodes.insert(
                 file.inode,
@@ -266,4 +290,9 @@ impl FsModel {
         }
         self.forget_unreachable();
     }
+}
+
+fn cut(state: &mut FileState, len: u64) {
+    state.written = state.written.min(len);
+    state.synced = state.synced.min(len);
 }

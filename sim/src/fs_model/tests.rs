@@ -148,6 +148,32 @@ fn a_crash_keeps_synced_bytes_and_the_chosen_part_of_the_rest() {
     assert!(plan.file(snapshot).is_none());
 }
 
+/// A handle left open across its file's rename still names the old name;
+/// its sync is the moved file's.
+#[test]
+fn a_sync_through_a_handle_renamed_away_syncs_the_moved_file() {
+    let mut fs = model(None);
+    open_wal(&mut fs);
+    let (temp, snapshot) = (FileName::SnapshotTemp, FileName::Snapshot);
+    fs.apply(report(Site::SnapshotTemp, FsOp::Create { file: temp }));
+    fs.apply(write(temp, 0, 50));
+    fs.apply(report(
+        Site::SnapshotRename,
+        FsOp::Rename {
+            from: temp,
+            to: snapshot,
+        },
+    ));
+    assert_eq!(fs.file(snapshot), state(50, 0));
+    fs.apply(report(Site::SnapshotTemp, FsOp::SyncAll { file: temp }));
+    assert_eq!(fs.file(snapshot), state(50, 50));
+    // A new file under the old name is another file.
+    fs.apply(report(Site::SnapshotTemp, FsOp::Create { file: temp }));
+    fs.apply(write(temp, 0, 7));
+    assert_eq!(fs.file(temp), state(7, 0));
+    assert_eq!(fs.file(snapshot), state(50, 50));
+}
+
 #[test]
 fn an_ignored_site_syncs_nothing_and_other_sites_still_do() {
     let mut fs = model(Some(SyncSite::WalSync));
