@@ -244,3 +244,27 @@ fn a_read_fault_at_recovery_is_a_typed_error_and_the_next_open_recovers() {
         assert_eq!(report.frames_replayed, 1);
     }
 }
+
+/// Each read is reported at the offset where the one before it ended, so a
+/// model can tell which bytes recovery saw.
+#[test]
+fn reads_are_reported_at_their_offsets() {
+    use allocdb_core::fs::DurableFile;
+    use std::io::Read;
+    let dir = scratch_dir::scratch_dir();
+    let mut file = DurableFile::create(dir.path(), FileName::Wal, Site::WalOpen).unwrap();
+    file.write_at(0, &[7; 10], Site::WalAppend).1.unwrap();
+    let observation = observe(dir.path());
+    let mut reader = file.reader(Site::WalRead).unwrap();
+    let mut buf = [0; 4];
+    while reader.read(&mut buf).unwrap() > 0 {}
+    let reads: Vec<(u64, u64)> = observation
+        .drain()
+        .into_iter()
+        .map(|r| match r.op {
+            FsOp::Read { offset, len, .. } => (offset, len),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(reads, [(0, 4), (4, 4), (8, 2)]);
+}
