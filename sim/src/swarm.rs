@@ -167,6 +167,38 @@ impl FaultSelection {
         Ok(FaultSelection::Only(kinds))
     }
 
+    /// The selected kinds that can never fire in a correct engine's run
+    /// without another kind the selection lacks, each with what it needs:
+    /// a sweep says so rather than run them silently idle. (A self-test
+    /// that ignores a directory sync leaves entries pending without any
+    /// crash point, so these are warnings, not errors.)
+    pub fn idle_kinds(&self) -> Vec<String> {
+        let on = |kind| self.includes(kind);
+        let arm = on(FaultKind::ArmCrash);
+        let down = arm || on(FaultKind::Crash);
+        FaultKind::ALL
+            .into_iter()
+            .filter(|&kind| on(kind))
+            .filter_map(|kind| {
+                let needs = match kind {
+                    FaultKind::ArmCrash | FaultKind::PersistFailure | FaultKind::Crash => None,
+                    FaultKind::TearLastFrame => (!arm).then_some(
+                        "arm_crash: only a process killed after an append leaves a tail to tear",
+                    ),
+                    FaultKind::FlipWalBit | FaultKind::FlipSnapshotBit | FaultKind::ReadFault => {
+                        (!down).then_some("arm_crash or crash: it acts while the engine is down")
+                    }
+                    FaultKind::LoseEntries | FaultKind::LoseFileData => {
+                        (!(arm && on(FaultKind::Crash))).then_some(
+                            "arm_crash and crash: only a crash after a checkpoint crash point finds entries pending or a file unsynced",
+                        )
+                    }
+                };
+                needs.map(|needs| format!("{kind} never fires without {needs}"))
+            })
+            .collect()
+    }
+
     pub fn includes(&self, kind: FaultKind) -> bool {
         match self {
             FaultSelection::All => true,
@@ -893,6 +925,22 @@ mod tests {
         assert!(text.contains(" faults_per_mille["), "{text}");
         let none = Mix::swarm(&mut SimRng::new(1), &FaultSelection::None);
         assert!(none.describe().ends_with(" faults=none"));
+    }
+
+    #[test]
+    fn a_selection_that_leaves_a_kind_idle_says_what_it_needs() {
+        let idle = |text: &str| FaultSelection::parse(text).unwrap().idle_kinds();
+        assert!(idle("all").is_empty());
+        assert!(idle("none").is_empty());
+        assert!(idle("arm_crash,crash,lose_entries,tear_last_frame").is_empty());
+        assert_eq!(
+            idle("crash,tear_last_frame,flip_wal_bit"),
+            ["tear_last_frame never fires without arm_crash: only a process killed after an append leaves a tail to tear"]
+        );
+        let alone = idle("read_fault,lose_file_data");
+        assert_eq!(alone.len(), 2, "{alone:?}");
+        assert!(alone[0].starts_with("read_fault never fires without arm_crash or crash"));
+        assert!(alone[1].starts_with("lose_file_data never fires without arm_crash and crash"));
     }
 
     #[test]

@@ -77,6 +77,9 @@ pub fn run(args: &SweepArgs) -> Result<bool, Error> {
         args.run.steps,
         args.run.faults
     );
+    for idle in args.run.faults.idle_kinds() {
+        eprintln!("sweep: warning: --faults {}: {idle}", args.run.faults);
+    }
     let args = &SweepArgs {
         jobs,
         ..args.clone()
