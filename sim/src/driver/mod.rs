@@ -160,7 +160,7 @@ impl Simulator {
         let mut fs = FsModel::new(disk.path(), ignored);
         let (engine, _) = Engine::open(disk.path(), config.engine)
             .map_err(|e| io(io::Error::other(e.to_string())))?;
-        fs.absorb();
+        fs.absorb().map_err(|e| io(io::Error::other(e)))?;
         disk.track(fs.take_changes()).map_err(io)?;
         let mut transcript = Transcript::new(seed, &config.engine);
         for line in header {

@@ -56,7 +56,9 @@ impl Simulator {
     /// file system now holds durable; keeps every file a crash may bring
     /// back.
     pub(super) fn absorb_fs(&mut self) -> Result<(), RunError> {
-        self.fs.absorb();
+        self.fs
+            .absorb()
+            .map_err(|detail| self.engine_behaviour(detail))?;
         self.track_files()?;
         let synced = self.fs.file(FileName::Wal).synced;
         self.books.wal_mut().set_durable(synced);

@@ -111,11 +111,15 @@ impl FsModel {
             .sum()
     }
 
-    /// Takes in every operation the engine made since the last call.
-    pub fn absorb(&mut self) {
+    /// Takes in every operation the engine made since the last call; errs
+    /// on a report no file system could have made from the model's state
+    /// (the engine misreported, or reported an operation it did not make).
+    pub fn absorb(&mut self) -> Result<(), String> {
         for report in self.observation.drain() {
-            self.apply(report);
+            self.apply(report)
+                .map_err(|why| format!("file operation {report:?}: {why}"))?;
         }
+        Ok(())
     }
 
     pub fn has_changes(&self) -> bool {
@@ -152,17 +156,17 @@ impl FsModel {
     }
 
     /// The bytes of the file the engine's handle named `name` refers to.
-    fn opened_mut(&mut self, name: FileName) -> &mut FileState {
+    fn opened_mut(&mut self, name: FileName) -> Result<&mut FileState, String> {
         let inode = self
             .opened
             .get(name)
-            .unwrap_or_else(|| panic!("the engine used {name:?}, which it never opened"));
+            .ok_or("no file of that name was opened")?;
         self.inodes
             .get_mut(&inode)
-            .unwrap_or_else(|| panic!("the engine used {name:?}, a file the model forgot"))
+            .ok_or_else(|| "the file was gone from every state a crash may leave".to_string())
     }
 
-    fn apply(&mut self, FsReport { site, op }: FsReport) {
+    fn apply(&mut self, FsReport { site, op }: FsReport) -> Result<(), String> {
         match op {
             FsOp::Open { file, created } => match (self.inode(file), created) {
                 (None, true) => {
@@ -173,7 +177,7 @@ impl FsModel {
                     let inode = self.new_inode();
                     self.directory.found(file, inode);
                 }
-                (Some(_), true) => panic!("the engine created {file:?}, which the model holds"),
+                (Some(_), true) => return Err("the file existed already".to_string()),
                 (Some(_), false) => {}
             },
             FsOp::Create { file } => match self.inode(file) {
@@ -187,18 +191,20 @@ impl FsModel {
                 }
             },
             FsOp::Write { file, offset, len } => {
-                let state = self.opened_mut(file);
+                let state = self.opened_mut(file)?;
                 state.written = state.written.max(offset + len);
             }
-            FsOp::SetLen { file, len } => cut(self.opened_mut(file), len),
+            FsOp::SetLen { file, len } => cut(self.opened_mut(file)?, len),
             FsOp::SyncData { file } | FsOp::SyncAll { file } => {
-                if self.ignored != Some(site) {
-                    let state = self.opened_mut(file);
+                let ignored = self.ignored == Some(site);
+                let state = self.opened_mut(file)?;
+                if !ignored {
                     state.synced = state.written;
                 }
             }
             FsOp::Rename { from, to } => {
-                self.opened.set(to, self.inode(from));
+                let moved = self.inode(from).ok_or("no file has the old name")?;
+                self.opened.set(to, Some(moved));
                 self.directory.make(EntryOp::Rename { from, to });
             }
             FsOp::SyncDirectory => {
@@ -212,6 +218,7 @@ impl FsModel {
         if let FsOp::Open { file, .. } | FsOp::Create { file } = op {
             self.opened.set(file, self.inode(file));
         }
+        Ok(())
     }
 
     fn forget_unreachable(&mut self) {

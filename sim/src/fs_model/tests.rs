@@ -1,5 +1,11 @@
 use super::*;
 
+impl FsModel {
+    fn apply_ok(&mut self, report: FsReport) {
+        self.apply(report).unwrap();
+    }
+}
+
 fn model(ignored: Option<SyncSite>) -> FsModel {
     FsModel::new(Path::new("/fs-model-test-never-touched"), ignored)
 }
@@ -15,14 +21,14 @@ fn write(file: FileName, offset: u64, len: u64) -> FsReport {
 }
 
 fn open_wal(fs: &mut FsModel) {
-    fs.apply(report(
+    fs.apply_ok(report(
         Site::WalOpen,
         FsOp::Open {
             file: WAL,
             created: true,
         },
     ));
-    fs.apply(report(Site::WalDirectory, FsOp::SyncDirectory));
+    fs.apply_ok(report(Site::WalDirectory, FsOp::SyncDirectory));
 }
 
 fn state(written: u64, synced: u64) -> FileState {
@@ -33,10 +39,10 @@ fn state(written: u64, synced: u64) -> FileState {
 fn only_a_sync_makes_written_bytes_durable() {
     let mut fs = model(None);
     open_wal(&mut fs);
-    fs.apply(write(WAL, 0, 40));
+    fs.apply_ok(write(WAL, 0, 40));
     assert_eq!(fs.file(WAL), state(40, 0));
-    fs.apply(report(Site::WalSync, FsOp::SyncData { file: WAL }));
-    fs.apply(write(WAL, 40, 30));
+    fs.apply_ok(report(Site::WalSync, FsOp::SyncData { file: WAL }));
+    fs.apply_ok(write(WAL, 40, 30));
     assert_eq!(fs.file(WAL), state(70, 40));
     fs.cut(WAL, 55);
     assert_eq!(fs.file(WAL), state(55, 40));
@@ -48,10 +54,10 @@ fn only_a_sync_makes_written_bytes_durable() {
 /// log; the directory sync not yet made.
 fn rewrite_pending(fs: &mut FsModel) {
     let temp = FileName::WalTemp;
-    fs.apply(report(Site::WalRewriteTemp, FsOp::Create { file: temp }));
-    fs.apply(write(temp, 0, 30));
-    fs.apply(report(Site::WalRewriteTemp, FsOp::SyncAll { file: temp }));
-    fs.apply(report(
+    fs.apply_ok(report(Site::WalRewriteTemp, FsOp::Create { file: temp }));
+    fs.apply_ok(write(temp, 0, 30));
+    fs.apply_ok(report(Site::WalRewriteTemp, FsOp::SyncAll { file: temp }));
+    fs.apply_ok(report(
         Site::WalRewriteRename,
         FsOp::Rename {
             from: temp,
@@ -64,8 +70,8 @@ fn rewrite_pending(fs: &mut FsModel) {
 fn a_rename_moves_the_file_and_a_crash_may_undo_it() {
     let mut fs = model(None);
     open_wal(&mut fs);
-    fs.apply(write(WAL, 0, 100));
-    fs.apply(report(Site::WalSync, FsOp::SyncData { file: WAL }));
+    fs.apply_ok(write(WAL, 0, 100));
+    fs.apply_ok(report(Site::WalSync, FsOp::SyncData { file: WAL }));
     let old = fs.inode(WAL).unwrap();
     rewrite_pending(&mut fs);
     let new = fs.inode(WAL).unwrap();
@@ -106,7 +112,7 @@ fn a_directory_sync_makes_the_rename_durable_and_forgets_the_old_file() {
             gone: vec![]
         }
     );
-    fs.apply(report(Site::WalDirectory, FsOp::SyncDirectory));
+    fs.apply_ok(report(Site::WalDirectory, FsOp::SyncDirectory));
     assert!(fs.directory().pending().is_empty());
     assert_eq!(
         fs.plan_crash(0, |_| Unsynced::Lose).entries.get(WAL),
@@ -119,12 +125,12 @@ fn a_directory_sync_makes_the_rename_durable_and_forgets_the_old_file() {
 fn a_crash_keeps_synced_bytes_and_the_chosen_part_of_the_rest() {
     let mut fs = model(None);
     open_wal(&mut fs);
-    fs.apply(write(WAL, 0, 40));
-    fs.apply(report(Site::WalSync, FsOp::SyncData { file: WAL }));
-    fs.apply(write(WAL, 40, 30));
+    fs.apply_ok(write(WAL, 0, 40));
+    fs.apply_ok(report(Site::WalSync, FsOp::SyncData { file: WAL }));
+    fs.apply_ok(write(WAL, 40, 30));
     let snapshot = FileName::SnapshotTemp;
-    fs.apply(report(Site::SnapshotTemp, FsOp::Create { file: snapshot }));
-    fs.apply(write(snapshot, 0, 50));
+    fs.apply_ok(report(Site::SnapshotTemp, FsOp::Create { file: snapshot }));
+    fs.apply_ok(write(snapshot, 0, 50));
     let plan = fs.plan_crash(1, |name| {
         if name == WAL {
             Unsynced::KeepPrefix(7)
@@ -142,7 +148,7 @@ fn a_crash_keeps_synced_bytes_and_the_chosen_part_of_the_rest() {
     drop(fs);
     let mut fs2 = model(None);
     open_wal(&mut fs2);
-    fs2.apply(report(Site::SnapshotTemp, FsOp::Create { file: snapshot }));
+    fs2.apply_ok(report(Site::SnapshotTemp, FsOp::Create { file: snapshot }));
     let plan = fs2.plan_crash(0, |_| Unsynced::Keep);
     assert_eq!(plan.entries.get(snapshot), None);
     assert!(plan.file(snapshot).is_none());
@@ -155,9 +161,9 @@ fn a_sync_through_a_handle_renamed_away_syncs_the_moved_file() {
     let mut fs = model(None);
     open_wal(&mut fs);
     let (temp, snapshot) = (FileName::SnapshotTemp, FileName::Snapshot);
-    fs.apply(report(Site::SnapshotTemp, FsOp::Create { file: temp }));
-    fs.apply(write(temp, 0, 50));
-    fs.apply(report(
+    fs.apply_ok(report(Site::SnapshotTemp, FsOp::Create { file: temp }));
+    fs.apply_ok(write(temp, 0, 50));
+    fs.apply_ok(report(
         Site::SnapshotRename,
         FsOp::Rename {
             from: temp,
@@ -165,11 +171,11 @@ fn a_sync_through_a_handle_renamed_away_syncs_the_moved_file() {
         },
     ));
     assert_eq!(fs.file(snapshot), state(50, 0));
-    fs.apply(report(Site::SnapshotTemp, FsOp::SyncAll { file: temp }));
+    fs.apply_ok(report(Site::SnapshotTemp, FsOp::SyncAll { file: temp }));
     assert_eq!(fs.file(snapshot), state(50, 50));
     // A new file under the old name is another file.
-    fs.apply(report(Site::SnapshotTemp, FsOp::Create { file: temp }));
-    fs.apply(write(temp, 0, 7));
+    fs.apply_ok(report(Site::SnapshotTemp, FsOp::Create { file: temp }));
+    fs.apply_ok(write(temp, 0, 7));
     assert_eq!(fs.file(temp), state(7, 0));
     assert_eq!(fs.file(snapshot), state(50, 50));
 }
@@ -178,10 +184,10 @@ fn a_sync_through_a_handle_renamed_away_syncs_the_moved_file() {
 fn an_ignored_site_syncs_nothing_and_other_sites_still_do() {
     let mut fs = model(Some(SyncSite::WalSync));
     open_wal(&mut fs);
-    fs.apply(write(WAL, 0, 40));
-    fs.apply(report(Site::WalSync, FsOp::SyncData { file: WAL }));
+    fs.apply_ok(write(WAL, 0, 40));
+    fs.apply_ok(report(Site::WalSync, FsOp::SyncData { file: WAL }));
     assert_eq!(fs.file(WAL).synced, 0);
-    fs.apply(report(Site::WalOpen, FsOp::SyncAll { file: WAL }));
+    fs.apply_ok(report(Site::WalOpen, FsOp::SyncAll { file: WAL }));
     assert_eq!(fs.file(WAL).synced, 40);
 }
 
@@ -191,6 +197,44 @@ fn an_ignored_directory_sync_leaves_the_entries_pending() {
     open_wal(&mut fs);
     assert_eq!(fs.directory().pending().len(), 1);
     assert_eq!(fs.plan_crash(0, |_| Unsynced::Keep).entries.get(WAL), None);
-    fs.apply(report(Site::SnapshotDirectory, FsOp::SyncDirectory));
+    fs.apply_ok(report(Site::SnapshotDirectory, FsOp::SyncDirectory));
     assert!(fs.directory().pending().is_empty());
+}
+
+/// A report no file system could have made is an error naming it, never a
+/// panic: a sync of a file never opened, a rename of a name that is absent,
+/// a create of a file that exists.
+#[test]
+fn an_impossible_report_is_an_error() {
+    let mut fs = model(None);
+    let sync = report(
+        Site::SnapshotTemp,
+        FsOp::SyncAll {
+            file: FileName::SnapshotTemp,
+        },
+    );
+    assert_eq!(
+        fs.apply(sync),
+        Err("no file of that name was opened".to_string())
+    );
+    let rename = report(
+        Site::SnapshotRename,
+        FsOp::Rename {
+            from: FileName::SnapshotTemp,
+            to: FileName::Snapshot,
+        },
+    );
+    assert_eq!(
+        fs.apply(rename),
+        Err("no file has the old name".to_string())
+    );
+    open_wal(&mut fs);
+    let created_again = report(
+        Site::WalOpen,
+        FsOp::Open {
+            file: WAL,
+            created: true,
+        },
+    );
+    assert!(fs.apply(created_again).is_err());
 }
