@@ -4,6 +4,11 @@
 //! diff when behaviour changes). The snapshots live in this package
 //! (`sim/tests/snapshots/{scenarios,corpus}/`), where cargo-insta looks for
 //! them; their names are the files' paths with `/` as `__`.
+//!
+//! No environment makes them pass having checked nothing: each asserts it
+//! checked at least one file, every file when `INSTA_GLOB_FILTER` is unset,
+//! and that `INSTA_FORCE_PASS` is unset; `cargo xtask ci` runs the tests
+//! with both removed and `INSTA_UPDATE=no`.
 
 use allocdb_sim::scenario::{parse, run_scenario};
 use std::path::{Path, PathBuf};
@@ -50,9 +55,27 @@ fn check(path: &Path, folder: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Every `.ron` file under `folder`, found without insta, to count the
+/// glob against.
+fn ron_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .expect("the folder is readable")
+        .map(|entry| entry.expect("its entries are readable").path())
+        .map(|path| {
+            if path.is_dir() {
+                ron_files(&path)
+            } else {
+                usize::from(path.extension().is_some_and(|e| e == "ron"))
+            }
+        })
+        .sum()
+}
+
 fn check_all(folder: &str, glob: impl FnOnce(&mut dyn FnMut(&Path))) {
     let mut failures = Vec::new();
+    let mut checked = 0;
     glob(&mut |path| {
+        checked += 1;
         if let Err(failure) = check(path, folder) {
             // Printed now as well: insta's glob panics on snapshot
             // mismatches before the list below is asserted.
@@ -65,6 +88,20 @@ fn check_all(folder: &str, glob: impl FnOnce(&mut dyn FnMut(&Path))) {
         "{} file(s) failed:\n\n{}",
         failures.len(),
         failures.join("\n\n")
+    );
+    // A filter in the environment must not make this pass having checked
+    // nothing, and without one every file is checked.
+    assert!(checked > 0, "no file of {folder}/ was checked");
+    if std::env::var_os("INSTA_GLOB_FILTER").is_none() {
+        let all = ron_files(&workspace().join(folder));
+        assert_eq!(
+            checked, all,
+            "{checked} of the {all} files of {folder}/ checked"
+        );
+    }
+    assert!(
+        std::env::var("INSTA_FORCE_PASS").is_err_and(|e| e == std::env::VarError::NotPresent),
+        "INSTA_FORCE_PASS is set: snapshot mismatches would pass"
     );
 }
 

@@ -24,6 +24,8 @@ pub struct Cmd {
     args: Vec<String>,
     /// Variables set for this command only, shown before it.
     env: Vec<(&'static str, &'static str)>,
+    /// Variables removed from its environment, shown as `env -u NAME`.
+    unset: Vec<&'static str>,
 }
 
 impl Cmd {
@@ -34,6 +36,7 @@ impl Cmd {
             shown: "cargo",
             args: args.iter().map(|a| a.to_string()).collect(),
             env: Vec::new(),
+            unset: Vec::new(),
         }
     }
 
@@ -46,6 +49,7 @@ impl Cmd {
             shown: "cargo xtask",
             args: args.iter().map(|a| a.to_string()).collect(),
             env: Vec::new(),
+            unset: Vec::new(),
         }
     }
 
@@ -55,8 +59,17 @@ impl Cmd {
         self
     }
 
+    /// The same command with `key` removed from its environment.
+    pub fn without_env(mut self, key: &'static str) -> Cmd {
+        self.unset.push(key);
+        self
+    }
+
     fn command(&self) -> Command {
         let mut command = Command::new(&self.program);
+        for key in &self.unset {
+            command.env_remove(key);
+        }
         command
             .args(&self.args)
             .envs(self.env.iter().copied())
@@ -94,6 +107,13 @@ impl Cmd {
 
 impl std::fmt::Display for Cmd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !self.unset.is_empty() {
+            f.write_str("env")?;
+            for key in &self.unset {
+                write!(f, " -u {key}")?;
+            }
+            f.write_str(" ")?;
+        }
         for (key, value) in &self.env {
             write!(f, "{key}={value:?} ")?;
         }
@@ -113,6 +133,15 @@ mod tests {
     fn shows_cargo_not_its_path() {
         let cmd = Cmd::cargo(&["fmt", "--all", "--", "--check"]);
         assert_eq!(cmd.to_string(), "cargo fmt --all -- --check");
+    }
+
+    #[test]
+    fn shows_what_it_removes_and_sets() {
+        let cmd = Cmd::cargo(&["test"])
+            .without_env("A")
+            .without_env("B")
+            .with_env("C", "no");
+        assert_eq!(cmd.to_string(), "env -u A -u B C=\"no\" cargo test");
     }
 
     #[test]
