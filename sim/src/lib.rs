@@ -6,6 +6,7 @@ pub mod answer;
 pub mod driver;
 pub mod event;
 pub mod explore;
+pub mod format_fixture;
 pub mod fs_model;
 pub mod oracle;
 pub mod repro;

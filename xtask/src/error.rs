@@ -40,6 +40,8 @@ pub enum Error {
     Doc { path: PathBuf, reason: &'static str },
     #[error("cannot explore {file}: {reason}")]
     Explore { file: String, reason: String },
+    #[error("writing the format fixtures")]
+    Fixture(#[from] allocdb_sim::format_fixture::FixtureError),
     /// A scenario file that cannot be used: bad input, exit code 2.
     #[error(transparent)]
     Scenario(#[from] allocdb_sim::scenario::LoadError),

@@ -12,6 +12,8 @@
 //! - `tidy`: checks that `docs/architecture.md`, the map of the code, names
 //!   only paths that exist and every top-level module of the crates it maps
 //!   (the rules are in [`tidy`]).
+//! - `format-fixtures`: writes the WAL and snapshot fixtures of this version
+//!   into `corpus/format/v1/`.
 //! - `mutants [--file GLOB ...]`: cargo-mutants over the core with the
 //!   suite of `.cargo/mutants.toml`; prints the score per module and every
 //!   missed mutant.
@@ -27,6 +29,7 @@ mod bench;
 mod ci;
 mod error;
 mod explore;
+mod format_fixtures;
 mod fuzz;
 mod mutants;
 mod process;
@@ -64,6 +67,9 @@ enum Task {
     /// Check that docs/architecture.md names only paths that exist and
     /// lists every top-level module of the crates it maps.
     Tidy,
+    /// Write the on-disk format fixtures of this version into
+    /// corpus/format/v1/ (only for a new fixture version)
+    FormatFixtures,
     /// Run benchmark suites and report medians and ratios.
     Bench {
         /// Which suite (default: all of them, in the order core, storage, sim).
@@ -199,6 +205,7 @@ fn run(task: Task) -> Result<bool, Error> {
     match task {
         Task::Ci => ci::run().map(|()| true),
         Task::Tidy => tidy::run(),
+        Task::FormatFixtures => format_fixtures::run(),
         Task::Bench { suite, write } => bench::run(suite, write).map(|()| true),
         Task::Sweep {
             seeds,
