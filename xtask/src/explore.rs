@@ -2,8 +2,7 @@
 //! judged by the oracles; a RON repro for every state that fails.
 
 use crate::error::Error;
-use crate::process::workspace_root;
-use crate::repro_file::{shown, write_scenario};
+use crate::repro_file::{default_repro_dir, shown, write_scenario};
 use allocdb_sim::explore::{explore, Class};
 use allocdb_sim::scenario::load;
 use std::collections::BTreeMap;
@@ -52,10 +51,7 @@ pub fn run(args: &ExploreArgs) -> Result<bool, Error> {
             exploration.enumerated
         );
     }
-    let dir = args
-        .keep_failures
-        .clone()
-        .unwrap_or_else(|| workspace_root().join("corpus"));
+    let dir = args.keep_failures.clone().unwrap_or_else(default_repro_dir);
     let stem = args
         .file
         .file_stem()

@@ -93,8 +93,8 @@ enum Task {
         /// Run only share I of N of the seeds (for a CI matrix), e.g. 2/4.
         #[arg(long, value_parser = Shard::parse)]
         shard: Option<Shard>,
-        /// Where repros (and the failed runs' files) go; default: corpus/
-        /// (repros only).
+        /// Where repros (and the failed runs' files) go; default:
+        /// target/repros/ (repros only), outside the tracked tree.
         #[arg(long, value_name = "DIR")]
         keep_failures: Option<PathBuf>,
         /// Run every seed even after a failure.
@@ -125,7 +125,7 @@ enum Task {
         /// Explore at most this many crash states.
         #[arg(long)]
         max_states: Option<usize>,
-        /// Where repros of failing states go; default: corpus/.
+        /// Where repros of failing states go; default: target/repros/.
         #[arg(long, value_name = "DIR")]
         keep_failures: Option<PathBuf>,
     },
@@ -134,9 +134,14 @@ enum Task {
     Shrink {
         #[command(flatten)]
         source: SourceArgs,
-        /// Directory for the shrunk file (default: next to FILE, or corpus/).
-        #[arg(long, value_name = "DIR")]
+        /// Directory for the shrunk file (default: next to FILE, or
+        /// target/repros/ for a seed).
+        #[arg(long, value_name = "DIR", conflicts_with = "into")]
         out_dir: Option<PathBuf>,
+        /// Write the shrunk file as exactly this path, which must not exist
+        /// (e.g. corpus/NAME.ron to keep it as a regression test).
+        #[arg(long, value_name = "FILE")]
+        into: Option<PathBuf>,
         /// Most candidate runs to try.
         #[arg(long, default_value_t = 5000)]
         max_runs: u64,
@@ -248,10 +253,12 @@ fn run(task: Task) -> Result<bool, Error> {
         Task::Shrink {
             source,
             out_dir,
+            into,
             max_runs,
         } => shrink::run(&shrink::ShrinkArgs {
             source,
             out_dir,
+            into,
             max_runs,
         }),
         Task::Fuzz {

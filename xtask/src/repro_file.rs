@@ -21,6 +21,20 @@ pub fn shown(path: &Path) -> String {
         .to_string()
 }
 
+/// Where repros of failing runs go unless told otherwise: under the
+/// build's `target/`, outside the tracked tree. A repro worth keeping is
+/// shrunk into `corpus/` with `cargo xtask shrink FILE --into corpus/NAME.ron`.
+pub fn default_repro_dir() -> PathBuf {
+    workspace_root().join("target").join("repros")
+}
+
+fn write_error(path: &Path, source: std::io::Error) -> Error {
+    Error::Write {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 /// Writes `scenario` as `dir/stem.ron`, or `dir/stem-2.ron`, ... if taken;
 /// `comments` get the final path to name in replay commands.
 pub fn write_scenario(
@@ -29,11 +43,7 @@ pub fn write_scenario(
     scenario: &Scenario,
     comments: impl FnOnce(&str) -> Vec<String>,
 ) -> Result<PathBuf, Error> {
-    let write = |path: &Path, source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    std::fs::create_dir_all(dir).map_err(|source| write(dir, source))?;
+    std::fs::create_dir_all(dir).map_err(|source| write_error(dir, source))?;
     for attempt in 1u32.. {
         let name = if attempt == 1 {
             format!("{stem}.ron")
@@ -41,24 +51,47 @@ pub fn write_scenario(
             format!("{stem}-{attempt}.ron")
         };
         let path = dir.join(name);
-        let mut file = match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(file) => file,
+        match create_new(&path) {
+            Ok(file) => return fill(file, path, scenario, comments),
             Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(source) => return Err(write(&path, source)),
-        };
-        let text = to_ron(scenario, &comments(&shown(&path))).map_err(|error| Error::Write {
-            path: path.clone(),
-            source: std::io::Error::other(error),
-        })?;
-        file.write_all(text.as_bytes())
-            .map_err(|source| write(&path, source))?;
-        return Ok(path);
+            Err(source) => return Err(write_error(&path, source)),
+        }
     }
     unreachable!("some numbered name is free")
+}
+
+/// Writes `scenario` as exactly `path`, which must not exist yet: an
+/// existing file is an error, never replaced.
+pub fn write_scenario_at(
+    path: &Path,
+    scenario: &Scenario,
+    comments: impl FnOnce(&str) -> Vec<String>,
+) -> Result<PathBuf, Error> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| write_error(dir, source))?;
+    }
+    let file = create_new(path).map_err(|source| write_error(path, source))?;
+    fill(file, path.to_path_buf(), scenario, comments)
+}
+
+fn create_new(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+}
+
+fn fill(
+    mut file: std::fs::File,
+    path: PathBuf,
+    scenario: &Scenario,
+    comments: impl FnOnce(&str) -> Vec<String>,
+) -> Result<PathBuf, Error> {
+    let text = to_ron(scenario, &comments(&shown(&path)))
+        .map_err(|error| write_error(&path, std::io::Error::other(error)))?;
+    file.write_all(text.as_bytes())
+        .map_err(|source| write_error(&path, source))?;
+    Ok(path)
 }
 
 /// The repro of a failed seed: its actions up to the failing one.

@@ -3,8 +3,7 @@
 
 use crate::args::{Source, SourceArgs};
 use crate::error::Error;
-use crate::process::workspace_root;
-use crate::repro_file::{shown, write_scenario};
+use crate::repro_file::{default_repro_dir, shown, write_scenario, write_scenario_at};
 use allocdb_sim::repro::repro;
 use allocdb_sim::run::run_seed;
 use allocdb_sim::scenario::load;
@@ -14,6 +13,8 @@ use std::path::PathBuf;
 pub struct ShrinkArgs {
     pub source: SourceArgs,
     pub out_dir: Option<PathBuf>,
+    /// The exact file to write (it must not exist), e.g. `corpus/NAME.ron`.
+    pub into: Option<PathBuf>,
     pub max_runs: u64,
 }
 
@@ -39,7 +40,7 @@ pub fn run(args: &ShrinkArgs) -> Result<bool, Error> {
             (
                 scenario,
                 source,
-                workspace_root().join("corpus"),
+                default_repro_dir(),
                 format!("seed-{seed}-shrunk"),
             )
         }
@@ -57,13 +58,17 @@ pub fn run(args: &ShrinkArgs) -> Result<bool, Error> {
         "{} steps -> {} steps in {} runs, still failing oracle `{oracle}`",
         shrunk.original_steps, shrunk.steps, shrunk.runs
     );
-    let path = write_scenario(&dir, &stem, &shrunk.scenario, |path| {
+    let comments = |path: &str| {
         vec![
             format!("Shrunk by `cargo xtask shrink` from {source}: {summary}."),
             format!("Replay: cargo xtask replay {path}"),
             "Once the bug is fixed this file passes and stays as a regression test.".to_string(),
         ]
-    })?;
+    };
+    let path = match &args.into {
+        Some(into) => write_scenario_at(into, &shrunk.scenario, comments)?,
+        None => write_scenario(&dir, &stem, &shrunk.scenario, comments)?,
+    };
     outln!("shrink: {source}: {summary}");
     outln!("wrote {}", shown(&path));
     outln!("replay: cargo xtask replay {}", shown(&path));

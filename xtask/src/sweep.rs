@@ -9,8 +9,7 @@
 
 use crate::args::{RunArgs, SeedRange, Shard};
 use crate::error::Error;
-use crate::process::workspace_root;
-use crate::repro_file::{shown, write_repro};
+use crate::repro_file::{default_repro_dir, shown, write_repro};
 use allocdb_sim::driver::RunError;
 use allocdb_sim::run::{run_seed, SeedReport};
 use allocdb_sim::stats::RunStats;
@@ -162,10 +161,7 @@ fn record_failure(args: &SweepArgs, report: SeedReport) -> Result<Failed, Error>
         RunError::Oracle(f) => (Some(f.oracle.name()), Some(f.step)),
         RunError::InvalidAction { step, .. } | RunError::Io { step, .. } => (None, Some(*step)),
     };
-    let dir = args
-        .keep_failures
-        .clone()
-        .unwrap_or_else(|| workspace_root().join("corpus"));
+    let dir = args.keep_failures.clone().unwrap_or_else(default_repro_dir);
     let selftest = args.run.selftest.map(|s| s.selftest());
     let repro = write_repro(
         &dir,
@@ -309,7 +305,11 @@ fn print_human(args: &SweepArgs, totals: &Totals) {
         outln!("  replay: {}", failure.replay);
         if let Some(repro) = &failure.repro {
             outln!("  repro:  {}", shown(repro));
-            outln!("  shrink: cargo xtask shrink {}", shown(repro));
+            outln!(
+                "  shrink: cargo xtask shrink {} --into corpus/seed-{}.ron",
+                shown(repro),
+                failure.seed
+            );
         }
         if let Some(files) = &failure.files {
             outln!("  files:  {}", shown(files));

@@ -116,7 +116,7 @@ fn printed_path(shown: &str) -> PathBuf {
     }
 }
 
-/// The names in the repository's `corpus/` (where repros go by default).
+/// The names in the repository's `corpus/` (where repros once went).
 fn corpus_listing() -> BTreeSet<String> {
     let corpus = printed_path("corpus");
     match std::fs::read_dir(&corpus) {
@@ -430,4 +430,60 @@ fn bad_arguments_and_bad_files_exit_with_2_and_say_why() {
     )
     .expect_code(2)
     .expect_stderr(&location);
+}
+
+/// `git status --porcelain` of the workspace, or `None` outside a git
+/// checkout (or without git).
+fn git_status() -> Option<String> {
+    let output = Command::new("git")
+        .args(["status", "--porcelain", "--untracked-files=all"])
+        .current_dir(printed_path("."))
+        .output()
+        .ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Without `--keep-failures`, a failing sweep writes its repro under
+/// `target/repros/` and names the shrink command that keeps it in
+/// `corpus/`: the tracked tree is left as it was.
+#[test]
+fn a_failing_sweep_leaves_the_tracked_tree_clean() {
+    let (corpus_before, status_before) = (corpus_listing(), git_status());
+    let dir = tempdir();
+    let sweep = xtask(
+        dir.path(),
+        &[
+            "sweep",
+            "--seeds",
+            "0..4",
+            "--steps",
+            STEPS,
+            "--jobs",
+            JOBS,
+            "--selftest",
+            "wrong-model",
+        ],
+    );
+    sweep.expect_code(1);
+    let repro = repro_of(&sweep);
+    let repros = printed_path("target/repros");
+    assert!(
+        repro.starts_with(&repros) && repro.is_file(),
+        "repro {} is not a file under {}",
+        repro.display(),
+        repros.display()
+    );
+    let shrink = sweep.stdout_field("shrink:");
+    let name = repro.file_name().and_then(|n| n.to_str()).unwrap();
+    assert!(
+        shrink.starts_with("cargo xtask shrink target/repros/")
+            && shrink.contains(&format!("/{name} --into corpus/seed-")),
+        "{shrink}"
+    );
+    std::fs::remove_file(&repro).unwrap();
+    assert_eq!(corpus_listing(), corpus_before);
+    assert_eq!(git_status(), status_before, "the sweep changed git status");
 }
