@@ -1,9 +1,10 @@
 //! Shrinking a failing scenario to the fewest steps that still fail the
 //! same oracle: delta debugging over the step list (drop chunks while the
-//! failure stays), then simpler values step by step (shorter slot jumps,
-//! smaller bundles and TTLs, plainer crashes, smaller bursts), then once
-//! more over the list. Every candidate is a full deterministic run, so the
-//! result is the same every time.
+//! failure stays), then over the requests inside each burst, then simpler
+//! values step by step (shorter slot jumps, smaller bundles and TTLs,
+//! plainer crashes, smaller bursts), and again until a round changes
+//! nothing or the budget of runs ends. Every candidate is a full
+//! deterministic run, so the result is the same every time.
 
 use crate::action::{Action, Entries, SimCommand, Unsynced};
 use crate::driver::RunError;
@@ -25,6 +26,9 @@ pub struct Shrunk {
     pub steps: usize,
     /// Candidate runs tried.
     pub runs: u64,
+    /// The budget ended before a round changed nothing: shrinking the
+    /// result again may go further.
+    pub budget_spent: bool,
 }
 
 /// The oracle a scenario fails and the step where, if it fails one.
@@ -49,24 +53,34 @@ pub fn shrink(scenario: &Scenario, max_runs: u64) -> Result<Shrunk, ShrinkError>
     let original_steps = actions.len();
     actions.truncate(step as usize);
 
-    let mut runs = 0u64;
+    let runs = std::cell::Cell::new(0u64);
     let mut fails_the_same = |candidate: &[Action]| {
-        if runs >= max_runs {
+        if runs.get() >= max_runs {
             return false;
         }
-        runs += 1;
+        runs.set(runs.get() + 1);
         let scenario = base.repro_of(candidate);
         validate(&scenario).is_ok() && failing_oracle(&scenario).is_ok_and(|(o, _)| o == oracle)
     };
-    let actions = delta_debug(actions, &mut fails_the_same);
-    let actions = simplify(actions, &mut fails_the_same);
-    let actions = delta_debug(actions, &mut fails_the_same);
+    let budget_spent = loop {
+        let before = actions.clone();
+        actions = delta_debug(actions, &mut fails_the_same);
+        actions = shrink_bursts(actions, &mut fails_the_same);
+        actions = simplify(actions, &mut fails_the_same);
+        if runs.get() >= max_runs {
+            break true;
+        }
+        if actions == before {
+            break false;
+        }
+    };
     Ok(Shrunk {
         steps: actions.len(),
         scenario: base.repro_of(&actions),
         oracle,
         original_steps,
-        runs,
+        runs: runs.get(),
+        budget_spent,
     })
 }
 
@@ -96,6 +110,29 @@ pub fn delta_debug<T: Clone>(mut items: Vec<T>, fails: &mut impl FnMut(&[T]) -> 
         }
     }
     items
+}
+
+/// Delta debugging over the requests of each burst (a burst keeps at
+/// least one).
+fn shrink_bursts(
+    mut actions: Vec<Action>,
+    fails: &mut impl FnMut(&[Action]) -> bool,
+) -> Vec<Action> {
+    for index in 0..actions.len() {
+        let Action::Burst(requests) = &actions[index] else {
+            continue;
+        };
+        if requests.len() < 2 {
+            continue;
+        }
+        let kept = delta_debug(requests.clone(), &mut |candidate: &[Action]| {
+            let mut with = actions.clone();
+            with[index] = Action::Burst(candidate.to_vec());
+            fails(&with)
+        });
+        actions[index] = Action::Burst(kept);
+    }
+    actions
 }
 
 /// Replaces each step by a simpler one while the failure stays.
@@ -160,15 +197,11 @@ fn simpler_forms(action: &Action) -> Vec<Action> {
         Action::TearLastFrame { keep } if *keep > 0 => {
             forms.push(Action::TearLastFrame { keep: keep / 2 });
         }
+        // Fewer requests in a burst is `shrink_bursts`' job; one left is a
+        // plain request.
         Action::Burst(requests) => {
             if let [only] = requests.as_slice() {
                 forms.push(only.clone());
-            } else {
-                for skip in 0..requests.len() {
-                    let mut fewer = requests.clone();
-                    fewer.remove(skip);
-                    forms.push(Action::Burst(fewer));
-                }
             }
         }
         Action::Submit {
@@ -235,13 +268,8 @@ mod tests {
             Action::Retry { operation: 1 },
             Action::Retry { operation: 2 },
         ]);
-        assert_eq!(
-            simpler_forms(&burst),
-            vec![
-                Action::Burst(vec![Action::Retry { operation: 2 }]),
-                Action::Burst(vec![Action::Retry { operation: 1 }]),
-            ]
-        );
+        // Cutting requests out of a burst is delta debugging's job.
+        assert!(simpler_forms(&burst).is_empty());
         assert_eq!(
             simpler_forms(&Action::Burst(vec![Action::Retry { operation: 2 }])),
             vec![Action::Retry { operation: 2 }]

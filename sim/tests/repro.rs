@@ -83,3 +83,36 @@ fn a_failing_seed_repro_fails_the_same_oracle_and_shrinks() {
         shrunk.steps
     );
 }
+
+/// The shrinker cuts requests out of a burst, reports a spent budget, and
+/// without one runs to a fixpoint: shrinking its result again changes
+/// nothing.
+#[test]
+fn shrinking_cuts_bursts_reports_a_spent_budget_and_reaches_a_fixpoint() {
+    let text = "Scenario(selftest: WrongModel, strict: false, steps: [
+        Submit(client: 1, operation: 1, command: CreateResource(resource: 7)),
+        Burst([
+            Submit(client: 2, operation: 2, command: CreateResource(resource: 8)),
+            Submit(client: 3, operation: 3, command: CreateResource(resource: 9)),
+            Submit(client: 4, operation: 4, command: Reserve(resources: [7], holder: 2, ttl: 1)),
+            Submit(client: 5, operation: 5, command: CreateResource(resource: 10)),
+        ]),
+    ])";
+    let scenario = parse(text, "burst.ron").unwrap();
+    let tiny = shrink(&scenario, 2).unwrap();
+    assert!(tiny.budget_spent && tiny.runs == 2);
+    let shrunk = shrink(&scenario, 5_000).unwrap();
+    assert!(!shrunk.budget_spent);
+    assert_eq!(shrunk.steps, 2, "{:?}", shrunk.scenario.actions());
+    assert!(
+        !shrunk
+            .scenario
+            .actions()
+            .iter()
+            .any(|a| matches!(a, allocdb_sim::action::Action::Burst(_))),
+        "{:?}",
+        shrunk.scenario.actions()
+    );
+    let again = shrink(&shrunk.scenario, 5_000).unwrap();
+    assert_eq!(again.scenario.actions(), shrunk.scenario.actions());
+}

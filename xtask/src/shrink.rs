@@ -70,6 +70,12 @@ pub fn run(args: &ShrinkArgs) -> Result<bool, Error> {
         None => write_scenario(&dir, &stem, &shrunk.scenario, comments)?,
     };
     outln!("shrink: {source}: {summary}");
+    if shrunk.budget_spent {
+        outln!(
+            "shrink: the budget of {} runs ended before shrinking was done; shrink the result again or raise --max-runs to go on",
+            args.max_runs
+        );
+    }
     outln!("wrote {}", shown(&path));
     outln!("replay: cargo xtask replay {}", shown(&path));
     Ok(true)
