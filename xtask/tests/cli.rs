@@ -135,22 +135,24 @@ fn corpus_listing() -> BTreeSet<String> {
 /// A sweep of seeds 0..4 under the wrong-model self-test, its repros kept
 /// in `dir`: it must fail.
 fn failing_sweep(dir: &Path) -> Run {
-    let run = xtask(
-        dir,
-        &[
-            "sweep",
-            "--seeds",
-            "0..4",
-            "--steps",
-            STEPS,
-            "--jobs",
-            JOBS,
-            "--selftest",
-            "wrong-model",
-            "--keep-failures",
-            text(dir),
-        ],
-    );
+    failing_sweep_with(dir, &["--keep-failures", text(dir)])
+}
+
+/// The failing sweep run in `cwd` with `extra` arguments.
+fn failing_sweep_with(cwd: &Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "sweep",
+        "--seeds",
+        "0..4",
+        "--steps",
+        STEPS,
+        "--jobs",
+        JOBS,
+        "--selftest",
+        "wrong-model",
+    ];
+    args.extend_from_slice(extra);
+    let run = xtask(cwd, &args);
     run.expect_code(1);
     run
 }
@@ -453,21 +455,7 @@ fn git_status() -> Option<String> {
 fn a_failing_sweep_leaves_the_tracked_tree_clean() {
     let (corpus_before, status_before) = (corpus_listing(), git_status());
     let dir = tempdir();
-    let sweep = xtask(
-        dir.path(),
-        &[
-            "sweep",
-            "--seeds",
-            "0..4",
-            "--steps",
-            STEPS,
-            "--jobs",
-            JOBS,
-            "--selftest",
-            "wrong-model",
-        ],
-    );
-    sweep.expect_code(1);
+    let sweep = failing_sweep_with(dir.path(), &[]);
     let repro = repro_of(&sweep);
     let repros = printed_path("target/repros");
     assert!(
