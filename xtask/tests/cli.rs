@@ -138,23 +138,22 @@ fn failing_sweep(dir: &Path) -> Run {
     failing_sweep_with(dir, &["--keep-failures", text(dir)])
 }
 
-/// The failing sweep run in `cwd` with `extra` arguments.
+/// The failing sweep (the wrong-model self-test) run in `cwd` with
+/// `extra` arguments.
 fn failing_sweep_with(cwd: &Path, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "sweep",
-        "--seeds",
-        "0..4",
-        "--steps",
-        STEPS,
-        "--jobs",
-        JOBS,
-        "--selftest",
-        "wrong-model",
-    ];
+    let mut args = vec!["--selftest", "wrong-model"];
     args.extend_from_slice(extra);
-    let run = xtask(cwd, &args);
+    let run = small_sweep(cwd, &args);
     run.expect_code(1);
     run
+}
+
+/// A sweep of seeds 0..4, `STEPS` steps each, run in `cwd` with `extra`
+/// arguments.
+fn small_sweep(cwd: &Path, extra: &[&str]) -> Run {
+    let mut args = vec!["sweep", "--seeds", "0..4", "--steps", STEPS, "--jobs", JOBS];
+    args.extend_from_slice(extra);
+    xtask(cwd, &args)
 }
 
 /// The repro file a failing sweep named on its `repro:` line.
@@ -165,22 +164,9 @@ fn repro_of(sweep: &Run) -> PathBuf {
 #[test]
 fn a_small_sweep_passes() {
     let dir = tempdir();
-    xtask(
-        dir.path(),
-        &[
-            "sweep",
-            "--seeds",
-            "0..4",
-            "--steps",
-            STEPS,
-            "--jobs",
-            JOBS,
-            "--keep-failures",
-            text(dir.path()),
-        ],
-    )
-    .expect_code(0)
-    .expect_stdout("sweep passed");
+    small_sweep(dir.path(), &["--keep-failures", text(dir.path())])
+        .expect_code(0)
+        .expect_stdout("sweep passed");
 }
 
 #[test]

@@ -43,9 +43,10 @@ pub struct Books {
     acknowledged: BTreeSet<Lsn>,
 }
 
-/// The files a checkpoint replaces: what `wal` and `snapshot` held before it.
+/// What the names `wal` and `snapshot` hold (before a checkpoint replaces
+/// them, or before a crash changes them).
 #[derive(Clone, Copy, Debug)]
-pub struct Replaced {
+pub struct NamedFiles {
     pub wal: Option<InodeId>,
     pub snapshot: Option<InodeId>,
 }
@@ -129,7 +130,7 @@ impl Books {
         model: Model,
         len: u64,
         wal_rewritten: bool,
-        replaced: Replaced,
+        replaced: NamedFiles,
     ) {
         if wal_rewritten {
             if let Some(inode) = replaced.wal {
@@ -154,7 +155,7 @@ impl Books {
     /// The crash `plan` happened to files whose `wal` and `snapshot` held
     /// `current`: each name's book is now that of the file the crash left
     /// there, cut to the bytes it kept. Errs on a file the books never saw.
-    pub fn crashed(&mut self, plan: &CrashPlan, current: Replaced) -> Result<(), String> {
+    pub fn crashed(&mut self, plan: &CrashPlan, current: NamedFiles) -> Result<(), String> {
         let wal = plan.entries.get(FileName::Wal);
         if wal != current.wal {
             self.wal = match wal {

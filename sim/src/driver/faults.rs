@@ -1,7 +1,6 @@
 //! Faults: arming crash points and persist failures, killing the process,
 //! and damaging its files while it is down.
 
-use super::books::Replaced;
 use super::disk::Damage;
 use super::{Simulator, StepLine, StepResult};
 use crate::action::{Entries, FlipTarget, Unsynced};
@@ -78,10 +77,7 @@ impl Simulator {
             );
         }
         self.kill();
-        let current = Replaced {
-            wal: self.fs.inode(FileName::Wal),
-            snapshot: self.fs.inode(FileName::Snapshot),
-        };
+        let current = self.named_files();
         self.disk
             .realize(&plan, self.fs.directory().current())
             .map_err(|e| self.io(e))?;
@@ -90,19 +86,11 @@ impl Simulator {
             .map_err(|detail| self.engine_behaviour(detail))?;
         self.fs.crashed(&plan);
         self.absorb_fs()?;
-        let other_data_lost = plan
-            .files
-            .iter()
-            .any(|f| f.name != FileName::Wal && f.kept < f.before.written);
+        let other_data_lost = plan.beside_wal().any(|f| f.kept < f.before.written);
         self.stats
             .crash_fates(plan.entries_kept < plan.pending, other_data_lost);
         let mut line = describe_crash(&plan);
-        if !other_files.is_keep()
-            && !plan
-                .files
-                .iter()
-                .any(|f| f.name != FileName::Wal && f.before.unsynced() > 0)
-        {
+        if !other_files.is_keep() && plan.beside_wal().all(|f| f.before.unsynced() == 0) {
             // Like losing an empty WAL tail: a fate with nothing to act on.
             line.push_str(", no other file has unsynced bytes");
         }
@@ -204,8 +192,7 @@ fn describe_crash(plan: &CrashPlan) -> String {
             plan.entries_kept, plan.pending
         ));
     }
-    let others = plan.files.iter().filter(|f| f.name != FileName::Wal);
-    let (kept, unsynced) = others.fold((0, 0), |(k, u), f| {
+    let (kept, unsynced) = plan.beside_wal().fold((0, 0), |(k, u), f| {
         (k + f.kept - f.before.synced, u + f.before.unsynced())
     });
     if kept < unsynced {

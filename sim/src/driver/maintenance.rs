@@ -1,6 +1,5 @@
 //! Time and maintenance: the simulated slot, the expiry tick, checkpoints.
 
-use super::books::Replaced;
 use super::process::Process;
 use super::wal_book::command_frame_len;
 use super::{RunError, Simulator, StepLine, StepResult};
@@ -9,7 +8,6 @@ use crate::oracle::{Oracle, Violation};
 use crate::transcript::point_label;
 use allocdb_core::engine::fault::CrashPoint;
 use allocdb_core::engine::{CheckpointError, TickReport, TICK_BATCH_LIMIT};
-use allocdb_core::fs::FileName;
 use allocdb_core::{Applied, LeaseId, LogCommand, Lsn, Slot};
 
 impl Simulator {
@@ -183,10 +181,7 @@ impl Simulator {
         let len = self.disk.snapshot_len().map_err(|e| self.io(e))?;
         // The model has not taken in the checkpoint's reports yet: it still
         // says what the two names held before.
-        let replaced = Replaced {
-            wal: self.fs.inode(FileName::Wal),
-            snapshot: self.fs.inode(FileName::Snapshot),
-        };
+        let replaced = self.named_files();
         self.books.checkpointed(
             snapshot_lsn,
             self.model.clone(),

@@ -37,7 +37,6 @@ use crate::transcript::{describe_action, Transcript};
 use crate::view::SimView;
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
 use allocdb_core::engine::{Engine, EngineConfig};
-use allocdb_core::fs::FileName;
 use allocdb_core::{Lsn, Slot};
 use books::Books;
 use clients::Clients;
@@ -227,9 +226,7 @@ impl Simulator {
     pub fn unsynced_beside_wal_after(&self, entries_kept: usize) -> u64 {
         self.fs
             .plan_crash(entries_kept, |_| Unsynced::Keep)
-            .files
-            .iter()
-            .filter(|f| f.name != FileName::Wal)
+            .beside_wal()
             .map(|f| f.before.unsynced())
             .sum()
     }

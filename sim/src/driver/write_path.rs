@@ -2,6 +2,7 @@
 //! frame it appended, checking a commit against the model's prediction,
 //! and telling an armed fault that fired from one that should not have.
 
+use super::books::NamedFiles;
 use super::process::Process;
 use super::{RunError, SelfTest, Simulator, StepLine, StepResult};
 use crate::action::persist_failure_name;
@@ -63,6 +64,15 @@ impl Simulator {
         let synced = self.fs.file(FileName::Wal).synced;
         self.books.wal_mut().set_durable(synced);
         Ok(())
+    }
+
+    /// What `wal` and `snapshot` hold now, as far as the fs model has
+    /// taken in the engine's reports.
+    pub(super) fn named_files(&self) -> NamedFiles {
+        NamedFiles {
+            wal: self.fs.inode(FileName::Wal),
+            snapshot: self.fs.inode(FileName::Snapshot),
+        }
     }
 
     /// Links the files the fs model learned of; forgets those it forgot.

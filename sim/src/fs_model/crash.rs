@@ -35,6 +35,11 @@ impl CrashPlan {
         self.files.iter().find(|f| f.name == name)
     }
 
+    /// The surviving files other than the WAL.
+    pub fn beside_wal(&self) -> impl Iterator<Item = &SurvivingFile> {
+        self.files.iter().filter(|f| f.name != FileName::Wal)
+    }
+
     /// Unsynced bytes lost, over every surviving file.
     pub fn bytes_lost(&self) -> u64 {
         self.files.iter().map(|f| f.before.written - f.kept).sum()
