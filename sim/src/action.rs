@@ -2,9 +2,12 @@
 //! of these: nothing advances time, crashes or corrupts on its own. The same
 //! type is what RON scenarios are made of.
 
+use crate::lease_ref::LeaseRef;
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
 use allocdb_core::fs::{FileName, ReadFault, ReadFaultKind};
-use allocdb_core::{Bundle, BundleOverflow, Command, HolderId, LeaseEpoch, LeaseId, ResourceId};
+use allocdb_core::{
+    Bundle, BundleOverflow, Command, HolderId, LeaseEpoch, LeaseId, ResourceId, BUNDLE_SIZE_LIMIT,
+};
 use serde::{Deserialize, Serialize};
 
 /// A client command with plain integer ids, as a scenario author writes it.
@@ -20,26 +23,54 @@ pub enum SimCommand {
         ttl: u64,
     },
     Activate {
-        lease: u128,
+        lease: LeaseRef,
         holder: u128,
         epoch: u64,
     },
     Release {
-        lease: u128,
+        lease: LeaseRef,
         holder: u128,
         epoch: u64,
     },
     Revoke {
-        lease: u128,
+        lease: LeaseRef,
     },
     Reclaim {
-        lease: u128,
+        lease: LeaseRef,
     },
 }
 
+/// Why a [`SimCommand`] is not a core command.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CommandError {
+    #[error("{0}; a command carries at most {BUNDLE_SIZE_LIMIT}")]
+    BundleOverflow(BundleOverflow),
+    /// The simulator resolves references before it builds commands.
+    #[error("lease `{0}` is a reference, not an id")]
+    UnresolvedLease(LeaseRef),
+}
+
 impl SimCommand {
-    /// The core command; only a bundle over the hard limit cannot convert.
-    pub fn to_command(&self) -> Result<Command, BundleOverflow> {
+    /// The lease the command names, for the kinds that name one.
+    pub fn lease_mut(&mut self) -> Option<&mut LeaseRef> {
+        match self {
+            SimCommand::Activate { lease, .. }
+            | SimCommand::Release { lease, .. }
+            | SimCommand::Revoke { lease }
+            | SimCommand::Reclaim { lease } => Some(lease),
+            SimCommand::CreateResource { .. } | SimCommand::Reserve { .. } => None,
+        }
+    }
+
+    /// The core command: a bundle over the hard limit and a lease named by
+    /// reference (not resolved yet) do not convert.
+    pub fn to_command(&self) -> Result<Command, CommandError> {
+        let lease_id = |lease: &LeaseRef| {
+            lease
+                .id()
+                .map(LeaseId)
+                .ok_or(CommandError::UnresolvedLease(*lease))
+        };
         Ok(match self {
             SimCommand::CreateResource { resource } => Command::CreateResource {
                 resource_id: ResourceId(*resource),
@@ -51,9 +82,9 @@ impl SimCommand {
             } => {
                 let mut bundle = Bundle::EMPTY;
                 for id in resources {
-                    bundle
-                        .push(ResourceId(*id))
-                        .map_err(|_| BundleOverflow(resources.len()))?;
+                    bundle.push(ResourceId(*id)).map_err(|_| {
+                        CommandError::BundleOverflow(BundleOverflow(resources.len()))
+                    })?;
                 }
                 Command::Reserve {
                     resources: bundle,
@@ -66,7 +97,7 @@ impl SimCommand {
                 holder,
                 epoch,
             } => Command::Activate {
-                lease_id: LeaseId(*lease),
+                lease_id: lease_id(lease)?,
                 holder_id: HolderId(*holder),
                 lease_epoch: LeaseEpoch(*epoch),
             },
@@ -75,15 +106,15 @@ impl SimCommand {
                 holder,
                 epoch,
             } => Command::Release {
-                lease_id: LeaseId(*lease),
+                lease_id: lease_id(lease)?,
                 holder_id: HolderId(*holder),
                 lease_epoch: LeaseEpoch(*epoch),
             },
             SimCommand::Revoke { lease } => Command::Revoke {
-                lease_id: LeaseId(*lease),
+                lease_id: lease_id(lease)?,
             },
             SimCommand::Reclaim { lease } => Command::Reclaim {
-                lease_id: LeaseId(*lease),
+                lease_id: lease_id(lease)?,
             },
         })
     }
@@ -140,14 +171,30 @@ impl Entries {
     }
 }
 
-/// Which file a bit flip damages.
+/// Which file a bit flip damages, and where. The forms counted from the
+/// end keep naming the same place when earlier steps are deleted (a
+/// shrinker's move), which counts from the start do not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub enum FlipTarget {
     /// Frame `frame` (0-based, in the current WAL file), byte `byte` within it.
     WalFrame { frame: u32, byte: u32 },
+    /// The frame `back` frames before the last (0: the last), byte `byte`
+    /// within it.
+    WalFrameFromEnd { back: u32, byte: u32 },
     /// Byte `byte` of the snapshot file.
     Snapshot { byte: u32 },
+    /// The byte `back` bytes before the snapshot's last (0: the last).
+    SnapshotFromEnd { back: u32 },
+}
+
+impl FlipTarget {
+    pub fn is_wal(self) -> bool {
+        matches!(
+            self,
+            FlipTarget::WalFrame { .. } | FlipTarget::WalFrameFromEnd { .. }
+        )
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,7 +232,7 @@ pub enum Action {
         required_lsn: Option<u64>,
     },
     ReadLease {
-        lease: u128,
+        lease: LeaseRef,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         required_lsn: Option<u64>,
     },
@@ -449,14 +496,8 @@ impl Action {
             Action::ArmReadFault { .. } => ActionKind::ArmReadFault,
             Action::Crash { .. } => ActionKind::Crash,
             Action::TearLastFrame { .. } => ActionKind::TearLastFrame,
-            Action::FlipBit {
-                target: FlipTarget::WalFrame { .. },
-                ..
-            } => ActionKind::FlipWalBit,
-            Action::FlipBit {
-                target: FlipTarget::Snapshot { .. },
-                ..
-            } => ActionKind::FlipSnapshotBit,
+            Action::FlipBit { target, .. } if target.is_wal() => ActionKind::FlipWalBit,
+            Action::FlipBit { .. } => ActionKind::FlipSnapshotBit,
             Action::Restart => ActionKind::Restart,
         }
     }

@@ -8,6 +8,7 @@ pub mod event;
 pub mod explore;
 pub mod format_fixture;
 pub mod fs_model;
+pub mod lease_ref;
 pub mod oracle;
 pub mod repro;
 pub mod rng;

@@ -6,11 +6,12 @@
 //! nothing or the budget of runs ends. Every candidate is a full
 //! deterministic run, so the result is the same every time.
 
-use crate::action::{Action, Entries, SimCommand, Unsynced};
+use crate::action::{Action, Entries, FlipTarget, SimCommand, Unsynced};
 use crate::driver::RunError;
 use crate::oracle::Oracle;
 use crate::scenario::validate::validate;
 use crate::scenario::{run_scenario, Scenario, ScenarioFailure};
+use allocdb_core::engine::fault::CrashPoint;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShrinkError {
@@ -197,6 +198,29 @@ fn simpler_forms(action: &Action) -> Vec<Action> {
         Action::TearLastFrame { keep } if *keep > 0 => {
             forms.push(Action::TearLastFrame { keep: keep / 2 });
         }
+        Action::FlipBit { target, bit } => {
+            for target in simpler_targets(*target) {
+                forms.push(Action::FlipBit { target, bit: *bit });
+            }
+            if *bit > 0 {
+                forms.push(Action::FlipBit {
+                    target: *target,
+                    bit: 0,
+                });
+            }
+        }
+        Action::ArmCrash(point) => {
+            forms.extend(earlier_points(*point).into_iter().map(Action::ArmCrash));
+        }
+        Action::ArmCrashAfter { point, passes } => {
+            forms.push(Action::ArmCrash(*point));
+            if *passes > 1 {
+                forms.push(Action::ArmCrashAfter {
+                    point: *point,
+                    passes: passes / 2,
+                });
+            }
+        }
         // Fewer requests in a burst is `shrink_bursts`' job; one left is a
         // plain request.
         Action::Burst(requests) => {
@@ -240,6 +264,67 @@ fn simpler_forms(action: &Action) -> Vec<Action> {
     forms
 }
 
+/// The same file's place nearer where it is counted from.
+fn simpler_targets(target: FlipTarget) -> Vec<FlipTarget> {
+    match target {
+        FlipTarget::WalFrame { frame, byte } => {
+            let mut targets = Vec::new();
+            if frame > 0 {
+                targets.push(FlipTarget::WalFrame { frame: 0, byte });
+            }
+            if byte > 0 {
+                targets.push(FlipTarget::WalFrame { frame, byte: 0 });
+            }
+            targets
+        }
+        FlipTarget::WalFrameFromEnd { back, byte } => {
+            let mut targets = Vec::new();
+            if back > 0 {
+                targets.push(FlipTarget::WalFrameFromEnd { back: 0, byte });
+            }
+            if byte > 0 {
+                targets.push(FlipTarget::WalFrameFromEnd { back, byte: 0 });
+            }
+            targets
+        }
+        FlipTarget::Snapshot { byte } if byte > 0 => vec![FlipTarget::Snapshot { byte: 0 }],
+        FlipTarget::SnapshotFromEnd { back } if back > 0 => {
+            vec![FlipTarget::SnapshotFromEnd { back: 0 }]
+        }
+        FlipTarget::Snapshot { .. } | FlipTarget::SnapshotFromEnd { .. } => Vec::new(),
+    }
+}
+
+/// The crash points before `point` on its path, earliest first (before
+/// the k-th replayed frame: the points before replay, the first frame,
+/// then half as far).
+fn earlier_points(point: CrashPoint) -> Vec<CrashPoint> {
+    if let CrashPoint::RecoveryAfterReplayedFrame(k) = point {
+        let mut earlier = Action::Restart.crash_points().to_vec();
+        earlier.extend(
+            [1, k / 2]
+                .into_iter()
+                .filter(|&j| j >= 1 && j < k)
+                .map(CrashPoint::RecoveryAfterReplayedFrame),
+        );
+        earlier.dedup();
+        return earlier;
+    }
+    let paths = [
+        Action::Retry { operation: 0 },
+        Action::Tick,
+        Action::Checkpoint,
+        Action::Restart,
+    ];
+    paths
+        .iter()
+        .map(Action::crash_points)
+        .find(|path| path.contains(&point))
+        .map_or(Vec::new(), |path| {
+            path.iter().copied().take_while(|&p| p != point).collect()
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,6 +360,48 @@ mod tests {
             vec![Action::Retry { operation: 2 }]
         );
         assert!(simpler_forms(&Action::AdvanceSlot { by: 1 }).is_empty());
+        assert_eq!(
+            simpler_forms(&Action::ArmCrash(CrashPoint::ClientAfterSync)),
+            vec![
+                Action::ArmCrash(CrashPoint::ClientBeforeAppend),
+                Action::ArmCrash(CrashPoint::ClientAfterAppend),
+            ]
+        );
+        assert!(simpler_forms(&Action::ArmCrash(CrashPoint::ExpireBeforeAppend)).is_empty());
+        assert_eq!(
+            simpler_forms(&Action::ArmCrash(CrashPoint::RecoveryAfterReplayedFrame(6))),
+            vec![
+                Action::ArmCrash(CrashPoint::RecoveryAfterSnapshotLoad),
+                Action::ArmCrash(CrashPoint::RecoveryAfterTornTailTruncate),
+                Action::ArmCrash(CrashPoint::RecoveryAfterReplayedFrame(1)),
+                Action::ArmCrash(CrashPoint::RecoveryAfterReplayedFrame(3)),
+            ]
+        );
+        assert_eq!(
+            simpler_forms(&Action::FlipBit {
+                target: FlipTarget::WalFrameFromEnd { back: 3, byte: 9 },
+                bit: 5,
+            }),
+            vec![
+                Action::FlipBit {
+                    target: FlipTarget::WalFrameFromEnd { back: 0, byte: 9 },
+                    bit: 5,
+                },
+                Action::FlipBit {
+                    target: FlipTarget::WalFrameFromEnd { back: 3, byte: 0 },
+                    bit: 5,
+                },
+                Action::FlipBit {
+                    target: FlipTarget::WalFrameFromEnd { back: 3, byte: 9 },
+                    bit: 0,
+                },
+            ]
+        );
+        let flip_first = Action::FlipBit {
+            target: FlipTarget::Snapshot { byte: 0 },
+            bit: 0,
+        };
+        assert!(simpler_forms(&flip_first).is_empty());
         assert!(simpler_forms(&Action::Tick).is_empty());
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::action::persist_failure_name;
 use crate::action::{Action, Entries, FlipTarget, ReadTarget, SimCommand, Unsynced};
+use crate::lease_ref::LeaseRef;
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
 use allocdb_core::engine::EngineConfig;
 use allocdb_core::fs::ReadFaultKind;
@@ -79,14 +80,22 @@ pub fn describe_command(command: &SimCommand) -> String {
             lease,
             holder,
             epoch,
-        } => format!("activate l{lease} h{holder} e{epoch}"),
+        } => format!("activate {} h{holder} e{epoch}", lease_label(*lease)),
         SimCommand::Release {
             lease,
             holder,
             epoch,
-        } => format!("release l{lease} h{holder} e{epoch}"),
-        SimCommand::Revoke { lease } => format!("revoke l{lease}"),
-        SimCommand::Reclaim { lease } => format!("reclaim l{lease}"),
+        } => format!("release {} h{holder} e{epoch}", lease_label(*lease)),
+        SimCommand::Revoke { lease } => format!("revoke {}", lease_label(*lease)),
+        SimCommand::Reclaim { lease } => format!("reclaim {}", lease_label(*lease)),
+    }
+}
+
+/// `l18`; a reference the run did not resolve shows what it names.
+fn lease_label(lease: LeaseRef) -> String {
+    match lease {
+        LeaseRef::Id(id) => format!("l{id}"),
+        LeaseRef::Of { op } => format!("l(of op{op})"),
     }
 }
 
@@ -122,8 +131,8 @@ pub fn describe_action(action: &Action) -> String {
             lease,
             required_lsn,
         } => match required_lsn {
-            Some(lsn) => format!("read l{lease} fence={lsn}"),
-            None => format!("read l{lease}"),
+            Some(lsn) => format!("read {} fence={lsn}", lease_label(*lease)),
+            None => format!("read {}", lease_label(*lease)),
         },
         Action::ArmCrash(point) => format!("arm_crash {}", point_label(*point)),
         Action::ArmCrashAfter { point, passes } => {
@@ -167,7 +176,13 @@ pub fn describe_action(action: &Action) -> String {
             FlipTarget::WalFrame { frame, byte } => {
                 format!("flip wal frame={frame} byte={byte} bit={bit}")
             }
+            FlipTarget::WalFrameFromEnd { back, byte } => {
+                format!("flip wal frame=last-{back} byte={byte} bit={bit}")
+            }
             FlipTarget::Snapshot { byte } => format!("flip snapshot byte={byte} bit={bit}"),
+            FlipTarget::SnapshotFromEnd { back } => {
+                format!("flip snapshot byte=last-{back} bit={bit}")
+            }
         },
         Action::Restart => "restart".to_string(),
     }

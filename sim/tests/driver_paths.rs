@@ -5,6 +5,7 @@ use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
 use allocdb_core::engine::EngineConfig;
 use allocdb_sim::action::{Action, FlipTarget, SimCommand, Unsynced};
 use allocdb_sim::driver::{RunError, SelfTest, SimConfig, Simulator};
+use allocdb_sim::lease_ref::LeaseRef;
 use allocdb_sim::oracle::Oracle;
 
 fn submit(op: u128, command: SimCommand) -> Action {
@@ -114,7 +115,7 @@ fn script() -> Vec<Action> {
             required_lsn: Some(10_000),
         },
         ReadLease {
-            lease: 4,
+            lease: LeaseRef::Id(4),
             required_lsn: None,
         },
         Retry { operation: 1 },

@@ -2,7 +2,9 @@
 //! same steps, replays to the same transcript lines, and a failing seed's
 //! repro fails the same oracle, before and after shrinking.
 
+use allocdb_sim::action::{Action, FlipTarget, SimCommand};
 use allocdb_sim::driver::SelfTest;
+use allocdb_sim::lease_ref::LeaseRef;
 use allocdb_sim::repro::{repro, repro_comments};
 use allocdb_sim::run::{run_seed, SeedSpec};
 use allocdb_sim::scenario::{parse, run_scenario, to_ron};
@@ -15,6 +17,7 @@ fn step_lines(transcript: &str) -> Vec<&str> {
 
 #[test]
 fn seeds_written_as_scenarios_parse_back_and_replay_identically() {
+    let mut references = 0;
     for seed in 0..12 {
         let report = run_seed(&SeedSpec::new(seed, 300));
         assert!(
@@ -24,6 +27,7 @@ fn seeds_written_as_scenarios_parse_back_and_replay_identically() {
         );
         let scenario = repro(seed, None, &report.actions);
         let text = to_ron(&scenario, &["a comment".to_string()]).unwrap();
+        references += text.matches("Of(op:").count();
         let parsed = parse(&text, "written.ron").unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(parsed, scenario, "seed {seed}");
         let run = run_scenario(&parsed);
@@ -34,6 +38,8 @@ fn seeds_written_as_scenarios_parse_back_and_replay_identically() {
             "seed {seed}"
         );
     }
+    // The workload names the leases it aims at by their reserves.
+    assert!(references > 12, "{references} leases named by reserve");
 }
 
 #[test]
@@ -115,4 +121,88 @@ fn shrinking_cuts_bursts_reports_a_spent_budget_and_reaches_a_fixpoint() {
     );
     let again = shrink(&shrunk.scenario, 5_000).unwrap();
     assert_eq!(again.scenario.actions(), shrunk.scenario.actions());
+}
+
+/// The repro of the first of seeds 0..200 that `selftest` fails at step
+/// `at_least` or later, and the oracle it fails.
+fn late_failing_repro(
+    selftest: SelfTest,
+    at_least: usize,
+) -> (allocdb_sim::scenario::Scenario, allocdb_sim::oracle::Oracle) {
+    let failing = (0..200)
+        .map(|seed| {
+            run_seed(&SeedSpec {
+                selftest: Some(selftest),
+                ..SeedSpec::new(seed, 1000)
+            })
+        })
+        .find(|report| report.failure.is_some() && report.actions.len() >= at_least)
+        .unwrap_or_else(|| panic!("{selftest:?} fails no seed at step {at_least} or later"));
+    let Some(allocdb_sim::driver::RunError::Oracle(failure)) = failing.failure else {
+        panic!("not an oracle failure: {:?}", failing.failure);
+    };
+    (
+        repro(failing.seed, Some(selftest), &failing.actions),
+        failure.oracle,
+    )
+}
+
+/// A failure that needs a lease reserved long before: the activate names
+/// it as `Of(op: N)`, so the shrinker can delete every step in between
+/// (with the id, each deletion of a committed step renamed the lease).
+#[test]
+fn a_lease_named_by_its_reserve_survives_shrinking() {
+    let (scenario, oracle) = late_failing_repro(SelfTest::WrongActivate, 40);
+    let before = scenario.actions().len();
+    let shrunk = shrink(&scenario, 2_000).unwrap();
+    assert_eq!(shrunk.oracle, oracle);
+    assert_eq!(failing_oracle(&shrunk.scenario).unwrap().0, oracle);
+    let actions = shrunk.scenario.actions();
+    // Create, reserve, activate: nothing else is needed.
+    assert!(actions.len() <= 3, "{before} -> {actions:?}");
+    let Some(Action::Submit {
+        command:
+            SimCommand::Activate {
+                lease: LeaseRef::Of { op },
+                ..
+            },
+        ..
+    }) = actions.last()
+    else {
+        panic!("the last step is not an activate of a lease by reference: {actions:?}");
+    };
+    assert!(
+        actions.iter().any(|a| matches!(
+            a,
+            Action::Submit { operation, command: SimCommand::Reserve { .. }, .. } if operation == op
+        )),
+        "the reserve of op {op} is kept: {actions:?}"
+    );
+}
+
+/// A failure that needs a flip in the last frames of the WAL or the
+/// snapshot: the flip counts from the file's end, so deleting earlier
+/// steps keeps it on the frame it damaged (counted from the start, it
+/// moved onto another frame or past the end).
+#[test]
+fn a_flip_counted_from_the_end_survives_shrinking() {
+    let (scenario, oracle) = late_failing_repro(SelfTest::CallDamageLegal, 100);
+    let before = scenario.actions().len();
+    let shrunk = shrink(&scenario, 2_000).unwrap();
+    assert_eq!(shrunk.oracle, oracle);
+    let actions = shrunk.scenario.actions();
+    // Something written, the process down (a crash, or a restart that a
+    // read fault stops), the flip, the restart.
+    assert!(actions.len() <= 5, "{before} -> {actions:?}");
+    assert!(
+        actions.iter().any(|a| matches!(
+            a,
+            Action::FlipBit {
+                target: FlipTarget::WalFrameFromEnd { .. } | FlipTarget::SnapshotFromEnd { .. },
+                ..
+            }
+        )),
+        "{actions:?}"
+    );
+    assert_eq!(actions.last(), Some(&Action::Restart));
 }

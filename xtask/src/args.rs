@@ -79,6 +79,11 @@ pub enum SelfTestArg {
     /// The reference model predicts a deadline one slot late for every
     /// successful reserve: every oracle path fires on a sound engine.
     WrongModel,
+    /// The model predicts an epoch one too high for every successful
+    /// activate.
+    WrongActivate,
+    /// The simulator expects a flipped bit to change nothing.
+    CallDamageLegal,
     /// The file-system model ignores every sync at the `wal_open` site.
     #[value(name = "ignore-sync=wal_open")]
     IgnoreSyncWalOpen,
@@ -106,6 +111,8 @@ impl SelfTestArg {
     pub fn selftest(self) -> SelfTest {
         match self {
             SelfTestArg::WrongModel => SelfTest::WrongModel,
+            SelfTestArg::WrongActivate => SelfTest::WrongActivate,
+            SelfTestArg::CallDamageLegal => SelfTest::CallDamageLegal,
             SelfTestArg::IgnoreSyncWalOpen => SelfTest::IgnoreSync(SyncSite::WalOpen),
             SelfTestArg::IgnoreSyncWalSync => SelfTest::IgnoreSync(SyncSite::WalSync),
             SelfTestArg::IgnoreSyncWalTruncate => SelfTest::IgnoreSync(SyncSite::WalTruncate),
@@ -121,6 +128,8 @@ impl SelfTestArg {
     pub fn name(self) -> &'static str {
         match self {
             SelfTestArg::WrongModel => "wrong-model",
+            SelfTestArg::WrongActivate => "wrong-activate",
+            SelfTestArg::CallDamageLegal => "call-damage-legal",
             SelfTestArg::IgnoreSyncWalOpen => "ignore-sync=wal_open",
             SelfTestArg::IgnoreSyncWalSync => "ignore-sync=wal_sync",
             SelfTestArg::IgnoreSyncWalTruncate => "ignore-sync=wal_truncate",

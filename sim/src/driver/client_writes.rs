@@ -5,7 +5,7 @@ use super::{RunError, Simulator, StepLine, StepResult};
 use crate::action::{Action, SimCommand};
 use crate::answer::{Answer, Code};
 use crate::view::EngineStatus;
-use allocdb_core::{ClientId, ClientRequest, OperationId, BUNDLE_SIZE_LIMIT};
+use allocdb_core::{ClientId, ClientRequest, OperationId};
 
 impl Simulator {
     /// Books a new submission and returns the request it becomes.
@@ -15,11 +15,9 @@ impl Simulator {
         operation: u128,
         command: &SimCommand,
     ) -> Result<ClientRequest, RunError> {
-        let command = command.to_command().map_err(|overflow| {
-            self.invalid(format!(
-                "{overflow}; a command carries at most {BUNDLE_SIZE_LIMIT}"
-            ))
-        })?;
+        let command = command
+            .to_command()
+            .map_err(|error| self.invalid(error.to_string()))?;
         let request = ClientRequest {
             operation_id: OperationId(operation),
             client_id: ClientId(u128::from(client)),

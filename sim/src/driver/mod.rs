@@ -23,6 +23,7 @@ mod live_checks;
 mod maintenance;
 mod process;
 mod reads;
+mod references;
 mod restart;
 pub mod wal_book;
 mod write_path;
@@ -43,6 +44,7 @@ use clients::Clients;
 use disk::Disk;
 use live_checks::Verified;
 use process::{Arms, Process};
+use references::Resolved;
 use std::io;
 use std::path::PathBuf;
 
@@ -52,6 +54,12 @@ use std::path::PathBuf;
 pub enum SelfTest {
     /// The model predicts a deadline one slot late for every successful reserve.
     WrongModel,
+    /// The model predicts an epoch one too high for every successful
+    /// activate: only a run that activates a lease it reserved fails.
+    WrongActivate,
+    /// The simulator expects a flipped bit to change nothing: only a run
+    /// that damages a file and restarts fails.
+    CallDamageLegal,
     /// The file-system model treats every sync made at this site as never
     /// made: a sweep must then fail wherever that sync matters.
     IgnoreSync(SyncSite),
@@ -294,18 +302,21 @@ impl Simulator {
         self.step += 1;
         self.stats.action(action.kind());
         self.event.clear();
-        let (outcome, lsn, digest, result) = match self.run_step(action) {
+        let (description, stepped) = match self.resolve(action) {
+            Ok(Resolved::Ready(resolved)) => (describe_action(&resolved), self.run_step(&resolved)),
+            Ok(Resolved::Nothing(reason)) => (
+                describe_action(action),
+                self.no_effect(reason)
+                    .and_then(|line| Ok((line, self.check_live(action)?))),
+            ),
+            Err(error) => (describe_action(action), Err(error)),
+        };
+        let (outcome, lsn, digest, result) = match stepped {
             Ok((line, digest)) => (line.outcome, line.lsn, digest, Ok(())),
             Err(error) => ("FAILED".to_string(), None, None, Err(error)),
         };
-        self.transcript.step(
-            self.step,
-            self.slot,
-            &describe_action(action),
-            &outcome,
-            lsn,
-            digest,
-        );
+        self.transcript
+            .step(self.step, self.slot, &description, &outcome, lsn, digest);
         if let Err(error) = &result {
             self.transcript.note(&format!("failed: {}", error.detail()));
         }
@@ -338,7 +349,10 @@ impl Simulator {
             Action::ReadLease {
                 lease,
                 required_lsn,
-            } => self.read_lease(*lease, *required_lsn),
+            } => match lease.id() {
+                Some(id) => self.read_lease(id, *required_lsn),
+                None => Err(self.invalid(format!("lease `{lease}` was not resolved"))),
+            },
             Action::ArmCrash(point) => self.arm_crash(*point, 0),
             Action::ArmCrashAfter { point, passes } => self.arm_crash(*point, *passes),
             Action::ArmPersistFailure(failure) => self.arm_persist(*failure),

@@ -4,7 +4,7 @@
 
 use super::disk::Damage;
 use super::process::Process;
-use super::{RunError, Simulator, StepLine, StepResult};
+use super::{RunError, SelfTest, Simulator, StepLine, StepResult};
 use crate::event::{DamageVerdict, FailKind};
 use crate::oracle::checks::{self, ExpectedFailure, ExpectedRecovery};
 use crate::oracle::model::Model;
@@ -23,7 +23,8 @@ impl Simulator {
         // A restart of a live or halted process keeps every written byte.
         self.kill();
         let mut notes = Vec::new();
-        if let Some(damage) = self.disk.damage() {
+        let damage_seen = self.config.selftest != Some(SelfTest::CallDamageLegal);
+        if let Some(damage) = self.disk.damage().filter(|_| damage_seen) {
             notes.push(self.confirm_fail_closed(damage)?);
         }
         let (expected, expected_model) = self.books.expected_recovery();

@@ -13,7 +13,9 @@ use crate::transcript::{describe_applied, point_label};
 use allocdb_core::engine::fault::CrashPoint;
 use allocdb_core::engine::SubmitError;
 use allocdb_core::fs::FileName;
-use allocdb_core::{Applied, ClientRequest, CommandKind, LogCommand, Lsn, Outcome, Slot};
+use allocdb_core::{
+    Applied, ClientRequest, CommandKind, LeaseEpoch, LogCommand, Lsn, Outcome, Slot,
+};
 
 impl Simulator {
     /// The model's prediction for a command the engine applied.
@@ -22,12 +24,16 @@ impl Simulator {
             .model
             .apply(lsn, self.slot, command)
             .map_err(|e| self.engine_behaviour(format!("the model refused lsn {}: {e}", lsn.0)))?;
-        if self.config.selftest == Some(SelfTest::WrongModel)
-            && command.kind() == CommandKind::Reserve
-        {
-            if let Outcome::Reserved { deadline_slot, .. } = &mut predicted.outcome {
+        match (self.config.selftest, &mut predicted.outcome) {
+            (Some(SelfTest::WrongModel), Outcome::Reserved { deadline_slot, .. })
+                if command.kind() == CommandKind::Reserve =>
+            {
                 *deadline_slot = Slot(deadline_slot.0 + 1);
             }
+            (Some(SelfTest::WrongActivate), Outcome::Activated { lease_epoch, .. }) => {
+                *lease_epoch = LeaseEpoch(lease_epoch.0 + 1);
+            }
+            _ => {}
         }
         Ok(predicted)
     }

@@ -10,6 +10,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::lease_ref::LeaseNames;
+
 use allocdb_core::digest::{command_hash, StateDigest};
 use allocdb_core::{
     Applied, Bundle, ClientRequest, Command, Config, HolderId, Lease, LeaseEpoch, LeaseId,
@@ -36,6 +38,8 @@ pub struct Model {
     retired_watermark: Lsn,
     last_applied_lsn: Option<Lsn>,
     last_request_slot: Slot,
+    /// Not state: how steps name leases (`Of(op: N)`).
+    names: LeaseNames,
 }
 
 impl Model {
@@ -48,6 +52,7 @@ impl Model {
             retired_watermark: Lsn(0),
             last_applied_lsn: None,
             last_request_slot: Slot(0),
+            names: LeaseNames::default(),
         }
     }
 
@@ -61,6 +66,11 @@ impl Model {
 
     pub fn last_request_slot(&self) -> Slot {
         self.last_request_slot
+    }
+
+    /// Which reserve made which lease, of those this state applied.
+    pub fn lease_names(&self) -> &LeaseNames {
+        &self.names
     }
 
     pub fn retired_watermark(&self) -> Lsn {
@@ -230,6 +240,9 @@ impl Model {
             Ok(outcome) => outcome,
             Err(code) => Outcome::Rejected(code),
         };
+        if let Outcome::Reserved { lease_id, .. } = outcome {
+            self.names.reserved(request.operation_id, lease_id);
+        }
         self.operations.insert(
             request.operation_id,
             Operation {

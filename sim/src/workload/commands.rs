@@ -7,6 +7,7 @@ use allocdb_core::{Lease, LeaseId, LeaseState, Lsn, ResourceId, ResourceState};
 
 use super::{Workload, COLD_BASE, HOT_BASE, UNKNOWN_RESOURCE_BASE};
 use crate::action::SimCommand;
+use crate::lease_ref::LeaseRef;
 use crate::rng::SimRng;
 use crate::swarm::ClientOp;
 use crate::view::SimView;
@@ -220,7 +221,7 @@ impl Workload {
         let lease = *rng.pick(&candidates);
         Some(holder_build(
             release,
-            lease.lease_id.0,
+            name(view, lease),
             lease.holder_id.0,
             lease.lease_epoch.0,
         ))
@@ -236,11 +237,11 @@ impl Workload {
         release: bool,
     ) -> SimCommand {
         let build =
-            |lease: u128, holder: u128, epoch: u64| holder_build(release, lease, holder, epoch);
+            |lease: LeaseRef, holder: u128, epoch: u64| holder_build(release, lease, holder, epoch);
         let variant = rng.below(5);
         if variant < 3 && !leases.is_empty() {
             let lease = **rng.pick(leases);
-            let id = lease.lease_id.0;
+            let id = name(view, &lease);
             let epoch = lease.lease_epoch.0;
             let holder = lease.holder_id.0;
             return match variant {
@@ -263,7 +264,7 @@ impl Workload {
                     };
                     let epoch = lease.lease_epoch.0;
                     let stale = if epoch > 1 { epoch - 1 } else { epoch + 1 };
-                    build(lease.lease_id.0, lease.holder_id.0, stale)
+                    build(name(view, &lease), lease.holder_id.0, stale)
                 }
                 // invalid_state, mostly: the right credentials on a
                 // lease in any state.
@@ -271,7 +272,7 @@ impl Workload {
             };
         }
         let holder = self.holder(rng);
-        build(self.dead_lease(rng, view), holder, 1)
+        build(LeaseRef::Id(self.dead_lease(rng, view)), holder, 1)
     }
 
     /// Revoke (`reclaim == false`: of an active lease) or reclaim (of a
@@ -282,7 +283,7 @@ impl Workload {
         view: &SimView,
         reclaim: bool,
     ) -> Option<SimCommand> {
-        let build = |lease: u128| {
+        let build = |lease: LeaseRef| {
             if reclaim {
                 SimCommand::Reclaim { lease }
             } else {
@@ -292,9 +293,9 @@ impl Workload {
         let leases: Vec<&Lease> = view.model.leases().collect();
         if rng.chance(self.mix.invalid_per_mille) {
             if !leases.is_empty() && rng.chance(self.mix.rates.misdirected_live_lease_per_mille) {
-                return Some(build(rng.pick(&leases).lease_id.0));
+                return Some(build(name(view, rng.pick::<&Lease>(&leases))));
             }
-            return Some(build(self.dead_lease(rng, view)));
+            return Some(build(LeaseRef::Id(self.dead_lease(rng, view))));
         }
         let wanted = if reclaim {
             LeaseState::Revoking
@@ -305,7 +306,7 @@ impl Workload {
         if candidates.is_empty() {
             return None;
         }
-        Some(build(rng.pick(&candidates).lease_id.0))
+        Some(build(name(view, rng.pick::<&Lease>(&candidates))))
     }
 
     /// A lease id that names no lease in the table: a retired one (below
@@ -325,12 +326,18 @@ impl Workload {
     }
 }
 
+/// How a generated step names a lease the model holds: by the reserve
+/// that made it, which survives a shrinker deleting earlier steps.
+pub(super) fn name(view: &SimView, lease: &Lease) -> LeaseRef {
+    view.model.lease_names().reference(lease.lease_id)
+}
+
 fn exists(view: &SimView, id: u128) -> bool {
     view.model.get_resource(ResourceId(id)).is_some()
 }
 
 /// Release (`release`) or activate `lease` as `holder` at `epoch`.
-fn holder_build(release: bool, lease: u128, holder: u128, epoch: u64) -> SimCommand {
+fn holder_build(release: bool, lease: LeaseRef, holder: u128, epoch: u64) -> SimCommand {
     if release {
         SimCommand::Release {
             lease,

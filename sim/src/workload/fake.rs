@@ -13,6 +13,7 @@ use super::traffic::BURST_OVERFLOW_MAX;
 use super::Workload;
 use crate::action::{Action, ActionKind, FlipTarget, SimCommand, Unsynced};
 use crate::driver::wal_book::{command_frame_len, marker_frame_len};
+use crate::lease_ref::LeaseRef;
 use crate::oracle::model::Model;
 use crate::rng::SimRng;
 use crate::view::{ArmedCrash, EngineStatus, InFlight, RecoveryReach, SimView};
@@ -278,8 +279,14 @@ impl Fake {
             FlipTarget::WalFrame { frame, byte } => {
                 assert!(frame < self.wal_frames && u64::from(byte) < marker_frame_len());
             }
+            FlipTarget::WalFrameFromEnd { back, byte } => {
+                assert!(back < self.wal_frames && u64::from(byte) < marker_frame_len());
+            }
             FlipTarget::Snapshot { byte } => {
                 assert!(u64::from(byte) < self.snapshot_len.expect("a snapshot"));
+            }
+            FlipTarget::SnapshotFromEnd { back } => {
+                assert!(u64::from(back) < self.snapshot_len.expect("a snapshot"));
             }
         }
     }
@@ -415,13 +422,26 @@ impl Fake {
         self.apply(LogCommand::Client(ClientRequest {
             operation_id: OperationId(operation),
             client_id: ClientId(u128::from(client)),
-            command: to_command(&command),
+            command: self.to_command(&command),
         }));
         self.in_flight.retain(|f| f.operation != operation);
         if self.crash == Some(CrashPoint::ClientAfterApply) {
             self.kill();
             interrupt(self, EngineStatus::Down);
         }
+    }
+
+    /// The core command, a lease named by reference resolved as the
+    /// simulator does (one whose reserve is unknown names no lease).
+    fn to_command(&self, command: &SimCommand) -> Command {
+        let mut command = command.clone();
+        if let Some(lease) = command.lease_mut() {
+            if let LeaseRef::Of { op } = *lease {
+                let id = self.model.lease_names().lease_of(OperationId(op));
+                *lease = LeaseRef::Id(id.map_or(u128::MAX, |id| id.0));
+            }
+        }
+        command.to_command().expect("within BUNDLE_SIZE_LIMIT")
     }
 
     /// The process dies; its arms die with it (not a recovery arm).
@@ -443,10 +463,6 @@ impl Fake {
             self.retry_cache_hits += 1;
         }
     }
-}
-
-fn to_command(command: &SimCommand) -> Command {
-    command.to_command().expect("within BUNDLE_SIZE_LIMIT")
 }
 
 /// The length of every client frame the fake writes, whatever the command:

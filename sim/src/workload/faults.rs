@@ -6,6 +6,7 @@
 
 use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
 use allocdb_core::fs::ReadFaultKind;
+use allocdb_core::snapshot::format::HEADER_LEN as SNAPSHOT_HEADER_LEN;
 use allocdb_core::wal::FRAME_HEADER_LEN;
 use allocdb_core::LeaseState;
 
@@ -304,20 +305,31 @@ impl Workload {
         } else {
             rng.below(limit)
         };
+        // Counted from the end, so that a repro's flip stays on its frame
+        // when a shrinker deletes earlier steps.
         Action::FlipBit {
-            target: FlipTarget::WalFrame {
-                frame,
+            target: FlipTarget::WalFrameFromEnd {
+                back: view.wal_frames - 1 - frame,
                 byte: byte as u32,
             },
             bit: rng.below(8) as u8,
         }
     }
 
-    /// A bit flip in a snapshot file of `len > 0` bytes.
+    /// A bit flip in a snapshot file of `len > 0` bytes: a header byte
+    /// counted from the start, any other from the end (the trailer stays
+    /// the trailer when a shrinker deletes earlier steps).
     fn flip_snapshot_bit(&self, rng: &mut SimRng, len: u64) -> Action {
-        let byte = rng.below(len.min(u64::from(u32::MAX))) as u32;
+        let byte = rng.below(len.min(u64::from(u32::MAX)));
+        let target = if byte < SNAPSHOT_HEADER_LEN as u64 {
+            FlipTarget::Snapshot { byte: byte as u32 }
+        } else {
+            FlipTarget::SnapshotFromEnd {
+                back: (len - 1 - byte) as u32,
+            }
+        };
         Action::FlipBit {
-            target: FlipTarget::Snapshot { byte },
+            target,
             bit: rng.below(8) as u8,
         }
     }

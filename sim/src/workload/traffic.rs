@@ -6,6 +6,7 @@ use allocdb_core::Lease;
 
 use super::{Workload, UNKNOWN_RESOURCE_BASE};
 use crate::action::Action;
+use crate::lease_ref::LeaseRef;
 use crate::rng::SimRng;
 use crate::view::SimView;
 
@@ -212,9 +213,9 @@ impl Workload {
             let leases: Vec<&Lease> = view.model.leases().collect();
             let lease =
                 if !leases.is_empty() && rng.chance(self.mix.rates.read_live_lease_per_mille) {
-                    rng.pick(&leases).lease_id.0
+                    super::commands::name(view, rng.pick::<&Lease>(&leases))
                 } else {
-                    self.dead_lease(rng, view)
+                    LeaseRef::Id(self.dead_lease(rng, view))
                 };
             Action::ReadLease {
                 lease,

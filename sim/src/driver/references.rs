@@ -1,0 +1,112 @@
+//! Resolving what a step names by reference (a lease by the operation
+//! that reserved it, a WAL frame or a snapshot byte counted from the end)
+//! to the literal form, as the state stands when the step runs. Dispatch
+//! and the transcript see only literal forms, so a step written either
+//! way runs and reads the same.
+
+use super::{RunError, Simulator};
+use crate::action::{Action, FlipTarget, SimCommand};
+use crate::lease_ref::LeaseRef;
+use allocdb_core::{LeaseId, Lsn, OperationId};
+
+/// The lease a reference that names none resolves to in a generated run
+/// (a shrinker deleted the reserve): an LSN no engine reaches, so the
+/// command meets `lease_not_found` as any unknown id would.
+const NO_SUCH_LEASE_LSN: Lsn = Lsn(u64::MAX);
+
+/// A step with its references resolved.
+pub(super) enum Resolved {
+    Ready(Action),
+    /// The reference names nothing there is (a frame before the first);
+    /// the step can have no effect, for this reason.
+    Nothing(String),
+}
+
+impl Simulator {
+    pub(super) fn resolve(&self, action: &Action) -> Result<Resolved, RunError> {
+        let resolved = match action {
+            Action::Submit {
+                client,
+                operation,
+                command,
+            } => Action::Submit {
+                client: *client,
+                operation: *operation,
+                command: self.resolve_command(command)?,
+            },
+            Action::Burst(requests) => Action::Burst(
+                requests
+                    .iter()
+                    .map(|request| match self.resolve(request)? {
+                        Resolved::Ready(request) => Ok(request),
+                        Resolved::Nothing(reason) => Err(self.invalid(reason)),
+                    })
+                    .collect::<Result<_, _>>()?,
+            ),
+            Action::ReadLease {
+                lease,
+                required_lsn,
+            } => Action::ReadLease {
+                lease: self.resolve_lease(*lease)?,
+                required_lsn: *required_lsn,
+            },
+            Action::FlipBit { target, bit } => match self.resolve_flip(*target) {
+                Ok(target) => Action::FlipBit { target, bit: *bit },
+                Err(reason) => return Ok(Resolved::Nothing(reason)),
+            },
+            other => other.clone(),
+        };
+        Ok(Resolved::Ready(resolved))
+    }
+
+    fn resolve_command(&self, command: &SimCommand) -> Result<SimCommand, RunError> {
+        let mut command = command.clone();
+        if let Some(lease) = command.lease_mut() {
+            *lease = self.resolve_lease(*lease)?;
+        }
+        Ok(command)
+    }
+
+    /// A lease by id. A reference to an operation that made no lease is an
+    /// author's mistake in a strict run and a lease that does not exist in
+    /// a generated one.
+    fn resolve_lease(&self, lease: LeaseRef) -> Result<LeaseRef, RunError> {
+        let LeaseRef::Of { op } = lease else {
+            return Ok(lease);
+        };
+        match self.model.lease_names().lease_of(OperationId(op)) {
+            Some(id) => Ok(LeaseRef::Id(id.0)),
+            None if self.config.strict => Err(self.invalid(format!(
+                "lease `Of(op: {op})`: operation {op} has made no lease"
+            ))),
+            None => Ok(LeaseRef::Id(
+                LeaseId::new(self.config.engine.core.shard_id, NO_SUCH_LEASE_LSN).0,
+            )),
+        }
+    }
+
+    fn resolve_flip(&self, target: FlipTarget) -> Result<FlipTarget, String> {
+        match target {
+            FlipTarget::WalFrameFromEnd { back, byte } => {
+                let frames = self.books.wal().frames().len();
+                frames
+                    .checked_sub(1 + back as usize)
+                    .and_then(|frame| u32::try_from(frame).ok())
+                    .map(|frame| FlipTarget::WalFrame { frame, byte })
+                    .ok_or_else(|| format!("ignored: the WAL has {frames} frames"))
+            }
+            FlipTarget::SnapshotFromEnd { back } => {
+                let Some(snapshot) = self.books.snapshot() else {
+                    return Err("ignored: no snapshot".to_string());
+                };
+                snapshot
+                    .len
+                    .checked_sub(1 + u64::from(back))
+                    .and_then(|byte| u32::try_from(byte).ok())
+                    .map(|byte| FlipTarget::Snapshot { byte })
+                    .ok_or_else(|| format!("ignored: the snapshot has {} bytes", snapshot.len))
+            }
+            literal => Ok(literal),
+        }
+    }
+}
