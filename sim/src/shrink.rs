@@ -2,7 +2,8 @@
 //! same oracle: delta debugging over the step list (drop chunks while the
 //! failure stays), then over the requests inside each burst, then simpler
 //! values step by step (shorter slot jumps, smaller bundles and TTLs,
-//! plainer crashes, smaller bursts), and again until a round changes
+//! plainer crashes, smaller bursts, plainer flips, earlier crash points),
+//! then neighbouring clock advances joined, and again until a round changes
 //! nothing or the budget of runs ends. Every candidate is a full
 //! deterministic run, so the result is the same every time.
 
@@ -68,6 +69,7 @@ pub fn shrink(scenario: &Scenario, max_runs: u64) -> Result<Shrunk, ShrinkError>
         actions = delta_debug(actions, &mut fails_the_same);
         actions = shrink_bursts(actions, &mut fails_the_same);
         actions = simplify(actions, &mut fails_the_same);
+        actions = merge_advances(actions, &mut fails_the_same);
         if runs.get() >= max_runs {
             break true;
         }
@@ -153,6 +155,37 @@ fn simplify(mut actions: Vec<Action>, fails: &mut impl FnMut(&[Action]) -> bool)
         if !changed {
             index += 1;
         }
+    }
+    actions
+}
+
+/// Joins neighbouring clock advances into one while the failure stays:
+/// a failure at a window's edge needs the sum, which no single deletion
+/// or halving keeps.
+fn merge_advances(
+    mut actions: Vec<Action>,
+    fails: &mut impl FnMut(&[Action]) -> bool,
+) -> Vec<Action> {
+    let mut index = 0;
+    while index + 1 < actions.len() {
+        let merged = match (&actions[index], &actions[index + 1]) {
+            (Action::AdvanceSlot { by: a }, Action::AdvanceSlot { by: b }) => {
+                a.checked_add(*b).map(|by| Action::AdvanceSlot { by })
+            }
+            (Action::AdvanceSlot { .. } | Action::AdvanceTo { .. }, Action::AdvanceTo { slot }) => {
+                Some(Action::AdvanceTo { slot: *slot })
+            }
+            _ => None,
+        };
+        if let Some(merged) = merged {
+            let mut candidate = actions.clone();
+            candidate.splice(index..index + 2, [merged]);
+            if fails(&candidate) {
+                actions = candidate;
+                continue;
+            }
+        }
+        index += 1;
     }
     actions
 }
@@ -345,6 +378,40 @@ mod tests {
     fn delta_debug_keeps_a_single_needed_item() {
         let result = delta_debug(vec![1, 2, 3], &mut |c: &[i32]| c.contains(&2));
         assert_eq!(result, vec![2]);
+    }
+
+    #[test]
+    fn neighbouring_advances_are_joined_while_the_failure_stays() {
+        let advance = |by| Action::AdvanceSlot { by };
+        let total = |actions: &[Action]| -> u64 {
+            actions
+                .iter()
+                .map(|a| match a {
+                    Action::AdvanceSlot { by } => *by,
+                    _ => 0,
+                })
+                .sum()
+        };
+        let actions = vec![
+            advance(1),
+            advance(1),
+            advance(20),
+            Action::Tick,
+            advance(2),
+            advance(24),
+        ];
+        let mut runs = 0;
+        let merged = merge_advances(actions, &mut |c: &[Action]| {
+            runs += 1;
+            total(c) == 48
+        });
+        assert_eq!(merged, vec![advance(22), Action::Tick, advance(26)]);
+        assert_eq!(runs, 3);
+        // A merge the failure does not survive is not kept.
+        let kept = merge_advances(vec![advance(1), advance(2)], &mut |c: &[Action]| {
+            c.len() == 2
+        });
+        assert_eq!(kept, vec![advance(1), advance(2)]);
     }
 
     #[test]
