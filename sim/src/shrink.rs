@@ -2,7 +2,8 @@
 //! same oracle: delta debugging over the step list (drop chunks while the
 //! failure stays), then over the requests inside each burst, then simpler
 //! values step by step (shorter slot jumps, smaller bundles and TTLs,
-//! plainer crashes, smaller bursts, plainer flips, earlier crash points),
+//! plainer crashes, smaller bursts, plainer flips, earlier crash points,
+//! client 0),
 //! then neighbouring clock advances joined, and again until a round changes
 //! nothing or the budget of runs ends. Every candidate is a full
 //! deterministic run, so the result is the same every time.
@@ -293,6 +294,22 @@ fn simpler_forms(action: &Action) -> Vec<Action> {
             }
         }
         _ => {}
+    }
+    // The smallest client id: which client sent a request matters only
+    // to a burst's order and to who retries.
+    if let Action::Submit {
+        client,
+        operation,
+        command,
+    } = action
+    {
+        if *client > 0 {
+            forms.push(Action::Submit {
+                client: 0,
+                operation: *operation,
+                command: command.clone(),
+            });
+        }
     }
     forms
 }
