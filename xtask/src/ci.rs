@@ -1,7 +1,8 @@
 //! `cargo xtask ci`: the ordered list of checks CI runs. Each step is one
 //! command; the first failure stops the run and is reported by step name.
 //! Adding a check is one more entry in [`steps`]. The tests include every
-//! scenario and corpus file; the last step is a bounded seed sweep.
+//! scenario and corpus file; the last steps are a bounded seed sweep and
+//! a determinism check on a slice of it.
 
 use crate::error::Error;
 use crate::process::Cmd;
@@ -92,12 +93,24 @@ pub fn steps() -> Vec<Step> {
             name: "sweep",
             command: Cmd::xtask(&["sweep", "--seeds", CI_SWEEP_SEEDS]),
         },
+        Step {
+            name: "determinism",
+            command: Cmd::xtask(&[
+                "sweep",
+                "--seeds",
+                CI_DETERMINISM_SEEDS,
+                "--check-determinism",
+            ]),
+        },
     ]
 }
 
 /// The bounded sweep CI runs on every change: about 20 s on two cores.
 /// Wider sweeps belong to a CI matrix (`--shard`, see the README).
 pub const CI_SWEEP_SEEDS: &str = "0..2000";
+
+/// A slice of seeds run twice each, their transcripts compared: about 2 s.
+pub const CI_DETERMINISM_SEEDS: &str = "0..200";
 
 pub fn run() -> Result<(), Error> {
     let steps = steps();
@@ -136,7 +149,8 @@ mod tests {
                 "doc tests (production core: no fault seams)",
                 "doc tests",
                 "docs",
-                "sweep"
+                "sweep",
+                "determinism"
             ]
         );
         let commands: Vec<String> = steps().iter().map(|s| s.command.to_string()).collect();
@@ -159,5 +173,9 @@ mod tests {
             "RUSTDOCFLAGS=\"-D warnings\" cargo doc --workspace --no-deps --document-private-items"
         );
         assert_eq!(commands[8], "cargo xtask sweep --seeds 0..2000");
+        assert_eq!(
+            commands[9],
+            "cargo xtask sweep --seeds 0..200 --check-determinism"
+        );
     }
 }

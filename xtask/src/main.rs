@@ -102,6 +102,10 @@ enum Task {
         keep_going: bool,
         #[arg(long, value_enum, default_value_t = sweep::Format::Human)]
         format: sweep::Format,
+        /// Run each seed twice and fail it when the two transcripts differ
+        /// (naming the first line that does).
+        #[arg(long)]
+        check_determinism: bool,
     },
     /// Replay one seed or one scenario file: its transcript, every time the same.
     Replay {
@@ -220,6 +224,7 @@ fn run(task: Task) -> Result<bool, Error> {
             keep_failures,
             keep_going,
             format,
+            check_determinism,
         } => sweep::run(&sweep::SweepArgs {
             seeds,
             run,
@@ -229,6 +234,7 @@ fn run(task: Task) -> Result<bool, Error> {
             keep_failures,
             keep_going,
             format,
+            check_determinism,
         }),
         Task::Replay {
             source,

@@ -10,6 +10,7 @@
 use crate::args::{RunArgs, SeedRange, Shard};
 use crate::error::Error;
 use crate::repro_file::{default_repro_dir, shown, write_repro};
+use allocdb_sim::determinism::{run_seed_twice, transcript_digest, Divergence};
 use allocdb_sim::driver::RunError;
 use allocdb_sim::run::{run_seed, SeedReport};
 use allocdb_sim::stats::RunStats;
@@ -36,11 +37,15 @@ pub struct SweepArgs {
     pub keep_failures: Option<PathBuf>,
     pub keep_going: bool,
     pub format: Format,
+    /// Run each seed twice; transcripts that differ fail the seed.
+    pub check_determinism: bool,
 }
 
 /// A failed seed, as reported.
 struct Failed {
     seed: u64,
+    /// Of the (first) run's transcript.
+    transcript_digest: u64,
     error: String,
     oracle: Option<&'static str>,
     step: Option<u64>,
@@ -69,8 +74,13 @@ pub fn run(args: &SweepArgs) -> Result<bool, Error> {
     let shard = args.shard.map_or(String::new(), |s| {
         format!(", shard {}/{}", s.index, s.count)
     });
+    let twice = if args.check_determinism {
+        ", each run twice"
+    } else {
+        ""
+    };
     eprintln!(
-        "sweep: {} seeds of {}{shard}, {} steps each, faults {}, {jobs} jobs",
+        "sweep: {} seeds of {}{shard}, {} steps each, faults {}, {jobs} jobs{twice}",
         seeds.len(),
         args.seeds,
         args.run.steps,
@@ -94,7 +104,7 @@ pub fn run(args: &SweepArgs) -> Result<bool, Error> {
 fn sweep(args: &SweepArgs, seeds: &[u64], jobs: usize) -> Result<Totals, Error> {
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let (sender, receiver) = mpsc::channel::<SeedReport>();
+    let (sender, receiver) = mpsc::channel::<Ran>();
     let progress = Progress::new(seeds.len(), args.format);
     let started = Instant::now();
     let mut totals = Totals {
@@ -115,51 +125,85 @@ fn sweep(args: &SweepArgs, seeds: &[u64], jobs: usize) -> Result<Totals, Error> 
                     let Some(&seed) = seeds.get(index) else { break };
                     let mut spec = args.run.spec(seed);
                     spec.keep_files = args.keep_failures.is_some();
-                    let report = run_seed(&spec);
-                    if report.failure.is_some() && !args.keep_going {
+                    let ran = if args.check_determinism {
+                        let (report, diverged) = run_seed_twice(&spec);
+                        Ran { report, diverged }
+                    } else {
+                        Ran {
+                            report: run_seed(&spec),
+                            diverged: None,
+                        }
+                    };
+                    if ran.failed() && !args.keep_going {
                         stop.store(true, Ordering::Relaxed);
                     }
-                    if sender.send(report).is_err() {
+                    if sender.send(ran).is_err() {
                         break;
                     }
                 }
             });
         }
         drop(sender);
-        for report in receiver {
+        for ran in receiver {
+            let report = &ran.report;
             totals.seeds.push(report.seed);
             totals.steps += report.actions.len() as u64;
             totals.stats.merge(&report.stats);
-            progress.seed_done(report.failure.is_some());
-            if report.failure.is_some() {
-                failed_reports.push(report);
+            progress.seed_done(ran.failed());
+            if ran.failed() {
+                failed_reports.push(ran);
             }
         }
     });
     totals.elapsed = started.elapsed();
     progress.finish();
     totals.seeds.sort_unstable();
-    failed_reports.sort_by_key(|r| r.seed);
+    failed_reports.sort_by_key(|r| r.report.seed);
     if !args.keep_going {
         // Only the lowest failing seed is reported (the others depend on
         // timing); their kept run directories go too.
         for dropped in failed_reports.drain(1.min(failed_reports.len())..) {
-            if let Some(dir) = dropped.kept_files {
+            if let Some(dir) = dropped.report.kept_files {
                 let _ = std::fs::remove_dir_all(dir);
             }
         }
     }
-    for report in failed_reports {
-        totals.failures.push(record_failure(args, report)?);
+    for ran in failed_reports {
+        totals.failures.push(record_failure(args, ran)?);
     }
     Ok(totals)
 }
 
-fn record_failure(args: &SweepArgs, report: SeedReport) -> Result<Failed, Error> {
-    let failure = report.failure.expect("only failed reports are recorded");
-    let (oracle, step) = match &failure {
-        RunError::Oracle(f) => (Some(f.oracle.name()), Some(f.step)),
-        RunError::InvalidAction { step, .. } | RunError::Io { step, .. } => (None, Some(*step)),
+/// One seed's run (the first, when it ran twice) and how a second run
+/// of it differed.
+struct Ran {
+    report: SeedReport,
+    diverged: Option<Divergence>,
+}
+
+impl Ran {
+    fn failed(&self) -> bool {
+        self.report.failure.is_some() || self.diverged.is_some()
+    }
+}
+
+fn record_failure(args: &SweepArgs, ran: Ran) -> Result<Failed, Error> {
+    let Ran { report, diverged } = ran;
+    let transcript_digest = transcript_digest(&report.transcript);
+    // A run that is not deterministic is reported as that, whatever else
+    // it did: its other failures cannot be trusted to replay.
+    let (error, oracle, step) = match (&diverged, &report.failure) {
+        (Some(diverged), _) => (diverged.to_string(), Some("determinism"), None),
+        (None, Some(failure)) => {
+            let (oracle, step) = match failure {
+                RunError::Oracle(f) => (Some(f.oracle.name()), Some(f.step)),
+                RunError::InvalidAction { step, .. } | RunError::Io { step, .. } => {
+                    (None, Some(*step))
+                }
+            };
+            (failure.to_string(), oracle, step)
+        }
+        (None, None) => unreachable!("only failed runs are recorded"),
     };
     let dir = args.keep_failures.clone().unwrap_or_else(default_repro_dir);
     let selftest = args.run.selftest.map(|s| s.selftest());
@@ -170,7 +214,7 @@ fn record_failure(args: &SweepArgs, report: SeedReport) -> Result<Failed, Error>
         args.run.steps,
         selftest,
         &report.actions,
-        &failure.to_string(),
+        &error,
     )?;
     let files = match report.kept_files {
         Some(kept) => Some(keep_files(
@@ -181,7 +225,8 @@ fn record_failure(args: &SweepArgs, report: SeedReport) -> Result<Failed, Error>
     };
     Ok(Failed {
         seed: report.seed,
-        error: failure.to_string(),
+        transcript_digest,
+        error,
         oracle,
         step,
         replay: format!(
@@ -335,6 +380,7 @@ fn print_json(args: &SweepArgs, totals: &Totals) {
         .map(|f| {
             serde_json::json!({
                 "seed": f.seed,
+                "transcript_digest": format!("{:016x}", f.transcript_digest),
                 "error": f.error,
                 "oracle": f.oracle,
                 "step": f.step,
@@ -351,6 +397,7 @@ fn print_json(args: &SweepArgs, totals: &Totals) {
         "steps_per_seed": args.run.steps,
         "faults": args.run.faults.to_string(),
         "jobs": args.jobs,
+        "check_determinism": args.check_determinism,
         "seeds_run": totals.seeds,
         "steps": totals.steps,
         "elapsed_seconds": totals.elapsed.as_secs_f64(),

@@ -170,6 +170,36 @@ fn a_small_sweep_passes() {
 }
 
 #[test]
+fn a_determinism_check_runs_each_seed_twice_and_reports_transcript_digests() {
+    let dir = tempdir();
+    small_sweep(dir.path(), &["--check-determinism"])
+        .expect_code(0)
+        .expect_stderr("each run twice")
+        .expect_stdout("sweep passed");
+    let json = failing_sweep_with(
+        dir.path(),
+        &[
+            "--check-determinism",
+            "--format",
+            "json",
+            "--keep-failures",
+            text(dir.path()),
+        ],
+    );
+    let summary: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(summary["check_determinism"], true);
+    let failure = &summary["failures"][0];
+    // The run was the same twice: the failure is the oracle's, with the
+    // transcript's digest (16 hex digits).
+    assert_eq!(failure["oracle"], "model_agreement");
+    let digest = failure["transcript_digest"].as_str().unwrap();
+    assert!(
+        digest.len() == 16 && digest.chars().all(|c| c.is_ascii_hexdigit()),
+        "{digest}"
+    );
+}
+
+#[test]
 fn a_failing_sweep_names_the_seed_the_oracle_and_a_replay_that_reproduces_it() {
     let corpus_before = corpus_listing();
     let dir = tempdir();
