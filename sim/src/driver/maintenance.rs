@@ -8,7 +8,7 @@ use crate::oracle::{Oracle, Violation};
 use crate::transcript::point_label;
 use allocdb_core::engine::fault::CrashPoint;
 use allocdb_core::engine::{CheckpointError, TickReport, TICK_BATCH_LIMIT};
-use allocdb_core::{Applied, LeaseId, LogCommand, Lsn, Slot};
+use allocdb_core::{Applied, LeaseId, LogCommand, Lsn, Outcome, Slot};
 
 impl Simulator {
     pub(super) fn advance(&mut self, by: u64) -> StepResult {
@@ -50,6 +50,10 @@ impl Simulator {
             return Err(self.engine_behaviour("more expires applied than appended"));
         }
         for (applied, (lsn, command)) in committed.iter().zip(&expires) {
+            if let Outcome::Expired { lease_id, .. } = applied.outcome {
+                let deadline = self.model.get_lease(lease_id).ok().map(|l| l.deadline_slot);
+                checks::no_early_expiry(lease_id, slot, deadline).map_err(|v| self.fail(v))?;
+            }
             let predicted = self.predict(*lsn, command)?;
             checks::agreement("expire", applied, &predicted).map_err(|v| self.fail(v))?;
         }

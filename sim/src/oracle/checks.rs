@@ -5,7 +5,7 @@ use super::failure::{Oracle, Violation};
 use allocdb_core::engine::{OpenError, RecoveryReport};
 use allocdb_core::fs::{FileName, ReadFault, ReadFaultKind};
 use allocdb_core::snapshot::LoadError;
-use allocdb_core::{Applied, Lease, LeaseState, Lsn, Slot, StateMachine};
+use allocdb_core::{Applied, LeaseId, Lsn, Slot, StateMachine};
 use std::collections::BTreeSet;
 
 pub type Check = Result<(), Violation>;
@@ -158,31 +158,29 @@ pub fn fail_closed(expected: ExpectedFailure, result: &Result<RecoveryReport, Op
     }
 }
 
-/// Invariant 8: an expired lease ended at or after its deadline. (Release
-/// and reclaim are the holder's and observer's own acts, never early.)
-pub fn no_early_reuse(leases: impl IntoIterator<Item = Lease>, history_window: u64) -> Check {
-    for lease in leases {
-        if lease.state != LeaseState::Expired {
-            continue;
-        }
-        let Some(retire_after) = lease.retire_after_slot else {
-            return Err(Violation::new(
-                Oracle::EarlyReuse,
-                format!("expired lease {:?} has no retire slot", lease.lease_id),
-            ));
-        };
-        let ended = Slot(retire_after.0 - history_window);
-        if ended < lease.deadline_slot {
-            return Err(Violation::new(
-                Oracle::EarlyReuse,
-                format!(
-                    "lease {:?} expired at slot {} before its deadline {}",
-                    lease.lease_id, ended.0, lease.deadline_slot.0
-                ),
-            ));
-        }
+/// Invariant 8: a lease the engine expires at slot `expired_at` had its
+/// deadline at or before it, as the model recorded the deadline when the
+/// lease was reserved (`None`: the model holds no such lease), never as
+/// the engine's own records would derive it. (Release and reclaim are the
+/// holder's and the observer's own acts, never early.)
+pub fn no_early_expiry(lease_id: LeaseId, expired_at: Slot, deadline: Option<Slot>) -> Check {
+    match deadline {
+        None => Err(Violation::new(
+            Oracle::EarlyReuse,
+            format!(
+                "lease {lease_id:?} expired at slot {}, a lease the model does not hold",
+                expired_at.0
+            ),
+        )),
+        Some(deadline) if expired_at < deadline => Err(Violation::new(
+            Oracle::EarlyReuse,
+            format!(
+                "lease {lease_id:?} expired at slot {} before its deadline {}",
+                expired_at.0, deadline.0
+            ),
+        )),
+        Some(_) => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -193,7 +191,7 @@ mod tests {
     use super::*;
     use allocdb_core::engine::StartMode;
     use allocdb_core::wal::{Corruption, CorruptionKind};
-    use allocdb_core::{Bundle, HolderId, LeaseEpoch, LeaseId, Outcome, ResultCode};
+    use allocdb_core::{Outcome, ResultCode};
 
     fn applied(outcome: Outcome) -> Applied {
         Applied {
@@ -267,22 +265,18 @@ mod tests {
     }
 
     #[test]
-    fn a_resource_reused_early() {
-        let lease = |state, deadline, retire| Lease {
-            lease_id: LeaseId(1),
-            holder_id: HolderId(1),
-            state,
-            lease_epoch: LeaseEpoch(2),
-            created_lsn: Lsn(1),
-            deadline_slot: Slot(deadline),
-            retire_after_slot: Some(Slot(retire)),
-            members: Bundle::EMPTY,
-        };
-        // History window 8: retire 17 means it ended at 9, before deadline 10.
-        let early = lease(LeaseState::Expired, 10, 17);
-        assert_eq!(oracle(no_early_reuse([early], 8)), Oracle::EarlyReuse);
-        assert!(no_early_reuse([lease(LeaseState::Expired, 10, 18)], 8).is_ok());
-        assert!(no_early_reuse([lease(LeaseState::Released, 10, 9)], 8).is_ok());
+    fn a_lease_expired_early() {
+        let lease = LeaseId(1);
+        assert_eq!(
+            oracle(no_early_expiry(lease, Slot(9), Some(Slot(10)))),
+            Oracle::EarlyReuse
+        );
+        assert_eq!(
+            oracle(no_early_expiry(lease, Slot(9), None)),
+            Oracle::EarlyReuse
+        );
+        assert!(no_early_expiry(lease, Slot(10), Some(Slot(10))).is_ok());
+        assert!(no_early_expiry(lease, Slot(0), Some(Slot(0))).is_ok());
     }
 
     #[test]

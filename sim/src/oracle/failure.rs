@@ -13,6 +13,9 @@ pub enum Oracle {
     ModelAgreement,
     /// The engine's state digest differs from the model's.
     StateDigest,
+    /// A record the engine holds differs from the model's, field by field
+    /// (checked at every full audit).
+    StateRecords,
     /// A definite success is missing after a crash, or was acknowledged
     /// before it was durable.
     Durability,
@@ -36,6 +39,7 @@ impl Oracle {
             Oracle::InvariantAudit => "invariant_audit",
             Oracle::ModelAgreement => "model_agreement",
             Oracle::StateDigest => "state_digest",
+            Oracle::StateRecords => "state_records",
             Oracle::Durability => "durability",
             Oracle::ReplayEquivalence => "replay_equivalence",
             Oracle::EarlyReuse => "early_reuse",

@@ -3,5 +3,6 @@
 pub mod checks;
 pub mod failure;
 pub mod model;
+pub mod records;
 
 pub use failure::{Oracle, OracleFailure, Violation};

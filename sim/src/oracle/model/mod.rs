@@ -6,9 +6,18 @@
 //! occupancy, what is due for retirement) recomputed by scanning all records.
 //! Its only job is to be obviously right, so that when it disagrees with the
 //! core the disagreement is worth reading. It shares the core's types and its
-//! two encoders (`StateDigest`, `command_hash`), never its logic.
+//! two encoders (`StateDigest`, and `command_hash` for the field of that
+//! name a record carries into the digest), never its logic: it tells a
+//! retry from a conflict by comparing requests field by field
+//! (`same_request`) and works out every window from the config's fields
+//! (`windows`).
+
+mod same_request;
+mod windows;
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use same_request::same_request;
 
 use crate::lease_ref::LeaseNames;
 
@@ -35,6 +44,8 @@ pub struct Model {
     /// Live and terminal-but-not-yet-retired leases.
     leases: BTreeMap<LeaseId, Lease>,
     operations: BTreeMap<OperationId, Operation>,
+    /// The request each retained operation record was made by.
+    requests: BTreeMap<OperationId, ClientRequest>,
     retired_watermark: Lsn,
     last_applied_lsn: Option<Lsn>,
     last_request_slot: Slot,
@@ -49,6 +60,7 @@ impl Model {
             resources: BTreeMap::new(),
             leases: BTreeMap::new(),
             operations: BTreeMap::new(),
+            requests: BTreeMap::new(),
             retired_watermark: Lsn(0),
             last_applied_lsn: None,
             last_request_slot: Slot(0),
@@ -197,6 +209,8 @@ impl Model {
         }
         self.operations
             .retain(|_, operation| operation.retire_after_slot > now);
+        let operations = &self.operations;
+        self.requests.retain(|id, _| operations.contains_key(id));
     }
 
     fn lookup(&self, id: LeaseId) -> Result<&Lease, ResultCode> {
@@ -219,12 +233,12 @@ impl Model {
             outcome,
             from_retry_cache: false,
         };
-        if now.0 > self.config.max_request_slot() {
+        if now.0 > windows::last_request_slot(&self.config) {
             return fresh(Outcome::Rejected(ResultCode::SlotOverflow));
         }
-        let hash = command_hash(request);
         if let Some(existing) = self.operations.get(&request.operation_id) {
-            if existing.command_hash == hash {
+            let stored = &self.requests[&request.operation_id];
+            if same_request(stored, request) {
                 return Applied {
                     lsn,
                     outcome: existing.outcome,
@@ -247,12 +261,13 @@ impl Model {
             request.operation_id,
             Operation {
                 operation_id: request.operation_id,
-                command_hash: hash,
+                command_hash: command_hash(request),
                 outcome,
                 applied_lsn: lsn,
-                retire_after_slot: Slot(now.0 + self.config.dedupe_window_slots()),
+                retire_after_slot: Slot(now.0.saturating_add(windows::dedupe_window(&self.config))),
             },
         );
+        self.requests.insert(request.operation_id, *request);
         fresh(outcome)
     }
 
@@ -336,7 +351,7 @@ impl Model {
         if members_held + ids.len() > self.config.max_lease_members as usize {
             return Err(ResultCode::LeaseMemberTableFull);
         }
-        let wheel = self.config.wheel_slots();
+        let wheel = windows::expiry_buckets(&self.config);
         let bucket_len = self
             .leases
             .values()
@@ -429,7 +444,7 @@ impl Model {
         }
         let record = self.lease_mut(lease_id);
         record.state = LeaseState::Revoking;
-        record.lease_epoch = record.lease_epoch.bumped();
+        record.lease_epoch = LeaseEpoch(record.lease_epoch.0 + 1);
         let epoch = record.lease_epoch;
         self.set_members(lease_id, ResourceState::Revoking, Some(lease_id));
         Ok(Outcome::Revoked {
@@ -449,7 +464,7 @@ impl Model {
 
     fn expire(&mut self, now: Slot, lease_id: LeaseId, deadline_slot: Slot) -> Outcome {
         let noop = Outcome::Rejected(ResultCode::Noop);
-        if now.0 > self.config.max_request_slot() {
+        if now.0 > windows::last_request_slot(&self.config) {
             return noop;
         }
         let Ok(lease) = self.lookup(lease_id) else {
@@ -477,11 +492,11 @@ impl Model {
         state: LeaseState,
         bump_epoch: bool,
     ) -> LeaseEpoch {
-        let retire_after = Slot(now.0 + self.config.history_window_slots);
+        let retire_after = Slot(now.0.saturating_add(self.config.history_window_slots));
         let record = self.lease_mut(lease_id);
         record.state = state;
         if bump_epoch {
-            record.lease_epoch = record.lease_epoch.bumped();
+            record.lease_epoch = LeaseEpoch(record.lease_epoch.0 + 1);
         }
         record.retire_after_slot = Some(retire_after);
         let epoch = record.lease_epoch;
