@@ -52,6 +52,17 @@ pub enum CommandError {
 
 impl SimCommand {
     /// The lease the command names, for the kinds that name one.
+    pub fn lease(&self) -> Option<LeaseRef> {
+        match self {
+            SimCommand::Activate { lease, .. }
+            | SimCommand::Release { lease, .. }
+            | SimCommand::Revoke { lease }
+            | SimCommand::Reclaim { lease } => Some(*lease),
+            SimCommand::CreateResource { .. } | SimCommand::Reserve { .. } => None,
+        }
+    }
+
+    /// [`SimCommand::lease`], to change.
     pub fn lease_mut(&mut self) -> Option<&mut LeaseRef> {
         match self {
             SimCommand::Activate { lease, .. }
@@ -59,6 +70,48 @@ impl SimCommand {
             | SimCommand::Revoke { lease }
             | SimCommand::Reclaim { lease } => Some(lease),
             SimCommand::CreateResource { .. } | SimCommand::Reserve { .. } => None,
+        }
+    }
+
+    /// The command as a scenario writes it, its lease by id.
+    pub fn of(command: &Command) -> SimCommand {
+        match *command {
+            Command::CreateResource { resource_id } => SimCommand::CreateResource {
+                resource: resource_id.0,
+            },
+            Command::Reserve {
+                resources,
+                holder_id,
+                ttl_slots,
+            } => SimCommand::Reserve {
+                resources: resources.as_slice().iter().map(|id| id.0).collect(),
+                holder: holder_id.0,
+                ttl: ttl_slots,
+            },
+            Command::Activate {
+                lease_id,
+                holder_id,
+                lease_epoch,
+            } => SimCommand::Activate {
+                lease: LeaseRef::Id(lease_id.0),
+                holder: holder_id.0,
+                epoch: lease_epoch.0,
+            },
+            Command::Release {
+                lease_id,
+                holder_id,
+                lease_epoch,
+            } => SimCommand::Release {
+                lease: LeaseRef::Id(lease_id.0),
+                holder: holder_id.0,
+                epoch: lease_epoch.0,
+            },
+            Command::Revoke { lease_id } => SimCommand::Revoke {
+                lease: LeaseRef::Id(lease_id.0),
+            },
+            Command::Reclaim { lease_id } => SimCommand::Reclaim {
+                lease: LeaseRef::Id(lease_id.0),
+            },
         }
     }
 

@@ -1,6 +1,7 @@
 //! What the workload generator may look at when it chooses the next action:
 //! the simulator's own bookkeeping, never the engine under test.
 
+use crate::action::SimCommand;
 use crate::oracle::model::Model;
 use allocdb_core::engine::fault::CrashPoint;
 use allocdb_core::Slot;
@@ -56,6 +57,12 @@ impl RecoveryReach {
     }
 }
 
+/// What was sent under each operation id: the latest request's client
+/// and command (leases by id).
+pub trait SentRequests {
+    fn sent(&self, operation: u128) -> Option<(u32, SimCommand)>;
+}
+
 pub struct SimView<'a> {
     pub slot: Slot,
     pub status: EngineStatus,
@@ -66,6 +73,8 @@ pub struct SimView<'a> {
     pub in_flight: &'a [InFlight],
     /// Every operation id submitted so far, oldest first.
     pub submitted: &'a [u128],
+    /// The request sent under each of them.
+    pub sent: &'a dyn SentRequests,
     /// Frames in the current WAL file (complete or torn), for bit flips.
     pub wal_frames: u32,
     /// Size in bytes of the snapshot file, if there is one.

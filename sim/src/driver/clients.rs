@@ -2,8 +2,9 @@
 //! still waiting for a definite answer, and the seeded order in which
 //! requests that arrive at the same slot reach the engine.
 
+use crate::action::SimCommand;
 use crate::rng::SimRng;
-use crate::view::InFlight;
+use crate::view::{InFlight, SentRequests};
 use allocdb_core::ClientRequest;
 use std::collections::BTreeMap;
 
@@ -74,5 +75,13 @@ impl Clients {
     /// The seed's order for requests arriving at the same slot.
     pub fn order_arrivals(&mut self, arrivals: &mut [(u32, ClientRequest)]) {
         self.ingress.shuffle(arrivals);
+    }
+}
+
+impl SentRequests for Clients {
+    fn sent(&self, operation: u128) -> Option<(u32, SimCommand)> {
+        self.requests
+            .get(&operation)
+            .map(|(client, request)| (*client, SimCommand::of(&request.command)))
     }
 }

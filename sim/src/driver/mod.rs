@@ -131,6 +131,10 @@ pub struct Simulator {
     clients: Clients,
     /// What the per-step oracles last passed on the running engine.
     verified: Option<Verified>,
+    /// The engine's and the model's last applied LSNs when every record
+    /// last agreed: records change only by an apply, so until one of
+    /// them moves (or the process restarts) the comparison stands.
+    records_verified: Option<(Option<Lsn>, Option<Lsn>)>,
     step: u64,
     transcript: Transcript,
     stats: RunStats,
@@ -188,6 +192,7 @@ impl Simulator {
             slot: Slot(0),
             clients: Clients::new(seed),
             verified: None,
+            records_verified: None,
             step: 0,
             transcript,
             stats: RunStats::default(),
@@ -284,6 +289,7 @@ impl Simulator {
             model: &self.model,
             in_flight: self.clients.in_flight(),
             submitted: self.clients.submitted(),
+            sent: &self.clients,
             wal_frames: wal.frames().len() as u32,
             snapshot_len: self.books.snapshot().map(|s| s.len),
             unsynced_bytes: wal.unsynced(),
@@ -410,6 +416,7 @@ impl Simulator {
     fn kill(&mut self) {
         self.process = Process::Down;
         self.verified = None;
+        self.records_verified = None;
         self.arms.process_died();
     }
 }

@@ -8,22 +8,27 @@ use super::{RunError, Simulator};
 use crate::action::{Action, FlipTarget, SimCommand};
 use crate::lease_ref::LeaseRef;
 use allocdb_core::{LeaseId, Lsn, OperationId};
+use std::borrow::Cow;
 
 /// The lease a reference that names none resolves to in a generated run
 /// (a shrinker deleted the reserve): an LSN no engine reaches, so the
 /// command meets `lease_not_found` as any unknown id would.
 const NO_SUCH_LEASE_LSN: Lsn = Lsn(u64::MAX);
 
-/// A step with its references resolved.
-pub(super) enum Resolved {
-    Ready(Action),
+/// A step with its references resolved (most steps have none, and are
+/// borrowed as they are).
+pub(super) enum Resolved<'a> {
+    Ready(Cow<'a, Action>),
     /// The reference names nothing there is (a frame before the first);
     /// the step can have no effect, for this reason.
     Nothing(String),
 }
 
 impl Simulator {
-    pub(super) fn resolve(&self, action: &Action) -> Result<Resolved, RunError> {
+    pub(super) fn resolve<'a>(&self, action: &'a Action) -> Result<Resolved<'a>, RunError> {
+        if !names_by_reference(action) {
+            return Ok(Resolved::Ready(Cow::Borrowed(action)));
+        }
         let resolved = match action {
             Action::Submit {
                 client,
@@ -38,7 +43,7 @@ impl Simulator {
                 requests
                     .iter()
                     .map(|request| match self.resolve(request)? {
-                        Resolved::Ready(request) => Ok(request),
+                        Resolved::Ready(request) => Ok(request.into_owned()),
                         Resolved::Nothing(reason) => Err(self.invalid(reason)),
                     })
                     .collect::<Result<_, _>>()?,
@@ -56,7 +61,7 @@ impl Simulator {
             },
             other => other.clone(),
         };
-        Ok(Resolved::Ready(resolved))
+        Ok(Resolved::Ready(Cow::Owned(resolved)))
     }
 
     fn resolve_command(&self, command: &SimCommand) -> Result<SimCommand, RunError> {
@@ -108,5 +113,20 @@ impl Simulator {
             }
             literal => Ok(literal),
         }
+    }
+}
+
+/// True when `action` names something by reference.
+fn names_by_reference(action: &Action) -> bool {
+    let by_reference = |lease: Option<LeaseRef>| matches!(lease, Some(LeaseRef::Of { .. }));
+    match action {
+        Action::Submit { command, .. } => by_reference(command.lease()),
+        Action::Burst(requests) => requests.iter().any(names_by_reference),
+        Action::ReadLease { lease, .. } => by_reference(Some(*lease)),
+        Action::FlipBit { target, .. } => matches!(
+            target,
+            FlipTarget::WalFrameFromEnd { .. } | FlipTarget::SnapshotFromEnd { .. }
+        ),
+        _ => false,
     }
 }

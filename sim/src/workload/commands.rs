@@ -81,7 +81,7 @@ impl Workload {
     }
 
     /// A holder other than `holder`.
-    fn other_holder(&self, rng: &mut SimRng, holder: u128) -> u128 {
+    pub(super) fn other_holder(&self, rng: &mut SimRng, holder: u128) -> u128 {
         let other = self.holder(rng);
         if other == holder {
             holder + 1

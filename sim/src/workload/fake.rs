@@ -16,7 +16,17 @@ use crate::driver::wal_book::{command_frame_len, marker_frame_len};
 use crate::lease_ref::LeaseRef;
 use crate::oracle::model::Model;
 use crate::rng::SimRng;
-use crate::view::{ArmedCrash, EngineStatus, InFlight, RecoveryReach, SimView};
+use crate::view::{ArmedCrash, EngineStatus, InFlight, RecoveryReach, SentRequests, SimView};
+
+/// What the fake sent under each operation id.
+#[derive(Default)]
+struct SentCommands(BTreeMap<u128, (u32, SimCommand)>);
+
+impl SentRequests for SentCommands {
+    fn sent(&self, operation: u128) -> Option<(u32, SimCommand)> {
+        self.0.get(&operation).cloned()
+    }
+}
 
 /// A toy driver: the model stands in for the engine, armed faults fire
 /// roughly where the real ones would, and every action is checked
@@ -27,7 +37,7 @@ pub(super) struct Fake {
     pub(super) status: EngineStatus,
     in_flight: Vec<InFlight>,
     submitted: Vec<u128>,
-    commands: BTreeMap<u128, (u32, SimCommand)>,
+    commands: SentCommands,
     next_operation: u128,
     lsn: u64,
     wal_frames: u32,
@@ -68,7 +78,7 @@ impl Fake {
             status: EngineStatus::Up,
             in_flight: Vec::new(),
             submitted: Vec::new(),
-            commands: BTreeMap::new(),
+            commands: SentCommands::default(),
             next_operation: 1,
             lsn: 0,
             wal_frames: 0,
@@ -103,6 +113,7 @@ impl Fake {
             model: &self.model,
             in_flight: &self.in_flight,
             submitted: &self.submitted,
+            sent: &self.commands,
             wal_frames: self.wal_frames,
             snapshot_len: self.snapshot_len,
             unsynced_bytes: self.unsynced,
@@ -173,7 +184,7 @@ impl Fake {
             }
             Action::Retry { operation } => {
                 assert!(up, "{action:?} while {:?}", self.status);
-                let (client, command) = self.commands[operation].clone();
+                let (client, command) = self.commands.0[operation].clone();
                 self.write(client, *operation, command);
             }
             Action::AdvanceSlot { by } => {
@@ -314,7 +325,7 @@ impl Fake {
                 "op{operation} re-used while in flight"
             );
         }
-        self.commands.insert(operation, (client, command.clone()));
+        self.commands.0.insert(operation, (client, command.clone()));
     }
 
     /// Like the driver, books every request first; then, unlike it, keeps
@@ -362,7 +373,7 @@ impl Fake {
                         assert!(fresh.contains(operation), "op{operation} twice in a burst");
                         self.burst_echoes += 1;
                     }
-                    let (client, command) = self.commands[operation].clone();
+                    let (client, command) = self.commands.0[operation].clone();
                     arrivals.push((client, *operation, command));
                 }
                 other => panic!("{other:?} in a burst"),

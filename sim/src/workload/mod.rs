@@ -8,8 +8,9 @@
 //! `stale_epoch`), e.g. the epoch they held before an observer revoked the
 //! lease. Cold resources fill the resource table; slot advances cross TTLs
 //! and, now and then, jump past the dedupe and history windows so records
-//! retire. Old operation ids come back with the same command (retry cache)
-//! or another one (`operation_conflict`).
+//! retire. Old operation ids come back with the same request (retry cache)
+//! or one a single field away (`operation_conflict` while the original's
+//! record is retained).
 //!
 //! Bursts send several requests that reach the engine at the same slot and
 //! go through its bounded submission queue: mostly fresh submits from
@@ -33,7 +34,7 @@
 //! status and, while up, by a roll over the mix's rates;
 //! `traffic.rs` is who sends what (fresh submits, retries, conflicts,
 //! bursts, clients, old operation ids, slot advances, reads); `commands.rs`
-//! builds each command kind; `faults.rs` schedules faults and what happens
+//! builds each command kind; `near_miss.rs` the one-field conflicts; `faults.rs` schedules faults and what happens
 //! while halted or down; `fake.rs` is a toy driver for `tests.rs`.
 //!
 //! Every probability is a field of the [`Mix`]: drawn for the seed, or one
@@ -51,6 +52,7 @@ mod commands;
 #[cfg(test)]
 mod fake;
 mod faults;
+mod near_miss;
 #[cfg(test)]
 mod tests;
 mod traffic;
@@ -184,11 +186,7 @@ impl Workload {
             }
             UpChoice::Conflict => {
                 let operation = self.old_operation(rng, view, true)?;
-                Some(Action::Submit {
-                    client: self.pick_client(rng, view),
-                    operation,
-                    command: self.command(rng, view),
-                })
+                self.near_miss(rng, view, operation)
             }
             UpChoice::Advance => Some(Action::AdvanceSlot {
                 by: self.advance_by(rng),

@@ -149,8 +149,8 @@ impl Workload {
     }
 
     /// An old operation id re-sent in a burst, as the mix's retry rates
-    /// allow: byte for byte or (an operation not in flight) with another
-    /// command. `None` when the mix re-sends nothing or the pick is already
+    /// allow: byte for byte or (an operation not in flight) one field
+    /// away. `None` when the mix re-sends nothing or the pick is already
     /// in the burst.
     fn burst_old(&self, rng: &mut SimRng, view: &SimView, used: &[u128]) -> Option<Action> {
         let same = self.mix.retry_same_per_mille;
@@ -163,11 +163,8 @@ impl Workload {
                 operation: self.old_operation(rng, view, false)?,
             }
         } else {
-            Action::Submit {
-                client: self.pick_client(rng, view),
-                operation: self.old_operation(rng, view, true)?,
-                command: self.command(rng, view),
-            }
+            let operation = self.old_operation(rng, view, true)?;
+            self.near_miss(rng, view, operation)?
         };
         match &action {
             Action::Retry { operation } | Action::Submit { operation, .. }

@@ -16,6 +16,7 @@ mod same_request;
 mod windows;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use same_request::same_request;
 
@@ -43,9 +44,10 @@ pub struct Model {
     resources: BTreeMap<ResourceId, Resource>,
     /// Live and terminal-but-not-yet-retired leases.
     leases: BTreeMap<LeaseId, Lease>,
-    operations: BTreeMap<OperationId, Operation>,
-    /// The request each retained operation record was made by.
-    requests: BTreeMap<OperationId, ClientRequest>,
+    /// Each retained record with the request that made it (shared: the
+    /// model is cloned at every checkpoint and restart, and a request
+    /// with its full bundle is most of a record's size).
+    operations: BTreeMap<OperationId, (Operation, Arc<ClientRequest>)>,
     retired_watermark: Lsn,
     last_applied_lsn: Option<Lsn>,
     last_request_slot: Slot,
@@ -60,7 +62,6 @@ impl Model {
             resources: BTreeMap::new(),
             leases: BTreeMap::new(),
             operations: BTreeMap::new(),
-            requests: BTreeMap::new(),
             retired_watermark: Lsn(0),
             last_applied_lsn: None,
             last_request_slot: Slot(0),
@@ -143,7 +144,7 @@ impl Model {
     }
 
     pub fn get_operation(&self, id: OperationId) -> Option<Operation> {
-        self.operations.get(&id).copied()
+        self.operations.get(&id).map(|(operation, _)| *operation)
     }
 
     /// Every resource, in id order.
@@ -158,7 +159,7 @@ impl Model {
 
     /// Every retained operation record, in id order.
     pub fn operations(&self) -> impl Iterator<Item = &Operation> {
-        self.operations.values()
+        self.operations.values().map(|(operation, _)| operation)
     }
 
     /// Reserved leases with `deadline <= now`, ordered by
@@ -185,7 +186,7 @@ impl Model {
         for lease in self.leases.values() {
             digest.add_lease(lease);
         }
-        for operation in self.operations.values() {
+        for operation in self.operations() {
             digest.add_operation(operation);
         }
         digest.finish(
@@ -208,9 +209,7 @@ impl Model {
             self.retired_watermark = self.retired_watermark.max(lease_id.lsn());
         }
         self.operations
-            .retain(|_, operation| operation.retire_after_slot > now);
-        let operations = &self.operations;
-        self.requests.retain(|id, _| operations.contains_key(id));
+            .retain(|_, (operation, _)| operation.retire_after_slot > now);
     }
 
     fn lookup(&self, id: LeaseId) -> Result<&Lease, ResultCode> {
@@ -236,8 +235,7 @@ impl Model {
         if now.0 > windows::last_request_slot(&self.config) {
             return fresh(Outcome::Rejected(ResultCode::SlotOverflow));
         }
-        if let Some(existing) = self.operations.get(&request.operation_id) {
-            let stored = &self.requests[&request.operation_id];
+        if let Some((existing, stored)) = self.operations.get(&request.operation_id) {
             if same_request(stored, request) {
                 return Applied {
                     lsn,
@@ -257,17 +255,15 @@ impl Model {
         if let Outcome::Reserved { lease_id, .. } = outcome {
             self.names.reserved(request.operation_id, lease_id);
         }
-        self.operations.insert(
-            request.operation_id,
-            Operation {
-                operation_id: request.operation_id,
-                command_hash: command_hash(request),
-                outcome,
-                applied_lsn: lsn,
-                retire_after_slot: Slot(now.0.saturating_add(windows::dedupe_window(&self.config))),
-            },
-        );
-        self.requests.insert(request.operation_id, *request);
+        let operation = Operation {
+            operation_id: request.operation_id,
+            command_hash: command_hash(request),
+            outcome,
+            applied_lsn: lsn,
+            retire_after_slot: Slot(now.0.saturating_add(windows::dedupe_window(&self.config))),
+        };
+        self.operations
+            .insert(request.operation_id, (operation, Arc::new(*request)));
         fresh(outcome)
     }
 
