@@ -45,6 +45,74 @@ pub enum Code {
 }
 
 impl Code {
+    pub const ALL: [Code; 30] = [
+        Code::Ok,
+        Code::Noop,
+        Code::AlreadyExists,
+        Code::ResourceTableFull,
+        Code::BundleTooLarge,
+        Code::ResourceNotFound,
+        Code::ResourceBusy,
+        Code::TtlOutOfRange,
+        Code::LeaseTableFull,
+        Code::LeaseMemberTableFull,
+        Code::ExpirationIndexFull,
+        Code::SlotOverflow,
+        Code::InvalidRequest,
+        Code::LeaseNotFound,
+        Code::LeaseRetired,
+        Code::InvalidState,
+        Code::HolderMismatch,
+        Code::StaleEpoch,
+        Code::OperationConflict,
+        Code::OperationTableFull,
+        Code::Malformed,
+        Code::CommandTooLarge,
+        Code::RequestSlotTooLarge,
+        Code::SlotRewound,
+        Code::Overloaded,
+        Code::LsnExhausted,
+        Code::StorageFailure,
+        Code::EngineHalted,
+        Code::Crashed,
+        Code::Undelivered,
+    ];
+
+    pub const fn name(self) -> &'static str {
+        match self {
+            Code::Ok => "ok",
+            Code::Noop => "noop",
+            Code::AlreadyExists => "already_exists",
+            Code::ResourceTableFull => "resource_table_full",
+            Code::BundleTooLarge => "bundle_too_large",
+            Code::ResourceNotFound => "resource_not_found",
+            Code::ResourceBusy => "resource_busy",
+            Code::TtlOutOfRange => "ttl_out_of_range",
+            Code::LeaseTableFull => "lease_table_full",
+            Code::LeaseMemberTableFull => "lease_member_table_full",
+            Code::ExpirationIndexFull => "expiration_index_full",
+            Code::SlotOverflow => "slot_overflow",
+            Code::InvalidRequest => "invalid_request",
+            Code::LeaseNotFound => "lease_not_found",
+            Code::LeaseRetired => "lease_retired",
+            Code::InvalidState => "invalid_state",
+            Code::HolderMismatch => "holder_mismatch",
+            Code::StaleEpoch => "stale_epoch",
+            Code::OperationConflict => "operation_conflict",
+            Code::OperationTableFull => "operation_table_full",
+            Code::Malformed => "malformed",
+            Code::CommandTooLarge => "command_too_large",
+            Code::RequestSlotTooLarge => "request_slot_too_large",
+            Code::SlotRewound => "slot_rewound",
+            Code::Overloaded => "overloaded",
+            Code::LsnExhausted => "lsn_exhausted",
+            Code::StorageFailure => "storage_failure",
+            Code::EngineHalted => "engine_halted",
+            Code::Crashed => "crashed",
+            Code::Undelivered => "undelivered",
+        }
+    }
+
     pub fn committed(code: ResultCode) -> Code {
         match code {
             ResultCode::Ok => Code::Ok,
@@ -115,6 +183,13 @@ impl Answer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_code_is_listed_once_with_its_own_name() {
+        let names: std::collections::BTreeSet<&str> = Code::ALL.iter().map(|c| c.name()).collect();
+        assert_eq!(names.len(), Code::ALL.len());
+        assert_eq!(Code::ResourceTableFull.name(), "resource_table_full");
+    }
 
     #[test]
     fn every_result_code_maps_to_its_own_code() {

@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod answer;
+pub mod coverage;
 pub mod determinism;
 pub mod driver;
 pub mod event;

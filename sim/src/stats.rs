@@ -3,6 +3,7 @@
 //! reports print the same way every time.
 
 use crate::action::{persist_failure_name, ActionKind};
+use crate::answer::{Answer, Code};
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
 use allocdb_core::engine::StartMode;
 use std::collections::BTreeMap;
@@ -21,6 +22,15 @@ pub struct RunStats {
     pub entries_undone: u64,
     /// Crashes that cut unsynced bytes of a file other than the WAL.
     pub file_data_lost: u64,
+    /// Every answer a request got, by code.
+    pub answers: BTreeMap<Code, u64>,
+    /// Answers from the retry cache.
+    pub cached_answers: u64,
+    /// Operations left indefinite (a crash, a failed write, a down engine)
+    /// whose retry got a definite answer: the cached one of a commit made
+    /// before (`committed`), or a first commit.
+    pub indefinite_resolved_committed: u64,
+    pub indefinite_resolved_fresh: u64,
 }
 
 impl RunStats {
@@ -63,10 +73,31 @@ impl RunStats {
         self.read_faults_refused += 1;
     }
 
+    pub fn answer(&mut self, answer: Answer) {
+        *self.answers.entry(answer.code).or_default() += 1;
+        self.cached_answers += u64::from(answer.cached);
+    }
+
+    /// An operation in flight got a definite answer; `cached`: from an
+    /// earlier commit.
+    pub fn indefinite_resolved(&mut self, cached: bool) {
+        if cached {
+            self.indefinite_resolved_committed += 1;
+        } else {
+            self.indefinite_resolved_fresh += 1;
+        }
+    }
+
     pub fn merge(&mut self, other: &RunStats) {
         for (k, v) in &other.actions {
             *self.actions.entry(*k).or_default() += v;
         }
+        for (k, v) in &other.answers {
+            *self.answers.entry(*k).or_default() += v;
+        }
+        self.cached_answers += other.cached_answers;
+        self.indefinite_resolved_committed += other.indefinite_resolved_committed;
+        self.indefinite_resolved_fresh += other.indefinite_resolved_fresh;
         for (into, from) in [
             (&mut self.crash_points, &other.crash_points),
             (&mut self.persist_failures, &other.persist_failures),

@@ -91,7 +91,7 @@ pub fn steps() -> Vec<Step> {
         },
         Step {
             name: "sweep",
-            command: Cmd::xtask(&["sweep", "--seeds", CI_SWEEP_SEEDS]),
+            command: Cmd::xtask(&["sweep", "--seeds", CI_SWEEP_SEEDS, "--require-coverage"]),
         },
         Step {
             name: "determinism",
@@ -172,7 +172,10 @@ mod tests {
             commands[7],
             "RUSTDOCFLAGS=\"-D warnings\" cargo doc --workspace --no-deps --document-private-items"
         );
-        assert_eq!(commands[8], "cargo xtask sweep --seeds 0..2000");
+        assert_eq!(
+            commands[8],
+            "cargo xtask sweep --seeds 0..2000 --require-coverage"
+        );
         assert_eq!(
             commands[9],
             "cargo xtask sweep --seeds 0..200 --check-determinism"

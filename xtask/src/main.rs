@@ -106,6 +106,10 @@ enum Task {
         /// (naming the first line that does).
         #[arg(long)]
         check_determinism: bool,
+        /// Fail when a required coverage probe was never reached (the
+        /// summary lists every probe's count either way).
+        #[arg(long)]
+        require_coverage: bool,
     },
     /// Replay one seed or one scenario file: its transcript, every time the same.
     Replay {
@@ -225,6 +229,7 @@ fn run(task: Task) -> Result<bool, Error> {
             keep_going,
             format,
             check_determinism,
+            require_coverage,
         } => sweep::run(&sweep::SweepArgs {
             seeds,
             run,
@@ -235,6 +240,7 @@ fn run(task: Task) -> Result<bool, Error> {
             keep_going,
             format,
             check_determinism,
+            require_coverage,
         }),
         Task::Replay {
             source,

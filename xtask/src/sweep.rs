@@ -10,6 +10,7 @@
 use crate::args::{RunArgs, SeedRange, Shard};
 use crate::error::Error;
 use crate::repro_file::{default_repro_dir, shown, write_repro};
+use allocdb_sim::coverage::{probes, unreached, Probe, NOT_YET};
 use allocdb_sim::determinism::{run_seed_twice, transcript_digest, Divergence};
 use allocdb_sim::driver::RunError;
 use allocdb_sim::run::{run_seed, SeedReport};
@@ -39,6 +40,8 @@ pub struct SweepArgs {
     pub format: Format,
     /// Run each seed twice; transcripts that differ fail the seed.
     pub check_determinism: bool,
+    /// A required coverage probe left at 0 fails the sweep.
+    pub require_coverage: bool,
 }
 
 /// A failed seed, as reported.
@@ -94,11 +97,13 @@ pub fn run(args: &SweepArgs) -> Result<bool, Error> {
         ..args.clone()
     };
     let totals = sweep(args, &seeds, jobs)?;
+    let probes = probes(&totals.stats);
     match args.format {
-        Format::Human => print_human(args, &totals),
-        Format::Json => print_json(args, &totals),
+        Format::Human => print_human(args, &totals, &probes),
+        Format::Json => print_json(args, &totals, &probes),
     }
-    Ok(totals.failures.is_empty())
+    let covered = !args.require_coverage || unreached(&probes).is_empty();
+    Ok(totals.failures.is_empty() && covered)
 }
 
 fn sweep(args: &SweepArgs, seeds: &[u64], jobs: usize) -> Result<Totals, Error> {
@@ -323,7 +328,7 @@ fn rates(totals: &Totals) -> (f64, f64) {
     )
 }
 
-fn print_human(args: &SweepArgs, totals: &Totals) {
+fn print_human(args: &SweepArgs, totals: &Totals, probes: &[Probe]) {
     let (seeds_per_second, steps_per_second) = rates(totals);
     let verdict = if totals.failures.is_empty() {
         "passed"
@@ -341,6 +346,7 @@ fn print_human(args: &SweepArgs, totals: &Totals) {
     for line in totals.stats.report() {
         outln!("  {line}");
     }
+    print_coverage(args, probes);
     for failure in &totals.failures {
         outln!();
         outln!("FAILED seed {}: {}", failure.seed, failure.error);
@@ -365,7 +371,39 @@ fn print_human(args: &SweepArgs, totals: &Totals) {
     }
 }
 
-fn print_json(args: &SweepArgs, totals: &Totals) {
+/// The probes' verdict: how many of the required ones were reached, which
+/// were not, and those not required yet.
+fn print_coverage(args: &SweepArgs, probes: &[Probe]) {
+    let missed = unreached(probes);
+    let required = probes.iter().filter(|p| p.required()).count();
+    outln!(
+        "coverage: {} of {required} required probes reached{}",
+        required - missed.len(),
+        if args.require_coverage {
+            " (--require-coverage)"
+        } else {
+            ""
+        }
+    );
+    for probe in &missed {
+        outln!("  UNREACHED {}", probe.name);
+    }
+    for (name, why) in NOT_YET {
+        let count = probes
+            .iter()
+            .find(|p| p.name == *name)
+            .map_or(0, |p| p.count);
+        outln!("  not required yet: {name} {count} ({why})");
+    }
+    if args.require_coverage && !missed.is_empty() {
+        outln!(
+            "coverage gate FAILED: {} required probes never reached",
+            missed.len()
+        );
+    }
+}
+
+fn print_json(args: &SweepArgs, totals: &Totals, probes: &[Probe]) {
     let (seeds_per_second, steps_per_second) = rates(totals);
     let mut counts = serde_json::Map::new();
     for line in totals.stats.report() {
@@ -404,6 +442,12 @@ fn print_json(args: &SweepArgs, totals: &Totals) {
         "seeds_per_second": seeds_per_second,
         "steps_per_second": steps_per_second,
         "counts": counts,
+        "coverage": probes
+            .iter()
+            .map(|p| (p.name.clone(), serde_json::Value::from(p.count)))
+            .collect::<serde_json::Map<_, _>>(),
+        "unreached": unreached(probes).iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
+        "require_coverage": args.require_coverage,
         "failures": failures,
     });
     outln!(

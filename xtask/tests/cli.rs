@@ -170,6 +170,22 @@ fn a_small_sweep_passes() {
 }
 
 #[test]
+fn the_coverage_gate_fails_a_sweep_that_leaves_a_probe_unreached() {
+    let dir = tempdir();
+    // Without faults no crash point, persist failure or torn tail is
+    // reached: the gate names them and the sweep exits 1.
+    small_sweep(dir.path(), &["--faults", "none", "--require-coverage"])
+        .expect_code(1)
+        .expect_stdout("coverage gate FAILED")
+        .expect_stdout("UNREACHED crash_point.client_after_sync")
+        .expect_stdout("UNREACHED fault.torn_tail_recovered");
+    // Without the gate the same sweep passes, and still lists them.
+    small_sweep(dir.path(), &["--faults", "none"])
+        .expect_code(0)
+        .expect_stdout("UNREACHED crash_point.client_after_sync");
+}
+
+#[test]
 fn a_determinism_check_runs_each_seed_twice_and_reports_transcript_digests() {
     let dir = tempdir();
     small_sweep(dir.path(), &["--check-determinism"])

@@ -323,6 +323,9 @@ impl Simulator {
         };
         self.transcript
             .step(self.step, self.slot, &description, &outcome, lsn, digest);
+        for &(_, answer) in &self.event.answers {
+            self.stats.answer(answer);
+        }
         if let Err(error) = &result {
             self.transcript.note(&format!("failed: {}", error.detail()));
         }

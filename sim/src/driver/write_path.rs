@@ -153,6 +153,14 @@ impl Simulator {
         let predicted = self.predict(lsn, command)?;
         checks::agreement("client command", applied, &predicted).map_err(|v| self.fail(v))?;
         self.books.acknowledge(lsn);
+        if self
+            .clients
+            .in_flight()
+            .iter()
+            .any(|f| f.operation == operation)
+        {
+            self.stats.indefinite_resolved(applied.from_retry_cache);
+        }
         self.clients.resolved(operation);
         Ok(StepLine {
             outcome: describe_applied(applied),
