@@ -223,3 +223,35 @@ fn selftest_ignore_sync_at_a_redundant_site_stays_green() {
         );
     }
 }
+
+/// Every oracle shown to fire inside the driver: each self-test switch
+/// makes the simulator wrong in one place, and a bounded sweep must fail
+/// with that oracle's name (at the first failing seed among 0..50).
+#[test]
+fn every_selftest_switch_fails_its_own_oracle_inside_the_driver() {
+    let cases = [
+        (SelfTest::WrongModel, Oracle::ModelAgreement),
+        (SelfTest::WrongActivate, Oracle::ModelAgreement),
+        (SelfTest::SkewDigest, Oracle::StateDigest),
+        (SelfTest::SkewRecord, Oracle::StateRecords),
+        (SelfTest::LateDeadline, Oracle::EarlyReuse),
+        (SelfTest::MisplaceDamage, Oracle::FailClosed),
+        (SelfTest::CallDamageLegal, Oracle::ReplayEquivalence),
+        (SelfTest::IgnoreSync(SyncSite::WalSync), Oracle::Durability),
+    ];
+    for (selftest, oracle) in cases {
+        let failure = (0..50)
+            .find_map(|seed| {
+                run_seed(&SeedSpec {
+                    selftest: Some(selftest),
+                    ..SeedSpec::new(seed, 1000)
+                })
+                .failure
+            })
+            .unwrap_or_else(|| panic!("{selftest:?}: 50 seeds passed"));
+        let RunError::Oracle(failure) = failure else {
+            panic!("{selftest:?}: not an oracle failure: {failure}");
+        };
+        assert_eq!(failure.oracle, oracle, "{selftest:?}: {failure}");
+    }
+}

@@ -84,6 +84,14 @@ pub enum SelfTestArg {
     WrongActivate,
     /// The simulator expects a flipped bit to change nothing.
     CallDamageLegal,
+    /// The model's digest is one off.
+    SkewDigest,
+    /// The record comparison reads every resource's version one higher.
+    SkewRecord,
+    /// The early-expiry check takes every deadline one slot late.
+    LateDeadline,
+    /// The books expect a flip's corruption one frame late.
+    MisplaceDamage,
     /// The file-system model ignores every sync at the `wal_open` site.
     #[value(name = "ignore-sync=wal_open")]
     IgnoreSyncWalOpen,
@@ -113,6 +121,10 @@ impl SelfTestArg {
             SelfTestArg::WrongModel => SelfTest::WrongModel,
             SelfTestArg::WrongActivate => SelfTest::WrongActivate,
             SelfTestArg::CallDamageLegal => SelfTest::CallDamageLegal,
+            SelfTestArg::SkewDigest => SelfTest::SkewDigest,
+            SelfTestArg::SkewRecord => SelfTest::SkewRecord,
+            SelfTestArg::LateDeadline => SelfTest::LateDeadline,
+            SelfTestArg::MisplaceDamage => SelfTest::MisplaceDamage,
             SelfTestArg::IgnoreSyncWalOpen => SelfTest::IgnoreSync(SyncSite::WalOpen),
             SelfTestArg::IgnoreSyncWalSync => SelfTest::IgnoreSync(SyncSite::WalSync),
             SelfTestArg::IgnoreSyncWalTruncate => SelfTest::IgnoreSync(SyncSite::WalTruncate),
@@ -130,6 +142,10 @@ impl SelfTestArg {
             SelfTestArg::WrongModel => "wrong-model",
             SelfTestArg::WrongActivate => "wrong-activate",
             SelfTestArg::CallDamageLegal => "call-damage-legal",
+            SelfTestArg::SkewDigest => "skew-digest",
+            SelfTestArg::SkewRecord => "skew-record",
+            SelfTestArg::LateDeadline => "late-deadline",
+            SelfTestArg::MisplaceDamage => "misplace-damage",
             SelfTestArg::IgnoreSyncWalOpen => "ignore-sync=wal_open",
             SelfTestArg::IgnoreSyncWalSync => "ignore-sync=wal_sync",
             SelfTestArg::IgnoreSyncWalTruncate => "ignore-sync=wal_truncate",

@@ -4,11 +4,13 @@
 //! record against the model's, field by field. A step that cannot
 //! have changed anything they look at reuses the last verdict.
 
-use super::{RunError, Simulator};
+use super::{RunError, SelfTest, Simulator};
 use crate::action::{Action, ActionKind};
 use crate::oracle::checks;
-use crate::oracle::records::records_agree;
+use crate::oracle::records::{records_agree, RecordSource};
+use allocdb_core::machine::StateMachine;
 use allocdb_core::Lsn;
+use allocdb_core::{Lease, LeaseId, Operation, OperationId, Resource, ResourceId, Slot};
 
 /// The state the per-step oracles last passed. Records change only when
 /// a command is applied, and every apply moves the LSN, so while neither
@@ -54,7 +56,12 @@ impl Simulator {
         let sm = engine.state_machine();
         let lsns = (sm.last_applied_lsn(), self.model.last_applied_lsn());
         if full_audit_due(action, self.step) && self.records_verified != Some(lsns) {
-            records_agree(sm, &self.model).map_err(|v| self.fail(v))?;
+            let agreed = if self.config.selftest == Some(SelfTest::SkewRecord) {
+                records_agree(&SkewedVersions(sm), &self.model)
+            } else {
+                records_agree(sm, &self.model)
+            };
+            agreed.map_err(|v| self.fail(v))?;
             self.records_verified = Some(lsns);
         }
         let unchanged = self.verified.filter(|v| {
@@ -70,12 +77,53 @@ impl Simulator {
             return Ok(Some(verified.digest));
         }
         let digest = sm.digest();
-        checks::digest(digest, self.model.digest()).map_err(|v| self.fail(v))?;
+        let skew = u64::from(self.config.selftest == Some(SelfTest::SkewDigest));
+        checks::digest(digest, self.model.digest().wrapping_add(skew)).map_err(|v| self.fail(v))?;
         self.verified = Some(Verified {
             engine_lsn: sm.last_applied_lsn(),
             model_lsn: self.model.last_applied_lsn(),
             digest,
         });
         Ok(Some(digest))
+    }
+}
+
+/// The engine read with every resource's version one higher (the
+/// `SkewRecord` self-test).
+struct SkewedVersions<'a>(&'a StateMachine);
+
+impl RecordSource for SkewedVersions<'_> {
+    fn resource(&self, id: ResourceId) -> Option<Resource> {
+        self.0.resource(id).map(|r| Resource {
+            version: r.version.wrapping_add(1),
+            ..r
+        })
+    }
+    fn lease(&self, id: LeaseId) -> Option<Lease> {
+        self.0.lease(id)
+    }
+    fn operation(&self, id: OperationId) -> Option<Operation> {
+        self.0.operation(id)
+    }
+    fn counts(&self) -> [usize; 3] {
+        self.0.counts()
+    }
+    fn resource_ids(&self) -> Vec<ResourceId> {
+        self.0.resource_ids()
+    }
+    fn lease_ids(&self) -> Vec<LeaseId> {
+        self.0.lease_ids()
+    }
+    fn operation_ids(&self) -> Vec<OperationId> {
+        self.0.operation_ids()
+    }
+    fn retired_watermark(&self) -> Lsn {
+        RecordSource::retired_watermark(self.0)
+    }
+    fn last_applied_lsn(&self) -> Option<Lsn> {
+        RecordSource::last_applied_lsn(self.0)
+    }
+    fn last_request_slot(&self) -> Slot {
+        RecordSource::last_request_slot(self.0)
     }
 }

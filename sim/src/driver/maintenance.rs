@@ -2,7 +2,7 @@
 
 use super::process::Process;
 use super::wal_book::command_frame_len;
-use super::{RunError, Simulator, StepLine, StepResult};
+use super::{RunError, SelfTest, Simulator, StepLine, StepResult};
 use crate::oracle::checks;
 use crate::oracle::{Oracle, Violation};
 use crate::transcript::point_label;
@@ -51,7 +51,12 @@ impl Simulator {
         }
         for (applied, (lsn, command)) in committed.iter().zip(&expires) {
             if let Outcome::Expired { lease_id, .. } = applied.outcome {
-                let deadline = self.model.get_lease(lease_id).ok().map(|l| l.deadline_slot);
+                let late = u64::from(self.config.selftest == Some(SelfTest::LateDeadline));
+                let deadline = self
+                    .model
+                    .get_lease(lease_id)
+                    .ok()
+                    .map(|l| Slot(l.deadline_slot.0.saturating_add(late)));
                 checks::no_early_expiry(lease_id, slot, deadline).map_err(|v| self.fail(v))?;
             }
             let predicted = self.predict(*lsn, command)?;

@@ -60,6 +60,20 @@ pub enum SelfTest {
     /// The simulator expects a flipped bit to change nothing: only a run
     /// that damages a file and restarts fails.
     CallDamageLegal,
+    /// The model's digest is one off: `state_digest` fails at the first
+    /// step that compares digests.
+    SkewDigest,
+    /// The record comparison reads every engine resource's version one
+    /// higher: `state_records` fails at the first full audit that has a
+    /// resource.
+    SkewRecord,
+    /// The early-expiry check takes every deadline one slot later than the
+    /// model recorded: `early_reuse` fails at the first expiry at its
+    /// deadline.
+    LateDeadline,
+    /// The books expect a flip's corruption one frame after the damaged
+    /// one: `fail_closed` fails at the first flip recovery must refuse.
+    MisplaceDamage,
     /// The file-system model treats every sync made at this site as never
     /// made: a sweep must then fail wherever that sync matters.
     IgnoreSync(SyncSite),

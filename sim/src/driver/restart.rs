@@ -168,7 +168,9 @@ impl Simulator {
                 if let (false, Ok(report)) = (valid_frame_follows, &result) {
                     return self.tail_read_as_torn(frame, report);
                 }
-                let offset = frames[frame].start;
+                let misplaced = self.config.selftest == Some(SelfTest::MisplaceDamage);
+                let named = if misplaced { frame + 1 } else { frame };
+                let offset = frames.get(named).map_or(frames[frame].start, |f| f.start);
                 (ExpectedFailure::WalCorruptionAt { offset }, FailKind::Wal)
             }
         };
