@@ -11,6 +11,7 @@ pub mod explore;
 pub mod format_fixture;
 pub mod fs_model;
 pub mod lease_ref;
+pub mod liveness;
 pub mod oracle;
 pub mod repro;
 pub mod rng;

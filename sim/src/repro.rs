@@ -2,6 +2,8 @@
 //! failing one, on the same config and self-test switch, so that replaying
 //! the file fails the same way. Repros are not strict: a generated
 //! workload arms faults it never reaches, and that is not the failure.
+//! They end with the liveness phase, as the seed did (`liveness: true`),
+//! so a liveness failure replays and shrinks like any other.
 
 use crate::action::Action;
 use crate::driver::SelfTest;
@@ -10,6 +12,7 @@ use crate::scenario::Scenario;
 pub fn repro(seed: u64, selftest: Option<SelfTest>, actions: &[Action]) -> Scenario {
     Scenario {
         selftest,
+        liveness: true,
         ..Scenario::new(seed, Vec::new())
     }
     .repro_of(actions)

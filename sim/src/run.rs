@@ -4,6 +4,7 @@
 
 use crate::action::{Action, Unsynced};
 use crate::driver::{RunError, SelfTest, SimConfig, Simulator};
+use crate::liveness::run_liveness;
 use crate::rng::SimRng;
 use crate::stats::RunStats;
 use crate::swarm::{FaultSelection, Mix};
@@ -105,6 +106,9 @@ pub fn run_seed_watched(spec: &SeedSpec, watch: &mut dyn FnMut(&Simulator) -> bo
             stopped = true;
             break;
         }
+    }
+    if failure.is_none() && !stopped {
+        failure = run_liveness(&mut sim, &mut actions).err();
     }
     if failure.is_none() && !stopped {
         for action in closing_actions() {

@@ -192,7 +192,7 @@ fn a_flip_counted_from_the_end_survives_shrinking() {
     assert_eq!(shrunk.oracle, oracle);
     let actions = shrunk.scenario.actions();
     // Something written, the process down (a crash, or a restart that a
-    // read fault stops), the flip, the restart.
+    // read fault stops), the flip, and at most a restart.
     assert!(actions.len() <= 5, "{before} -> {actions:?}");
     assert!(
         actions.iter().any(|a| matches!(
@@ -204,5 +204,7 @@ fn a_flip_counted_from_the_end_survives_shrinking() {
         )),
         "{actions:?}"
     );
-    assert_eq!(actions.last(), Some(&Action::Restart));
+    // The restart that meets the damage may be the liveness phase's, which
+    // every repro ends with.
+    assert_eq!(failing_oracle(&shrunk.scenario).unwrap().0, oracle);
 }

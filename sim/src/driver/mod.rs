@@ -391,6 +391,11 @@ impl Simulator {
         }
     }
 
+    /// An oracle's violation at the current step, as the run's failure.
+    pub fn oracle_failure(&self, violation: Violation) -> RunError {
+        self.fail(violation)
+    }
+
     fn fail(&self, violation: Violation) -> RunError {
         RunError::Oracle(OracleFailure {
             oracle: violation.oracle,

@@ -28,6 +28,9 @@ pub enum Oracle {
     /// Damage that cannot be a torn tail was accepted, or the failure named
     /// the wrong place.
     FailClosed,
+    /// The liveness phase that ends a seed did not get every operation a
+    /// definite answer and every due expiry committed within its bound.
+    Liveness,
     /// The engine answered in a way no correct engine may (an unexpected
     /// error, a crash at a point that was not armed, ...).
     EngineBehaviour,
@@ -44,6 +47,7 @@ impl Oracle {
             Oracle::ReplayEquivalence => "replay_equivalence",
             Oracle::EarlyReuse => "early_reuse",
             Oracle::FailClosed => "fail_closed",
+            Oracle::Liveness => "liveness",
             Oracle::EngineBehaviour => "engine_behaviour",
         }
     }

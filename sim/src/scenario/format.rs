@@ -30,7 +30,17 @@ pub struct Scenario {
     /// `strict: false`, since a generated workload aims blindly.
     #[serde(default = "strict_by_default", skip_serializing_if = "is_strict")]
     pub strict: bool,
+    /// After the last step, the liveness phase every seed ends with
+    /// (`crate::liveness`): faults stop, every operation in flight gets a
+    /// definite answer and every due expiry commits, within its bound.
+    /// Repros of generated runs say `liveness: true`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub liveness: bool,
     pub steps: Vec<Entry>,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 fn strict_by_default() -> bool {
@@ -49,6 +59,7 @@ impl Scenario {
             config: ConfigOverride::default(),
             selftest: None,
             strict: true,
+            liveness: false,
             steps,
         }
     }

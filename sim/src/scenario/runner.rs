@@ -9,6 +9,7 @@ use crate::action::Action;
 use crate::answer::Answer;
 use crate::driver::{RunError, Simulator};
 use crate::event::DamageVerdict;
+use crate::liveness::run_liveness;
 use crate::oracle::OracleFailure;
 use crate::stats::RunStats;
 use crate::transcript::point_label;
@@ -140,6 +141,13 @@ impl Runner {
                 entry,
                 source: RunError::Oracle(failure),
             });
+        }
+        if scenario.liveness {
+            run_liveness(sim, &mut Vec::new()).map_err(|source| ScenarioFailure::Run {
+                step: sim.steps(),
+                entry: "liveness",
+                source,
+            })?;
         }
         if !self.strict {
             return Ok(());
