@@ -3,9 +3,9 @@
 //! machine. Semantics: docs/semantics.md.
 
 use allocdb_core::{
-    Applied, Bundle, ClientId, ClientRequest, Command, Config, DueExpiry, HolderId, LeaseEpoch,
-    LeaseId, LeaseState, LogCommand, Lsn, OperationId, Outcome, ResourceId, ResourceState,
-    ResultCode, Slot, StateMachine, Usage,
+    Applied, ApplyError, Bundle, ClientId, ClientRequest, Command, Config, DueExpiry, HolderId,
+    LeaseEpoch, LeaseId, LeaseState, LogCommand, Lsn, OperationId, Outcome, ResourceId,
+    ResourceState, ResultCode, Slot, StateMachine, Usage,
 };
 use std::collections::BTreeSet;
 
@@ -740,17 +740,32 @@ fn out_of_order_apply_fails_closed_and_changes_nothing() {
         deadline_slot: Slot(0),
     };
     assert!(
-        h.sm.apply(Lsn(h.lsn), Slot(5), &command).is_err(),
+        matches!(
+            h.sm.apply(Lsn(h.lsn), Slot(5), &command),
+            Err(ApplyError::LsnNotIncreasing { last, got }) if last == Lsn(h.lsn) && got == Lsn(h.lsn)
+        ),
         "same lsn"
     );
     assert!(
-        h.sm.apply(Lsn(h.lsn + 1), Slot(4), &command).is_err(),
+        matches!(
+            h.sm.apply(Lsn(h.lsn + 1), Slot(4), &command),
+            Err(ApplyError::SlotRewound {
+                last: Slot(5),
+                got: Slot(4)
+            })
+        ),
         "slot rewound"
     );
     assert_eq!(h.sm.digest(), digest);
     let mut fresh = StateMachine::new(Config::small()).unwrap();
     assert!(
-        fresh.apply(Lsn(0), Slot(0), &command).is_err(),
+        matches!(
+            fresh.apply(Lsn(0), Slot(0), &command),
+            Err(ApplyError::LsnNotIncreasing {
+                last: Lsn(0),
+                got: Lsn(0)
+            })
+        ),
         "lsn 0 is never valid"
     );
 }

@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use allocdb_fuzz::{check, regressions_dir, seeds::workspace_root, Target, KNOWN_BUGS};
+use allocdb_fuzz::{check, regressions_dir, seeds::workspace_root, Outcome, Target, KNOWN_BUGS};
 
 fn regression_files(target: Target) -> Vec<PathBuf> {
     let dir = regressions_dir(&workspace_root(), target);
@@ -41,12 +41,102 @@ fn every_regression_input_passes() {
             let input = fs::read(path).expect("a readable regression input");
             // `check` panics with the finding, naming the property broken.
             let outcome = check(target, &input);
-            println!("{}: {outcome:?}", path.display());
+            let name = format!(
+                "{}/{}",
+                target.name(),
+                path.file_name().unwrap().to_string_lossy()
+            );
+            let expected = EXPECTED
+                .iter()
+                .find(|(file, _)| *file == name)
+                .unwrap_or_else(|| panic!("{name}: no expected outcome in EXPECTED"));
+            assert_eq!(outcome.label(), expected.1, "{name}");
             ran += 1;
         }
     }
-    assert!(ran >= 15, "only {ran} regression inputs ran");
+    assert_eq!(ran, EXPECTED.len(), "every expected input ran");
 }
+
+/// What each regression input must come to: `accepted`, or the label of
+/// the typed refusal. Written out, so a decoder that starts accepting what
+/// it refused (or refusing it for another reason) fails here.
+const EXPECTED: &[(&str, &str)] = &[
+    ("wal_frame/header-cut-at-31.bin", "frame: incomplete"),
+    (
+        "wal_frame/marker-under-client-type.bin",
+        "payload: record type mismatch",
+    ),
+    (
+        "wal_frame/payload-len-513-present.bin",
+        "frame: payload too large",
+    ),
+    (
+        "wal_frame/payload-len-u32-max.bin",
+        "frame: payload too large",
+    ),
+    ("wal_frame/reserve-full-bundle-max-fields.bin", "accepted"),
+    (
+        "wal_scan/huge-length-mid-file.bin",
+        "corruption: payload too large",
+    ),
+    ("wal_scan/lsn-gap.bin", "replay: lsn gap"),
+    ("wal_scan/lsn-repeats.bin", "corruption: lsn not increasing"),
+    (
+        "wal_scan/slot-goes-back.bin",
+        "corruption: slot went backwards",
+    ),
+    ("wal_scan/torn-tail-huge-length.bin", "scan: torn tail cut"),
+    (
+        "wal_scan/valid-frame-hidden-in-tail.bin",
+        "corruption: bad magic",
+    ),
+    ("wal_scan/zeroed-tail.bin", "scan: torn tail cut"),
+    (
+        "payload/create-with-trailing-byte.bin",
+        "payload: wrong length",
+    ),
+    ("payload/empty.bin", "payload: empty"),
+    ("payload/marker-lsn-max.bin", "accepted"),
+    (
+        "payload/reserve-count-17-with-members.bin",
+        "payload: bundle too large",
+    ),
+    ("payload/reserve-count-255.bin", "payload: bundle too large"),
+    (
+        "snapshot/counts-at-bound-no-records.bin",
+        "snapshot: truncated",
+    ),
+    (
+        "snapshot/counts-one-over-bound.bin",
+        "snapshot: count over bound",
+    ),
+    ("snapshot/counts-u32-max.bin", "snapshot: count over bound"),
+    ("snapshot/empty-state.bin", "accepted"),
+    (
+        "snapshot/lease-id-from-the-future.bin",
+        "restore: invariant audit",
+    ),
+    ("snapshot/lease-member-count-17.bin", "snapshot: bad field"),
+    (
+        "snapshot/operation-retires-far-in-future.bin",
+        "restore: invariant audit",
+    ),
+    (
+        "snapshot/resource-version-at-max.bin",
+        "restore: invariant audit",
+    ),
+    ("snapshot/trailer-only.bin", "snapshot: too short"),
+    (
+        "scenario/config-table-bound-u32-max.bin",
+        "scenario: semantic",
+    ),
+    ("scenario/empty-burst.bin", "scenario: semantic"),
+    ("scenario/invalid-utf8-step-name.bin", "scenario: syntax"),
+    ("scenario/nesting-200-deep.bin", "scenario: syntax"),
+    ("scenario/slot-number-over-u64.bin", "scenario: syntax"),
+    ("scenario/slot-overflow.bin", "scenario: semantic"),
+    ("scenario/u128-ids-at-max.bin", "accepted"),
+];
 
 #[test]
 fn every_known_bug_has_its_input() {
@@ -71,9 +161,12 @@ fn snapshot_input(file: &str) -> Vec<u8> {
 /// write after it. The same holds for a terminal lease's retire slot.
 #[test]
 fn snapshot_operation_retires_far_in_future() {
-    check(
-        Target::Snapshot,
-        &snapshot_input("operation-retires-far-in-future.bin"),
+    assert_eq!(
+        check(
+            Target::Snapshot,
+            &snapshot_input("operation-retires-far-in-future.bin")
+        ),
+        Outcome::Rejected("restore: invariant audit")
     );
 }
 
@@ -83,9 +176,12 @@ fn snapshot_operation_retires_far_in_future() {
 /// checks on, a silent wrap to 0 in release builds.
 #[test]
 fn snapshot_resource_version_at_max() {
-    check(
-        Target::Snapshot,
-        &snapshot_input("resource-version-at-max.bin"),
+    assert_eq!(
+        check(
+            Target::Snapshot,
+            &snapshot_input("resource-version-at-max.bin")
+        ),
+        Outcome::Rejected("restore: invariant audit")
     );
 }
 
@@ -99,8 +195,11 @@ fn snapshot_resource_version_at_max() {
 /// with a reserve last panics recovery.
 #[test]
 fn snapshot_lease_id_from_the_future() {
-    check(
-        Target::Snapshot,
-        &snapshot_input("lease-id-from-the-future.bin"),
+    assert_eq!(
+        check(
+            Target::Snapshot,
+            &snapshot_input("lease-id-from-the-future.bin")
+        ),
+        Outcome::Rejected("restore: invariant audit")
     );
 }
