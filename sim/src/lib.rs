@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod answer;
+pub mod config_swarm;
 pub mod coverage;
 pub mod determinism;
 pub mod driver;

@@ -7,12 +7,20 @@
 
 use crate::action::Action;
 use crate::driver::SelfTest;
-use crate::scenario::Scenario;
+use crate::run::sweep_config;
+use crate::scenario::{ConfigOverride, Scenario};
+use allocdb_core::engine::EngineConfig;
 
-pub fn repro(seed: u64, selftest: Option<SelfTest>, actions: &[Action]) -> Scenario {
+pub fn repro(
+    seed: u64,
+    selftest: Option<SelfTest>,
+    config: &EngineConfig,
+    actions: &[Action],
+) -> Scenario {
     Scenario {
         selftest,
         liveness: true,
+        config: ConfigOverride::between(&sweep_config(), config),
         ..Scenario::new(seed, Vec::new())
     }
     .repro_of(actions)

@@ -3,6 +3,7 @@
 //! replayed, shrunk and written as a scenario.
 
 use crate::action::{Action, Unsynced};
+use crate::config_swarm::{seed_config, ConfigChoice};
 use crate::driver::{RunError, SelfTest, SimConfig, Simulator};
 use crate::liveness::run_liveness;
 use crate::rng::SimRng;
@@ -29,6 +30,8 @@ pub struct SeedSpec {
     pub selftest: Option<SelfTest>,
     /// Keep the run directory (WAL, snapshot) when the run fails.
     pub keep_files: bool,
+    /// Drawn for the seed, or the fixed small config.
+    pub config: ConfigChoice,
 }
 
 impl SeedSpec {
@@ -39,6 +42,7 @@ impl SeedSpec {
             faults: FaultSelection::All,
             selftest: None,
             keep_files: false,
+            config: ConfigChoice::Swarm,
         }
     }
 }
@@ -46,6 +50,8 @@ impl SeedSpec {
 /// What running one seed produced.
 pub struct SeedReport {
     pub seed: u64,
+    /// The engine config the seed ran with.
+    pub config: EngineConfig,
     pub transcript: String,
     pub stats: RunStats,
     /// Every action run, in order (the failing one last, on failure).
@@ -70,12 +76,14 @@ pub fn run_seed(spec: &SeedSpec) -> SeedReport {
 pub fn run_seed_watched(spec: &SeedSpec, watch: &mut dyn FnMut(&Simulator) -> bool) -> SeedReport {
     let mut rng = SimRng::new(spec.seed);
     let mix = Mix::swarm(&mut rng, &spec.faults);
+    let (engine, kind) = seed_config(spec.seed, spec.config);
     let config = SimConfig {
         selftest: spec.selftest,
-        ..SimConfig::new(sweep_config())
+        ..SimConfig::new(engine)
     };
     let header = vec![
         format!("steps: {}", spec.steps),
+        format!("config drawn: {}", kind.name()),
         format!("mix: {}", mix.describe()),
     ];
     let mut workload = Workload::new(mix, &config.engine, DEFAULT_CLIENTS);
@@ -85,6 +93,7 @@ pub fn run_seed_watched(spec: &SeedSpec, watch: &mut dyn FnMut(&Simulator) -> bo
         Err(error) => {
             return SeedReport {
                 seed: spec.seed,
+                config: engine,
                 transcript: String::new(),
                 stats: RunStats::default(),
                 actions,
@@ -127,6 +136,7 @@ pub fn run_seed_watched(spec: &SeedSpec, watch: &mut dyn FnMut(&Simulator) -> bo
     let kept_files = (failure.is_some() && spec.keep_files).then(|| sim.keep_dir());
     SeedReport {
         seed: spec.seed,
+        config: engine,
         transcript,
         stats,
         actions,

@@ -3,6 +3,7 @@
 //! repro fails the same oracle, before and after shrinking.
 
 use allocdb_sim::action::{Action, FlipTarget, SimCommand};
+use allocdb_sim::config_swarm::ConfigChoice;
 use allocdb_sim::driver::SelfTest;
 use allocdb_sim::lease_ref::LeaseRef;
 use allocdb_sim::repro::{repro, repro_comments};
@@ -25,7 +26,7 @@ fn seeds_written_as_scenarios_parse_back_and_replay_identically() {
             "seed {seed}: {:?}",
             report.failure
         );
-        let scenario = repro(seed, None, &report.actions);
+        let scenario = repro(seed, None, &report.config, &report.actions);
         let text = to_ron(&scenario, &["a comment".to_string()]).unwrap();
         references += text.matches("Of(op:").count();
         let parsed = parse(&text, "written.ron").unwrap_or_else(|e| panic!("{e}\n{text}"));
@@ -54,7 +55,12 @@ fn a_failing_seed_repro_fails_the_same_oracle_and_shrinks() {
         .find(|report| report.failure.is_some())
         .expect("the wrong-model self-test fails some seed");
     let failure = failing.failure.as_ref().unwrap();
-    let scenario = repro(failing.seed, Some(SelfTest::WrongModel), &failing.actions);
+    let scenario = repro(
+        failing.seed,
+        Some(SelfTest::WrongModel),
+        &failing.config,
+        &failing.actions,
+    );
     let text = to_ron(
         &scenario,
         &repro_comments(failing.seed, 1000, &failure.to_string(), "repro.ron"),
@@ -131,8 +137,11 @@ fn late_failing_repro(
 ) -> (allocdb_sim::scenario::Scenario, allocdb_sim::oracle::Oracle) {
     let failing = (0..200)
         .map(|seed| {
+            // The small fixed config: the test is about references, and
+            // its bounds are the ones the step counts below were set for.
             run_seed(&SeedSpec {
                 selftest: Some(selftest),
+                config: ConfigChoice::Fixed,
                 ..SeedSpec::new(seed, 1000)
             })
         })
@@ -142,7 +151,12 @@ fn late_failing_repro(
         panic!("not an oracle failure: {:?}", failing.failure);
     };
     (
-        repro(failing.seed, Some(selftest), &failing.actions),
+        repro(
+            failing.seed,
+            Some(selftest),
+            &failing.config,
+            &failing.actions,
+        ),
         failure.oracle,
     )
 }

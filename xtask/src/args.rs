@@ -1,6 +1,7 @@
 //! Argument types shared by the simulator commands, each with a parser
 //! whose error says what was expected (clap shows it and exits with 2).
 
+use allocdb_sim::config_swarm::ConfigChoice;
 use allocdb_sim::driver::SelfTest;
 use allocdb_sim::fs_model::SyncSite;
 use allocdb_sim::run::SeedSpec;
@@ -170,6 +171,16 @@ pub struct RunArgs {
     /// A self-test switch of the simulator (never of the core).
     #[arg(long, value_enum)]
     pub selftest: Option<SelfTestArg>,
+    /// `swarm`: each seed draws its engine config; `fixed`: the small
+    /// config every seed ran before, for comparisons.
+    #[arg(long, value_enum, default_value_t = ConfigArg::Swarm)]
+    pub config: ConfigArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ConfigArg {
+    Swarm,
+    Fixed,
 }
 
 impl RunArgs {
@@ -177,6 +188,10 @@ impl RunArgs {
         SeedSpec {
             faults: self.faults.clone(),
             selftest: self.selftest.map(SelfTestArg::selftest),
+            config: match self.config {
+                ConfigArg::Swarm => ConfigChoice::Swarm,
+                ConfigArg::Fixed => ConfigChoice::Fixed,
+            },
             ..SeedSpec::new(seed, self.steps)
         }
     }
@@ -189,6 +204,9 @@ impl RunArgs {
         }
         if let Some(selftest) = self.selftest {
             flags.push_str(&format!(" --selftest {}", selftest.name()));
+        }
+        if self.config == ConfigArg::Fixed {
+            flags.push_str(" --config fixed");
         }
         flags
     }

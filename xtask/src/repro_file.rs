@@ -3,9 +3,9 @@
 
 use crate::error::Error;
 use crate::process::workspace_root;
-use allocdb_sim::action::Action;
 use allocdb_sim::driver::SelfTest;
 use allocdb_sim::repro::{repro, repro_comments};
+use allocdb_sim::run::SeedReport;
 use allocdb_sim::scenario::{to_ron, Scenario};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -94,18 +94,18 @@ fn fill(
     Ok(path)
 }
 
-/// The repro of a failed seed: its actions up to the failing one.
+/// The repro of a failed seed (run `steps` steps per seed): its config
+/// and its actions up to the failing one.
 pub fn write_repro(
     dir: &Path,
     stem: &str,
-    seed: u64,
     steps: u64,
     selftest: Option<SelfTest>,
-    actions: &[Action],
+    report: &SeedReport,
     failure: &str,
 ) -> Result<PathBuf, Error> {
-    let scenario = repro(seed, selftest, actions);
+    let scenario = repro(report.seed, selftest, &report.config, &report.actions);
     write_scenario(dir, stem, &scenario, |path| {
-        repro_comments(seed, steps, failure, path)
+        repro_comments(report.seed, steps, failure, path)
     })
 }

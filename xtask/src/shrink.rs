@@ -35,7 +35,7 @@ pub fn run(args: &ShrinkArgs) -> Result<bool, Error> {
         Source::Seed(seed) => {
             let spec = run.spec(seed);
             let report = run_seed(&spec);
-            let scenario = repro(seed, spec.selftest, &report.actions);
+            let scenario = repro(seed, spec.selftest, &report.config, &report.actions);
             let source = format!("seed {seed} ({})", run.flags());
             (
                 scenario,

@@ -215,10 +215,9 @@ fn record_failure(args: &SweepArgs, ran: Ran) -> Result<Failed, Error> {
     let repro = write_repro(
         &dir,
         &format!("seed-{}", report.seed),
-        report.seed,
         args.run.steps,
         selftest,
-        &report.actions,
+        &report,
         &error,
     )?;
     let files = match report.kept_files {

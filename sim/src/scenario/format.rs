@@ -266,6 +266,36 @@ impl ConfigOverride {
     }
 
     /// `base` with every present field replaced, validated.
+    /// The fields of `config` that differ from `base`: applied to `base`,
+    /// it gives `config` back (the shard id is not a field: both use 0).
+    pub fn between(base: &EngineConfig, config: &EngineConfig) -> ConfigOverride {
+        let (b, c) = (&base.core, &config.core);
+        let differs32 = |b: u32, c: u32| (b != c).then_some(c);
+        let differs64 = |b: u64, c: u64| (b != c).then_some(c);
+        ConfigOverride {
+            max_resources: differs32(b.max_resources, c.max_resources),
+            max_leases: differs32(b.max_leases, c.max_leases),
+            max_bundle_size: differs32(b.max_bundle_size, c.max_bundle_size),
+            max_lease_members: differs32(b.max_lease_members, c.max_lease_members),
+            max_operations: differs32(b.max_operations, c.max_operations),
+            max_ttl_slots: differs64(b.max_ttl_slots, c.max_ttl_slots),
+            max_client_retry_window_slots: differs64(
+                b.max_client_retry_window_slots,
+                c.max_client_retry_window_slots,
+            ),
+            history_window_slots: differs64(b.history_window_slots, c.history_window_slots),
+            max_expiration_bucket_len: differs32(
+                b.max_expiration_bucket_len,
+                c.max_expiration_bucket_len,
+            ),
+            max_expirations_per_tick: differs32(
+                b.max_expirations_per_tick,
+                c.max_expirations_per_tick,
+            ),
+            max_submission_queue: differs32(base.max_submission_queue, config.max_submission_queue),
+        }
+    }
+
     pub fn apply(&self, base: EngineConfig) -> Result<EngineConfig, ConfigOverrideError> {
         let mut config = base;
         let core = &mut config.core;
