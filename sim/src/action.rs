@@ -403,6 +403,13 @@ pub enum PersistFailureDef {
     SyncFails,
 }
 
+/// Every persist failure kind (a partial append's size is drawn apart).
+pub const PERSIST_FAILURE_KINDS: [PersistFailure; 3] = [
+    PersistFailure::AppendFails,
+    PersistFailure::PartialAppend { bytes: 0 },
+    PersistFailure::SyncFails,
+];
+
 /// A stable name for a persist failure kind (its size is not part of it).
 pub fn persist_failure_name(failure: PersistFailure) -> &'static str {
     match failure {

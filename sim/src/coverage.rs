@@ -6,10 +6,11 @@
 //! a path is caught. Probes the workload cannot reach yet are listed in
 //! [`NOT_YET`] with the reason, and are reported, not required.
 
-use crate::action::{persist_failure_name, ActionKind};
+use crate::action::{persist_failure_name, ActionKind, PERSIST_FAILURE_KINDS};
 use crate::answer::Code;
 use crate::stats::RunStats;
-use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
+use allocdb_core::engine::fault::CrashPoint;
+use allocdb_core::engine::StartMode;
 
 /// Probes no generated workload reaches yet, and why. Each is still
 /// counted and printed; the gate does not require it.
@@ -77,21 +78,22 @@ pub fn probes(stats: &RunStats) -> Vec<Probe> {
             stats.crash_points.get(point.name()).copied().unwrap_or(0),
         );
     }
-    for failure in [
-        PersistFailure::AppendFails,
-        PersistFailure::PartialAppend { bytes: 0 },
-        PersistFailure::SyncFails,
-    ] {
+    for failure in PERSIST_FAILURE_KINDS {
         let name = persist_failure_name(failure);
         probe(
             format!("persist_failure.{name}"),
             stats.persist_failures.get(name).copied().unwrap_or(0),
         );
     }
-    for mode in ["fresh", "wal_only", "snapshot_only", "snapshot_and_wal"] {
+    for mode in [
+        StartMode::Fresh,
+        StartMode::WalOnly,
+        StartMode::SnapshotOnly,
+        StartMode::SnapshotAndWal,
+    ] {
         probe(
-            format!("recovery.{mode}"),
-            stats.recoveries.get(mode).copied().unwrap_or(0),
+            format!("recovery.{}", mode.name()),
+            stats.recoveries.get(mode.name()).copied().unwrap_or(0),
         );
     }
     for (name, count) in [

@@ -6,7 +6,7 @@
 //! In a file the id is a plain integer (`lease: 18`, as it always was) and
 //! the other form is `lease: Of(op: 175)`.
 
-use allocdb_core::{LeaseId, OperationId};
+use allocdb_core::{LeaseId, Lsn, OperationId};
 use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeStructVariant;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -114,6 +114,13 @@ impl<'de> Visitor<'de> for LeaseRefVisitor {
     }
 }
 
+/// What a reference that names no lease is sent as when a run is not
+/// strict (a shrinker deleted the reserve): an LSN no engine reaches, so
+/// the command meets `lease_not_found` as any unknown id would.
+pub fn no_such_lease(shard_id: u64) -> LeaseId {
+    LeaseId::new(shard_id, Lsn(u64::MAX))
+}
+
 /// Which operation's reserve made which lease, for every reserve the
 /// state ever applied (never pruned: an `Of(op: N)` step may come long
 /// after the operation record retired). Kept with the reference model,
@@ -140,6 +147,15 @@ impl LeaseNames {
     /// The operation whose reserve made `lease`.
     pub fn reserver_of(&self, lease: LeaseId) -> Option<OperationId> {
         self.by_lease.get(&lease).copied()
+    }
+
+    /// The id `lease` names as the state stands: its own, or that of the
+    /// lease the latest reserve of its operation made (`None`: none).
+    pub fn id_of(&self, lease: LeaseRef) -> Option<u128> {
+        match lease {
+            LeaseRef::Id(id) => Some(id),
+            LeaseRef::Of { op } => self.lease_of(OperationId(op)).map(|id| id.0),
+        }
     }
 
     /// How a generated step names `lease`: by its reserve when it is known

@@ -91,7 +91,7 @@ pub fn run_liveness(sim: &mut Simulator, actions: &mut Vec<Action>) -> Result<()
         sim.step(&action)?;
     }
     let view = sim.view();
-    verdict(view.status, view.in_flight, &due(&view), bound).map_err(|v| sim.oracle_failure(v))
+    verdict(view.status, view.in_flight, &due(&view), bound).map_err(|v| sim.fail(v))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! point, persist failure and recovery outcome. Ordered maps only, so that
 //! reports print the same way every time.
 
-use crate::action::{persist_failure_name, ActionKind};
+use crate::action::{persist_failure_name, ActionKind, PERSIST_FAILURE_KINDS};
 use crate::answer::{Answer, Code};
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
 use allocdb_core::engine::StartMode;
@@ -133,11 +133,7 @@ impl RunStats {
                 self.crash_points.get(point.name()).copied().unwrap_or(0)
             ));
         }
-        for failure in [
-            PersistFailure::AppendFails,
-            PersistFailure::PartialAppend { bytes: 0 },
-            PersistFailure::SyncFails,
-        ] {
+        for failure in PERSIST_FAILURE_KINDS {
             let name = persist_failure_name(failure);
             lines.push(format!(
                 "persist_failure {name} {}",

@@ -15,7 +15,7 @@ use std::str::FromStr;
 
 use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
 
-use crate::action::{persist_failure_name, ActionKind};
+use crate::action::{persist_failure_name, ActionKind, PERSIST_FAILURE_KINDS};
 use crate::rng::SimRng;
 
 /// A kind of fault the simulator can inject.
@@ -476,13 +476,6 @@ impl Default for FixedRates {
         FixedRates::DEFAULT
     }
 }
-
-/// Every persist failure kind (the size of a partial append is drawn later).
-const PERSIST_FAILURE_KINDS: [PersistFailure; 3] = [
-    PersistFailure::AppendFails,
-    PersistFailure::PartialAppend { bytes: 0 },
-    PersistFailure::SyncFails,
-];
 
 impl Mix {
     /// Draws one seed's mix. `FaultSelection::None` gives a mix without

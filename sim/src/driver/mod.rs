@@ -392,11 +392,7 @@ impl Simulator {
     }
 
     /// An oracle's violation at the current step, as the run's failure.
-    pub fn oracle_failure(&self, violation: Violation) -> RunError {
-        self.fail(violation)
-    }
-
-    fn fail(&self, violation: Violation) -> RunError {
+    pub(crate) fn fail(&self, violation: Violation) -> RunError {
         RunError::Oracle(OracleFailure {
             oracle: violation.oracle,
             seed: self.seed,

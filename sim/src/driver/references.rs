@@ -6,14 +6,8 @@
 
 use super::{RunError, Simulator};
 use crate::action::{Action, FlipTarget, SimCommand};
-use crate::lease_ref::LeaseRef;
-use allocdb_core::{LeaseId, Lsn, OperationId};
+use crate::lease_ref::{no_such_lease, LeaseRef};
 use std::borrow::Cow;
-
-/// The lease a reference that names none resolves to in a generated run
-/// (a shrinker deleted the reserve): an LSN no engine reaches, so the
-/// command meets `lease_not_found` as any unknown id would.
-const NO_SUCH_LEASE_LSN: Lsn = Lsn(u64::MAX);
 
 /// A step with its references resolved (most steps have none, and are
 /// borrowed as they are).
@@ -76,16 +70,13 @@ impl Simulator {
     /// author's mistake in a strict run and a lease that does not exist in
     /// a generated one.
     fn resolve_lease(&self, lease: LeaseRef) -> Result<LeaseRef, RunError> {
-        let LeaseRef::Of { op } = lease else {
-            return Ok(lease);
-        };
-        match self.model.lease_names().lease_of(OperationId(op)) {
-            Some(id) => Ok(LeaseRef::Id(id.0)),
-            None if self.config.strict => Err(self.invalid(format!(
-                "lease `Of(op: {op})`: operation {op} has made no lease"
-            ))),
-            None => Ok(LeaseRef::Id(
-                LeaseId::new(self.config.engine.core.shard_id, NO_SUCH_LEASE_LSN).0,
+        match (self.model.lease_names().id_of(lease), lease) {
+            (Some(id), _) => Ok(LeaseRef::Id(id)),
+            (None, LeaseRef::Of { op }) if self.config.strict => {
+                Err(self.invalid(format!("lease `{lease}`: operation {op} has made no lease")))
+            }
+            (None, _) => Ok(LeaseRef::Id(
+                no_such_lease(self.config.engine.core.shard_id).0,
             )),
         }
     }

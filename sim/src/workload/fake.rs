@@ -13,7 +13,7 @@ use super::traffic::BURST_OVERFLOW_MAX;
 use super::Workload;
 use crate::action::{Action, ActionKind, FlipTarget, SimCommand, Unsynced};
 use crate::driver::wal_book::{command_frame_len, marker_frame_len};
-use crate::lease_ref::LeaseRef;
+use crate::lease_ref::{no_such_lease, LeaseRef};
 use crate::oracle::model::Model;
 use crate::rng::SimRng;
 use crate::view::{ArmedCrash, EngineStatus, InFlight, RecoveryReach, SentRequests, SimView};
@@ -447,10 +447,9 @@ impl Fake {
     fn to_command(&self, command: &SimCommand) -> Command {
         let mut command = command.clone();
         if let Some(lease) = command.lease_mut() {
-            if let LeaseRef::Of { op } = *lease {
-                let id = self.model.lease_names().lease_of(OperationId(op));
-                *lease = LeaseRef::Id(id.map_or(u128::MAX, |id| id.0));
-            }
+            let shard = self.model.config().shard_id;
+            let id = self.model.lease_names().id_of(*lease);
+            *lease = LeaseRef::Id(id.unwrap_or(no_such_lease(shard).0));
         }
         command.to_command().expect("within BUNDLE_SIZE_LIMIT")
     }
