@@ -8,6 +8,7 @@
 
 use crate::action::{persist_failure_name, ActionKind, PERSIST_FAILURE_KINDS};
 use crate::answer::Code;
+use crate::boundary_probes::Boundary;
 use crate::stats::RunStats;
 use allocdb_core::engine::fault::CrashPoint;
 use allocdb_core::engine::StartMode;
@@ -17,11 +18,8 @@ use allocdb_core::engine::StartMode;
 pub const NOT_YET: &[(&str, &str)] = &[
     (
         "code.slot_overflow",
-        "a request slot past max_request_slot needs a clock near u64::MAX",
-    ),
-    (
-        "code.request_slot_too_large",
-        "the same bound, refused before the WAL",
+        "the engine refuses a request slot past the last one before apply \
+         (request_slot_too_large), so only a log from elsewhere commits it",
     ),
     ("code.lsn_exhausted", "needs 2^64 LSNs"),
     (
@@ -110,6 +108,12 @@ pub fn probes(stats: &RunStats) -> Vec<Probe> {
         ("indefinite_resolved_fresh", stats.indefinite_resolved_fresh),
     ] {
         probe(format!("fault.{name}"), count);
+    }
+    for boundary in Boundary::ALL {
+        probe(
+            format!("edge.{}", boundary.name()),
+            stats.boundaries.get(boundary.name()).copied().unwrap_or(0),
+        );
     }
     probes
 }

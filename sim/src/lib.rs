@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod answer;
+pub mod boundary_probes;
 pub mod config_swarm;
 pub mod coverage;
 pub mod determinism;

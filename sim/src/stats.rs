@@ -4,6 +4,7 @@
 
 use crate::action::{persist_failure_name, ActionKind, PERSIST_FAILURE_KINDS};
 use crate::answer::{Answer, Code};
+use crate::boundary_probes::Boundary;
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
 use allocdb_core::engine::StartMode;
 use std::collections::BTreeMap;
@@ -31,6 +32,8 @@ pub struct RunStats {
     /// before (`committed`), or a first commit.
     pub indefinite_resolved_committed: u64,
     pub indefinite_resolved_fresh: u64,
+    /// Steps that met a bound exactly, by [`crate::boundary_probes::Boundary`] name.
+    pub boundaries: BTreeMap<&'static str, u64>,
 }
 
 impl RunStats {
@@ -88,6 +91,10 @@ impl RunStats {
         }
     }
 
+    pub fn boundary(&mut self, name: &'static str) {
+        *self.boundaries.entry(name).or_default() += 1;
+    }
+
     pub fn merge(&mut self, other: &RunStats) {
         for (k, v) in &other.actions {
             *self.actions.entry(*k).or_default() += v;
@@ -102,6 +109,7 @@ impl RunStats {
             (&mut self.crash_points, &other.crash_points),
             (&mut self.persist_failures, &other.persist_failures),
             (&mut self.recoveries, &other.recoveries),
+            (&mut self.boundaries, &other.boundaries),
         ] {
             for (k, v) in from {
                 *into.entry(k).or_default() += v;
@@ -158,6 +166,13 @@ impl RunStats {
         lines.push(format!("read_faults_refused {}", self.read_faults_refused));
         lines.push(format!("entries_undone {}", self.entries_undone));
         lines.push(format!("file_data_lost {}", self.file_data_lost));
+        for boundary in Boundary::ALL {
+            lines.push(format!(
+                "boundary {} {}",
+                boundary.name(),
+                self.boundaries.get(boundary.name()).copied().unwrap_or(0)
+            ));
+        }
         lines
     }
 }

@@ -335,6 +335,17 @@ pub struct Mix {
     /// Persist failures `PersistFailure` may arm; a `PartialAppend` gets a
     /// fresh size each time.
     pub persist_failures: Vec<PersistFailure>,
+    /// Aim at a bound or one past it (`workload/edges.rs`): a ttl of 0, 1,
+    /// max or max+1, a bundle of the bound or one more, a tick at a
+    /// deadline or one slot before, a re-used operation id at the last slot
+    /// of its dedupe window or the first after, a lease read at its
+    /// retirement slot or one before, a read fenced at the applied LSN or
+    /// one past.
+    pub edge_per_mille: u32,
+    /// Jump the clock to the end of time: the last request slot (`u64::MAX`
+    /// minus the widest window), a little before it, or one past it. Most
+    /// seeds never do.
+    pub end_of_time_per_mille: u32,
     /// The workload's other rates: the same for every seed (not drawn, so
     /// not in [`Mix::describe`]).
     pub rates: FixedRates,
@@ -594,6 +605,20 @@ impl Mix {
         } else {
             0
         };
+        // Drawn after the bursts, for the same reason.
+        let edge_per_mille = if rng.chance(750) {
+            rng.between(5, 40) as u32
+        } else {
+            0
+        };
+        // Past the end of time every write is refused, so a seed that gets
+        // there spends the rest of its steps on faults and reads: few
+        // seeds go, and late.
+        let end_of_time_per_mille = if rng.chance(60) {
+            rng.between(1, 4) as u32
+        } else {
+            0
+        };
 
         Mix {
             pressure,
@@ -621,6 +646,8 @@ impl Mix {
             crash_points,
             replay_frame_max,
             persist_failures,
+            edge_per_mille,
+            end_of_time_per_mille,
             rates: FixedRates::DEFAULT,
         }
     }
@@ -734,8 +761,9 @@ impl Mix {
         add(persist, ActionKind::ArmPersistFailure);
         add(crash, ActionKind::Crash);
         add(down || persist, ActionKind::Restart);
+        // An edge re-sends an operation at its dedupe window's end.
         add(
-            self.retry_same_per_mille > 0 || in_flight,
+            self.retry_same_per_mille > 0 || in_flight || self.edge_per_mille > 0,
             ActionKind::Retry,
         );
         add(
@@ -760,7 +788,8 @@ impl Mix {
         let mut text = format!(
             "pressure={} commands[{}] per_mille[retry_same={} retry_conflict={} advance={} \
              advance_jump={} tick={} checkpoint={} read={} in_flight_retry={} burst={} \
-             burst_flood={} invalid={} spread={} large_bundle={} single_bundle={} fixed_ttl={}] \
+             burst_flood={} invalid={} spread={} large_bundle={} single_bundle={} fixed_ttl={} \
+             edge={} end_of_time={}] \
              fixed_ttl={} burst_max={} hot_resources={} holders={}",
             if self.pressure { "yes" } else { "no" },
             commands.join(" "),
@@ -779,6 +808,8 @@ impl Mix {
             self.large_bundle_per_mille,
             self.single_bundle_per_mille,
             self.fixed_ttl_per_mille,
+            self.edge_per_mille,
+            self.end_of_time_per_mille,
             self.fixed_ttl,
             self.burst_max,
             self.hot_resources,

@@ -93,6 +93,8 @@ pub enum SelfTestArg {
     LateDeadline,
     /// The books expect a flip's corruption one frame late.
     MisplaceDamage,
+    /// The books count every appended frame one byte long.
+    MiscountFrame,
     /// The file-system model ignores every sync at the `wal_open` site.
     #[value(name = "ignore-sync=wal_open")]
     IgnoreSyncWalOpen,
@@ -126,6 +128,7 @@ impl SelfTestArg {
             SelfTestArg::SkewRecord => SelfTest::SkewRecord,
             SelfTestArg::LateDeadline => SelfTest::LateDeadline,
             SelfTestArg::MisplaceDamage => SelfTest::MisplaceDamage,
+            SelfTestArg::MiscountFrame => SelfTest::MiscountFrame,
             SelfTestArg::IgnoreSyncWalOpen => SelfTest::IgnoreSync(SyncSite::WalOpen),
             SelfTestArg::IgnoreSyncWalSync => SelfTest::IgnoreSync(SyncSite::WalSync),
             SelfTestArg::IgnoreSyncWalTruncate => SelfTest::IgnoreSync(SyncSite::WalTruncate),
@@ -147,6 +150,7 @@ impl SelfTestArg {
             SelfTestArg::SkewRecord => "skew-record",
             SelfTestArg::LateDeadline => "late-deadline",
             SelfTestArg::MisplaceDamage => "misplace-damage",
+            SelfTestArg::MiscountFrame => "miscount-frame",
             SelfTestArg::IgnoreSyncWalOpen => "ignore-sync=wal_open",
             SelfTestArg::IgnoreSyncWalSync => "ignore-sync=wal_sync",
             SelfTestArg::IgnoreSyncWalTruncate => "ignore-sync=wal_truncate",

@@ -4,6 +4,7 @@
 use super::{RunError, Simulator, StepLine, StepResult};
 use crate::action::{Action, SimCommand};
 use crate::answer::{Answer, Code};
+use crate::oracle::refusal::Door;
 use crate::view::EngineStatus;
 use allocdb_core::{ClientId, ClientRequest, OperationId};
 
@@ -67,7 +68,7 @@ impl Simulator {
         };
         let before = engine.wal_len();
         let result = engine.submit(request, slot);
-        self.settle(client, request, before, result)
+        self.settle(client, request, before, result, Door::Commit)
     }
 
     /// Requests arriving at the same slot: the seed orders them, the queue
@@ -128,16 +129,24 @@ impl Simulator {
         parts: &mut Vec<String>,
     ) -> Result<Vec<(u32, ClientRequest)>, RunError> {
         let slot = self.slot;
+        let bound = self.config.engine.max_submission_queue.max(1) as usize;
         let mut queued = Vec::with_capacity(arrivals.len());
         for (client, request) in arrivals {
             let Some(engine) = self.process.running_mut() else {
                 return Err(self.engine_behaviour("the process died while a burst was queued"));
             };
             let before = engine.wal_len();
+            let door = Door::Queue {
+                held: queued.len(),
+                bound,
+            };
             match engine.enqueue(request, slot) {
-                Ok(()) => queued.push((client, request)),
+                Ok(()) => {
+                    self.check_refusal(door, None)?;
+                    queued.push((client, request));
+                }
                 Err(error) => {
-                    let line = self.settle(client, request, before, Err(error))?;
+                    let line = self.settle(client, request, before, Err(error), door)?;
                     parts.push(format!("op{} {}", request.operation_id.0, line.outcome));
                 }
             }
@@ -175,7 +184,7 @@ impl Simulator {
                     processed.operation_id.0
                 )));
             }
-            let line = self.settle(client, request, before, result)?;
+            let line = self.settle(client, request, before, result, Door::Commit)?;
             lsn = line.lsn.or(lsn);
             parts.push(format!("op{operation} {}", line.outcome));
         }

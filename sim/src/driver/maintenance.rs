@@ -4,6 +4,7 @@ use super::process::Process;
 use super::wal_book::command_frame_len;
 use super::{RunError, SelfTest, Simulator, StepLine, StepResult};
 use crate::oracle::checks;
+use crate::oracle::refusal::Door;
 use crate::oracle::{Oracle, Violation};
 use crate::transcript::point_label;
 use allocdb_core::engine::fault::CrashPoint;
@@ -12,10 +13,12 @@ use allocdb_core::{Applied, LeaseId, LogCommand, Lsn, Outcome, Slot};
 
 impl Simulator {
     pub(super) fn advance(&mut self, by: u64) -> StepResult {
-        let max = self.config.engine.core.max_request_slot();
-        let Some(slot) = self.slot.0.checked_add(by).filter(|&s| s <= max) else {
+        // The clock may pass the last request slot: the engine must then
+        // refuse every write, and the refusal oracle checks that it does.
+        let Some(slot) = self.slot.0.checked_add(by) else {
             return Err(self.invalid(format!(
-                "advancing by {by} passes the largest safe slot {max}"
+                "advancing by {by} from slot {} overflows the slot",
+                self.slot.0
             )));
         };
         self.slot = Slot(slot);
@@ -61,6 +64,9 @@ impl Simulator {
             }
             let predicted = self.predict(*lsn, command)?;
             checks::agreement("expire", applied, &predicted).map_err(|v| self.fail(v))?;
+        }
+        if !due.is_empty() {
+            self.check_refusal(Door::Commit, result.as_ref().err())?;
         }
         let lsn = committed.last().map(|a| a.lsn);
         match result {

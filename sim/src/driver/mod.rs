@@ -29,13 +29,14 @@ pub mod wal_book;
 mod write_path;
 
 use crate::action::{Action, Unsynced};
+use crate::boundary_probes;
 use crate::event::StepEvent;
 use crate::fs_model::{FsModel, SyncSite};
 use crate::oracle::model::Model;
 use crate::oracle::{Oracle, OracleFailure, Violation};
 use crate::stats::RunStats;
 use crate::transcript::{describe_action, Transcript};
-use crate::view::SimView;
+use crate::view::{EngineStatus, SimView};
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
 use allocdb_core::engine::{Engine, EngineConfig};
 use allocdb_core::{Lsn, Slot};
@@ -77,6 +78,9 @@ pub enum SelfTest {
     /// The file-system model treats every sync made at this site as never
     /// made: a sweep must then fail wherever that sync matters.
     IgnoreSync(SyncSite),
+    /// The books count every frame the engine appends one byte longer than
+    /// it wrote: `engine_behaviour` fails at the first commit.
+    MiscountFrame,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -323,7 +327,10 @@ impl Simulator {
         self.stats.action(action.kind());
         self.event.clear();
         let (description, stepped) = match self.resolve(action) {
-            Ok(Resolved::Ready(resolved)) => (describe_action(&resolved), self.run_step(&resolved)),
+            Ok(Resolved::Ready(resolved)) => {
+                self.count_boundaries(&resolved);
+                (describe_action(&resolved), self.run_step(&resolved))
+            }
             Ok(Resolved::Nothing(reason)) => (
                 describe_action(action),
                 self.no_effect(reason)
@@ -344,6 +351,17 @@ impl Simulator {
             self.transcript.note(&format!("failed: {}", error.detail()));
         }
         result
+    }
+
+    /// The bounds a step sent to a running engine meets exactly.
+    fn count_boundaries(&mut self, action: &Action) {
+        if self.process.status() != EngineStatus::Up {
+            return;
+        }
+        let stats = &mut self.stats;
+        boundary_probes::met(action, &self.model, self.slot, &mut |b| {
+            stats.boundary(b.name())
+        });
     }
 
     fn run_step(&mut self, action: &Action) -> Result<(StepLine, Option<u64>), RunError> {

@@ -4,5 +4,6 @@ pub mod checks;
 pub mod failure;
 pub mod model;
 pub mod records;
+pub mod refusal;
 
 pub use failure::{Oracle, OracleFailure, Violation};

@@ -65,7 +65,7 @@ impl Workload {
         SimCommand::CreateResource { resource }
     }
 
-    fn ttl(&self, rng: &mut SimRng) -> u64 {
+    pub(super) fn ttl(&self, rng: &mut SimRng) -> u64 {
         let max_ttl = self.config.max_ttl_slots.max(1);
         if rng.chance(self.mix.fixed_ttl_per_mille) {
             self.mix.fixed_ttl.clamp(1, max_ttl)
@@ -76,7 +76,7 @@ impl Workload {
         }
     }
 
-    fn holder(&self, rng: &mut SimRng) -> u128 {
+    pub(super) fn holder(&self, rng: &mut SimRng) -> u128 {
         u128::from(rng.between(1, u64::from(self.mix.holders.max(1))))
     }
 
@@ -90,7 +90,7 @@ impl Workload {
         }
     }
 
-    fn reserve(&self, rng: &mut SimRng, view: &SimView) -> SimCommand {
+    pub(super) fn reserve(&self, rng: &mut SimRng, view: &SimView) -> SimCommand {
         let holder = self.holder(rng);
         let ttl = self.ttl(rng);
         if rng.chance(self.mix.invalid_per_mille) {

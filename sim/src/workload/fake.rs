@@ -14,6 +14,7 @@ use super::Workload;
 use crate::action::{Action, ActionKind, FlipTarget, SimCommand, Unsynced};
 use crate::driver::wal_book::{command_frame_len, marker_frame_len};
 use crate::lease_ref::{no_such_lease, LeaseRef};
+use crate::oracle::model::windows::last_request_slot;
 use crate::oracle::model::Model;
 use crate::rng::SimRng;
 use crate::view::{ArmedCrash, EngineStatus, InFlight, RecoveryReach, SentRequests, SimView};
@@ -188,7 +189,9 @@ impl Fake {
                 self.write(client, *operation, command);
             }
             Action::AdvanceSlot { by } => {
-                assert!(*by > 0);
+                // Only at the last slot there is (the end of time) is there
+                // nowhere to advance to.
+                assert!(*by > 0 || self.slot == u64::MAX);
                 self.slot += by;
             }
             Action::Tick => {
@@ -221,6 +224,9 @@ impl Fake {
 
     /// Expires what is due, unless an armed expire point fires first.
     fn tick(&mut self) {
+        if self.past_the_end_of_time() {
+            return;
+        }
         let due = self.model.due_expirations(Slot(self.slot), 8);
         let expire_point = self.crash.filter(|p| p.path() == CrashPath::Expire);
         if let Some(point) = expire_point.filter(|_| !due.is_empty()) {
@@ -392,7 +398,16 @@ impl Fake {
         }
     }
 
+    /// Past the last request slot the engine refuses every write before
+    /// anything else happens; so does the fake.
+    fn past_the_end_of_time(&self) -> bool {
+        self.slot > last_request_slot(self.model.config())
+    }
+
     fn write(&mut self, client: u32, operation: u128, command: SimCommand) {
+        if self.past_the_end_of_time() {
+            return;
+        }
         let pending = InFlight { client, operation };
         let interrupt = |fake: &mut Fake, status| {
             fake.status = status;

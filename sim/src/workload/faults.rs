@@ -84,9 +84,10 @@ impl Workload {
             .filter(|lease| lease.state == LeaseState::Reserved)
             .map(|lease| lease.deadline_slot.0)
             .min()?;
-        Some(Action::AdvanceSlot {
-            by: next_deadline.saturating_sub(view.slot.0).max(1),
-        })
+        Some(super::advance(
+            view,
+            next_deadline.saturating_sub(view.slot.0).max(1),
+        ))
     }
 
     /// One of the mix's crash points that the engine can still reach:
@@ -228,9 +229,7 @@ impl Workload {
         }
         // Time passes while the process is down.
         if self.mix.has_faults() && rng.chance(self.mix.rates.down_advance_per_mille) {
-            return Action::AdvanceSlot {
-                by: rng.between(1, self.config.max_ttl_slots.max(1)),
-            };
+            return super::advance(view, rng.between(1, self.config.max_ttl_slots.max(1)));
         }
         Action::Restart
     }

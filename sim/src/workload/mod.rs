@@ -49,6 +49,7 @@ use crate::swarm::Mix;
 use crate::view::{EngineStatus, SimView};
 
 mod commands;
+mod edges;
 #[cfg(test)]
 mod fake;
 mod faults;
@@ -75,6 +76,9 @@ pub struct Workload {
     cold_span: u64,
     /// Actions generated since the engine went down (or last restarted).
     down_actions: u32,
+    /// What an edge sends after the advance that reaches its slot, in
+    /// order; dropped when the engine stops being up.
+    follow_ups: Vec<Action>,
 }
 
 /// What a roll of the workload dice picked while the engine is up.
@@ -108,6 +112,7 @@ impl Workload {
             hot,
             cold_span: u64::from(config.max_resources.max(1)) * 2,
             down_actions: 0,
+            follow_ups: Vec::new(),
         }
     }
 
@@ -125,13 +130,30 @@ impl Workload {
         match view.status {
             EngineStatus::Up => {
                 self.down_actions = 0;
+                if !self.follow_ups.is_empty() {
+                    return self.follow_ups.remove(0);
+                }
+                if rng.chance(self.mix.end_of_time_per_mille) {
+                    if let Some(action) = self.end_of_time(rng, view) {
+                        return action;
+                    }
+                }
+                if rng.chance(self.mix.edge_per_mille) {
+                    if let Some(action) = self.edge(rng, view) {
+                        return action;
+                    }
+                }
                 self.next_up(rng, view)
             }
             EngineStatus::Halted => {
                 self.down_actions = 0;
+                self.follow_ups.clear();
                 self.next_halted(rng, view)
             }
-            EngineStatus::Down => self.next_down(rng, view),
+            EngineStatus::Down => {
+                self.follow_ups.clear();
+                self.next_down(rng, view)
+            }
         }
     }
 
@@ -152,9 +174,7 @@ impl Workload {
         if view.model.operations().count() >= self.config.max_operations as usize
             && rng.chance(self.mix.rates.operations_full_advance_per_mille)
         {
-            return Action::AdvanceSlot {
-                by: rng.between(1, 2),
-            };
+            return advance(view, rng.between(1, 2));
         }
         let roll = rng.below(1000) as u32;
         let mut edge = 0;
@@ -188,13 +208,19 @@ impl Workload {
                 let operation = self.old_operation(rng, view, true)?;
                 self.near_miss(rng, view, operation)
             }
-            UpChoice::Advance => Some(Action::AdvanceSlot {
-                by: self.advance_by(rng),
-            }),
+            UpChoice::Advance => Some(advance(view, self.advance_by(rng))),
             UpChoice::Tick => Some(Action::Tick),
             UpChoice::Checkpoint => Some(Action::Checkpoint),
             UpChoice::Read => Some(self.read(rng, view)),
             UpChoice::Burst => Some(self.burst(rng, view)),
         }
+    }
+}
+
+/// An advance by `by` slots, or as far as the slot goes: near the end of
+/// time a drawn advance must not overflow it.
+fn advance(view: &SimView, by: u64) -> Action {
+    Action::AdvanceSlot {
+        by: by.min(u64::MAX - view.slot.0),
     }
 }

@@ -13,7 +13,7 @@
 //! (`windows`).
 
 mod same_request;
-mod windows;
+pub mod windows;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
