@@ -2,6 +2,7 @@
 //! of these: nothing advances time, crashes or corrupts on its own. The same
 //! type is what RON scenarios are made of.
 
+use crate::fence::Fence;
 use crate::lease_ref::LeaseRef;
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
 use allocdb_core::fs::{FileName, ReadFault, ReadFaultKind};
@@ -282,12 +283,12 @@ pub enum Action {
     ReadResource {
         resource: u128,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        required_lsn: Option<u64>,
+        required_lsn: Option<Fence>,
     },
     ReadLease {
         lease: LeaseRef,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        required_lsn: Option<u64>,
+        required_lsn: Option<Fence>,
     },
     /// The engine dies when it next reaches `point`.
     ArmCrash(#[serde(with = "CrashPointDef")] CrashPoint),

@@ -5,6 +5,7 @@
 //! edge is seen whatever the engine does there.
 
 use crate::action::{Action, SimCommand};
+use crate::fence::Fence;
 use crate::oracle::model::windows::last_request_slot;
 use crate::oracle::model::Model;
 use allocdb_core::{LeaseId, LeaseState, OperationId, Slot};
@@ -158,11 +159,16 @@ fn reuse(model: &Model, slot: Slot, operation: u128, hit: &mut impl FnMut(Bounda
     }
 }
 
-fn fence(model: &Model, required_lsn: Option<u64>, hit: &mut impl FnMut(Boundary)) {
-    let Some(required) = required_lsn else {
+/// A read fenced at the applied LSN or one past it (`required_lsn` as
+/// resolved: a relative fence counts from the same applied LSN).
+fn fence(model: &Model, required_lsn: Option<Fence>, hit: &mut impl FnMut(Boundary)) {
+    let applied = model.last_applied_lsn().map_or(0, |lsn| lsn.0);
+    let Some(required) = required_lsn
+        .map(|f| f.resolve(applied))
+        .and_then(Fence::lsn)
+    else {
         return;
     };
-    let applied = model.last_applied_lsn().map_or(0, |lsn| lsn.0);
     if required == applied {
         hit(Boundary::ReadFencedAtApplied);
     }
@@ -290,14 +296,14 @@ mod tests {
             [Boundary::LeaseReadAtRetirement]
         );
         assert_eq!(
-            met_at(&read(Some(3)), &model, 0),
+            met_at(&read(Some(Fence::Lsn(3))), &model, 0),
             [Boundary::ReadFencedAtApplied]
         );
         assert_eq!(
-            met_at(&read(Some(4)), &model, 0),
+            met_at(&read(Some(Fence::Applied { plus: 1 })), &model, 0),
             [Boundary::ReadFencedPastApplied]
         );
-        assert_eq!(met_at(&read(Some(5)), &model, 0), []);
+        assert_eq!(met_at(&read(Some(Fence::Lsn(5))), &model, 0), []);
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod determinism;
 pub mod driver;
 pub mod event;
 pub mod explore;
+pub mod fence;
 pub mod format_fixture;
 pub mod fs_model;
 pub mod lease_ref;

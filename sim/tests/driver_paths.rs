@@ -5,6 +5,7 @@ use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
 use allocdb_core::engine::EngineConfig;
 use allocdb_sim::action::{Action, FlipTarget, SimCommand, Unsynced};
 use allocdb_sim::driver::{RunError, SelfTest, SimConfig, Simulator};
+use allocdb_sim::fence::Fence;
 use allocdb_sim::lease_ref::LeaseRef;
 use allocdb_sim::oracle::Oracle;
 
@@ -112,7 +113,7 @@ fn script() -> Vec<Action> {
         },
         ReadResource {
             resource: 10,
-            required_lsn: Some(10_000),
+            required_lsn: Some(Fence::Lsn(10_000)),
         },
         ReadLease {
             lease: LeaseRef::Id(4),

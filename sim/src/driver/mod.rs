@@ -31,6 +31,7 @@ mod write_path;
 use crate::action::{Action, Unsynced};
 use crate::boundary_probes;
 use crate::event::StepEvent;
+use crate::fence::Fence;
 use crate::fs_model::{FsModel, SyncSite};
 use crate::oracle::model::Model;
 use crate::oracle::{Oracle, OracleFailure, Violation};
@@ -386,12 +387,18 @@ impl Simulator {
             Action::ReadResource {
                 resource,
                 required_lsn,
-            } => self.read_resource(*resource, *required_lsn),
+            } => {
+                let fence = self.literal_fence(*required_lsn)?;
+                self.read_resource(*resource, fence)
+            }
             Action::ReadLease {
                 lease,
                 required_lsn,
             } => match lease.id() {
-                Some(id) => self.read_lease(id, *required_lsn),
+                Some(id) => {
+                    let fence = self.literal_fence(*required_lsn)?;
+                    self.read_lease(id, fence)
+                }
                 None => Err(self.invalid(format!("lease `{lease}` was not resolved"))),
             },
             Action::ArmCrash(point) => self.arm_crash(*point, 0),
@@ -406,6 +413,17 @@ impl Simulator {
             Action::TearLastFrame { keep } => self.tear(*keep),
             Action::FlipBit { target, bit } => self.flip(*target, *bit),
             Action::Restart => self.restart(),
+        }
+    }
+
+    /// A read's fence after resolution: an LSN, or none.
+    fn literal_fence(&self, fence: Option<Fence>) -> Result<Option<u64>, RunError> {
+        match fence {
+            None => Ok(None),
+            Some(fence) => fence
+                .lsn()
+                .map(Some)
+                .ok_or_else(|| self.invalid(format!("fence `{fence}` was not resolved"))),
         }
     }
 

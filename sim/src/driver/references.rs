@@ -1,11 +1,13 @@
 //! Resolving what a step names by reference (a lease by the operation
-//! that reserved it, a WAL frame or a snapshot byte counted from the end)
+//! that reserved it, a read fence by the applied LSN, a WAL frame or a
+//! snapshot byte counted from the end)
 //! to the literal form, as the state stands when the step runs. Dispatch
 //! and the transcript see only literal forms, so a step written either
 //! way runs and reads the same.
 
 use super::{RunError, Simulator};
 use crate::action::{Action, FlipTarget, SimCommand};
+use crate::fence::Fence;
 use crate::lease_ref::{no_such_lease, LeaseRef};
 use std::borrow::Cow;
 
@@ -47,7 +49,14 @@ impl Simulator {
                 required_lsn,
             } => Action::ReadLease {
                 lease: self.resolve_lease(*lease)?,
-                required_lsn: *required_lsn,
+                required_lsn: self.resolve_fence(*required_lsn),
+            },
+            Action::ReadResource {
+                resource,
+                required_lsn,
+            } => Action::ReadResource {
+                resource: *resource,
+                required_lsn: self.resolve_fence(*required_lsn),
             },
             Action::FlipBit { target, bit } => match self.resolve_flip(*target) {
                 Ok(target) => Action::FlipBit { target, bit: *bit },
@@ -56,6 +65,13 @@ impl Simulator {
             other => other.clone(),
         };
         Ok(Resolved::Ready(Cow::Owned(resolved)))
+    }
+
+    /// A fence relative to the applied LSN, at the model's (which the
+    /// per-step oracles hold equal to the engine's).
+    fn resolve_fence(&self, fence: Option<Fence>) -> Option<Fence> {
+        let applied = self.model.last_applied_lsn().map_or(0, |lsn| lsn.0);
+        fence.map(|fence| fence.resolve(applied))
     }
 
     fn resolve_command(&self, command: &SimCommand) -> Result<SimCommand, RunError> {
@@ -110,10 +126,15 @@ impl Simulator {
 /// True when `action` names something by reference.
 fn names_by_reference(action: &Action) -> bool {
     let by_reference = |lease: Option<LeaseRef>| matches!(lease, Some(LeaseRef::Of { .. }));
+    let relative = |fence: Option<Fence>| matches!(fence, Some(Fence::Applied { .. }));
     match action {
         Action::Submit { command, .. } => by_reference(command.lease()),
         Action::Burst(requests) => requests.iter().any(names_by_reference),
-        Action::ReadLease { lease, .. } => by_reference(Some(*lease)),
+        Action::ReadLease {
+            lease,
+            required_lsn,
+        } => by_reference(Some(*lease)) || relative(*required_lsn),
+        Action::ReadResource { required_lsn, .. } => relative(*required_lsn),
         Action::FlipBit { target, .. } => matches!(
             target,
             FlipTarget::WalFrameFromEnd { .. } | FlipTarget::SnapshotFromEnd { .. }

@@ -225,6 +225,7 @@ impl<'de, V: VariantAccess<'de>> EnumAccess<'de> for Replay<V> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fence::Fence;
 
     /// Every action variant is listed: a missing name would make its steps
     /// unparseable.
@@ -250,7 +251,7 @@ mod tests {
             },
             Action::ReadLease {
                 lease: crate::lease_ref::LeaseRef::Id(3),
-                required_lsn: Some(2),
+                required_lsn: Some(Fence::Lsn(2)),
             },
             Action::ArmCrash(CrashPoint::ClientAfterSync),
             Action::ArmCrashAfter {
@@ -288,6 +289,7 @@ mod reference_tests {
     //! that says what was expected.
     use super::*;
     use crate::action::{FlipTarget, SimCommand};
+    use crate::fence::Fence;
     use crate::lease_ref::LeaseRef;
 
     fn entry(text: &str) -> Result<Entry, String> {
@@ -322,7 +324,7 @@ mod reference_tests {
             submit(SimCommand::Reclaim { lease: of }),
             Action::ReadLease {
                 lease: of,
-                required_lsn: Some(4),
+                required_lsn: Some(Fence::Lsn(4)),
             },
             Action::ReadLease {
                 lease: LeaseRef::Id(u128::MAX),

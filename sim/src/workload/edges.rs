@@ -18,6 +18,7 @@ use allocdb_core::{LeaseState, ResourceId, BUNDLE_SIZE_LIMIT};
 
 use super::{Workload, COLD_BASE};
 use crate::action::{Action, SimCommand};
+use crate::fence::Fence;
 use crate::lease_ref::LeaseRef;
 use crate::oracle::model::windows::last_request_slot;
 use crate::rng::SimRng;
@@ -37,7 +38,7 @@ impl Workload {
             2 => self.deadline_edge(rng, view, before),
             3 => self.window_edge(rng, view, before),
             4 => self.retirement_edge(rng, view, before),
-            _ => Some(self.fence_edge(rng, view)),
+            _ => Some(self.fence_edge(rng)),
         }
     }
 
@@ -163,9 +164,8 @@ impl Workload {
     }
 
     /// A read fenced at the applied LSN or one past it.
-    fn fence_edge(&self, rng: &mut SimRng, view: &SimView) -> Action {
-        let applied = view.model.last_applied_lsn().map_or(0, |lsn| lsn.0);
-        let required_lsn = Some(applied + rng.below(2));
+    fn fence_edge(&self, rng: &mut SimRng) -> Action {
+        let required_lsn = Some(Fence::Applied { plus: rng.below(2) });
         Action::ReadResource {
             resource: *rng.pick(&self.hot),
             required_lsn,

@@ -6,6 +6,7 @@ use allocdb_core::Lease;
 
 use super::{Workload, UNKNOWN_RESOURCE_BASE};
 use crate::action::Action;
+use crate::fence::Fence;
 use crate::lease_ref::LeaseRef;
 use crate::rng::SimRng;
 use crate::view::SimView;
@@ -177,16 +178,24 @@ impl Workload {
     }
 
     pub(super) fn read(&self, rng: &mut SimRng, view: &SimView) -> Action {
-        let last = view.model.last_applied_lsn().map_or(0, |lsn| lsn.0);
         let rates = &self.mix.rates;
         let fence = rng.below(10);
+        // Relative to what is applied when the read runs, so a shrinker
+        // that deletes earlier commits keeps the read where it was.
         let required_lsn = if fence < rates.read_unfenced_per_ten {
             None
         } else if fence < rates.read_unfenced_per_ten + rates.read_fenced_at_applied_per_ten {
-            Some(last.max(1))
+            let applied = view.model.last_applied_lsn().map_or(0, |lsn| lsn.0);
+            Some(if applied == 0 {
+                Fence::Lsn(1)
+            } else {
+                Fence::Applied { plus: 0 }
+            })
         } else {
             // Not applied yet: fence_not_applied.
-            Some(last + rng.between(1, 3))
+            Some(Fence::Applied {
+                plus: rng.between(1, 3),
+            })
         };
         if rng.chance(self.mix.rates.read_resource_per_mille) {
             let roll = rng.below(10);
