@@ -1,5 +1,6 @@
 //! Shrinking a failing scenario to the fewest steps that still fail the
-//! same oracle: delta debugging over the step list (drop chunks while the
+//! same oracle: first the failing step with only what it needs by name
+//! (`slice.rs`), then delta debugging over the step list (drop chunks while the
 //! failure stays), then over the requests inside each burst, then simpler
 //! values step by step (shorter slot jumps, smaller bundles and TTLs,
 //! plainer crashes, smaller bursts, plainer flips, earlier crash points,
@@ -7,6 +8,8 @@
 //! then neighbouring clock advances joined, and again until a round changes
 //! nothing or the budget of runs ends. Every candidate is a full
 //! deterministic run, so the result is the same every time.
+
+mod slice;
 
 use crate::action::{Action, Entries, FlipTarget, SimCommand, Unsynced};
 use crate::driver::RunError;
@@ -65,6 +68,16 @@ pub fn shrink(scenario: &Scenario, max_runs: u64) -> Result<Shrunk, ShrinkError>
         let scenario = base.repro_of(candidate);
         validate(&scenario).is_ok() && failing_oracle(&scenario).is_ok_and(|(o, _)| o == oracle)
     };
+    // The failing step and what it needs by name, with and without the
+    // clock's steps: one run each, and most failures need nothing else.
+    for keep_time in [false, true] {
+        if let Some(sliced) = slice::slice(&actions, keep_time) {
+            if fails_the_same(&sliced) {
+                actions = sliced;
+                break;
+            }
+        }
+    }
     let budget_spent = loop {
         let before = actions.clone();
         actions = delta_debug(actions, &mut fails_the_same);
