@@ -35,10 +35,6 @@ pub const NOT_YET: &[(&str, &str)] = &[
         "code.noop",
         "only an expire is a no-op, and a tick commits only the expiries due",
     ),
-    (
-        "code.undelivered",
-        "the workload sends nothing while the engine is down",
-    ),
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -440,6 +440,10 @@ pub struct FixedRates {
     pub flip_header_per_mille: u32,
     /// While down, with any fault on: a slot advance before the restart.
     pub down_advance_per_mille: u32,
+    /// While down, with any fault on: a client that cannot know it sends a
+    /// request (a retry of one in flight, or a fresh one), which goes
+    /// unanswered.
+    pub down_request_per_mille: u32,
     /// Of the crashes with nothing unsynced: keep the (empty) tail rather
     /// than lose it.
     pub empty_tail_keep_per_mille: u32,
@@ -478,6 +482,7 @@ impl FixedRates {
         flip_last_frame_per_mille: 500,
         flip_header_per_mille: 600,
         down_advance_per_mille: 100,
+        down_request_per_mille: 100,
         empty_tail_keep_per_mille: 500,
     };
 }
@@ -728,8 +733,8 @@ impl Mix {
             || self.arms(|p| p.path() != CrashPath::Recovery)
             || (self.arms(armed_while_up) && persist);
         // Writes interrupted by a crash point or a persist failure stay in
-        // flight (and get retried).
-        let in_flight = persist || self.arms(|p| p.path() == CrashPath::Client);
+        // flight (and get retried), and so do those sent while down.
+        let in_flight = persist || self.arms(|p| p.path() == CrashPath::Client) || down;
         // A tear needs an unsynced tail while down.
         let unsynced_down = self.arms(|p| {
             matches!(

@@ -3,7 +3,7 @@
 //! (`slice.rs`), then delta debugging over the step list (drop chunks while the
 //! failure stays), then over the requests inside each burst, then simpler
 //! values step by step (shorter slot jumps, smaller bundles and TTLs,
-//! plainer crashes, smaller bursts, plainer flips, earlier crash points,
+//! plainer crashes, an armed crash point as a crash at once, smaller bursts, plainer flips, earlier crash points,
 //! client 0),
 //! then neighbouring clock advances joined, and again until a round changes
 //! nothing or the budget of runs ends. Every candidate is a full
@@ -16,7 +16,7 @@ use crate::driver::RunError;
 use crate::oracle::Oracle;
 use crate::scenario::validate::validate;
 use crate::scenario::{run_scenario, Scenario, ScenarioFailure};
-use allocdb_core::engine::fault::CrashPoint;
+use allocdb_core::engine::fault::{CrashPath, CrashPoint};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShrinkError {
@@ -258,6 +258,12 @@ fn simpler_forms(action: &Action) -> Vec<Action> {
         }
         Action::ArmCrash(point) => {
             forms.extend(earlier_points(*point).into_iter().map(Action::ArmCrash));
+            // The process killed at once, not where the armed point fires:
+            // the steps that only led to that point can then go. (A
+            // recovery point is armed while the process is down already.)
+            if point.path() != CrashPath::Recovery {
+                forms.push(Action::crash(Unsynced::Keep));
+            }
         }
         Action::ArmCrashAfter { point, passes } => {
             forms.push(Action::ArmCrash(*point));
@@ -462,9 +468,13 @@ mod tests {
             vec![
                 Action::ArmCrash(CrashPoint::ClientBeforeAppend),
                 Action::ArmCrash(CrashPoint::ClientAfterAppend),
+                Action::crash(Unsynced::Keep),
             ]
         );
-        assert!(simpler_forms(&Action::ArmCrash(CrashPoint::ExpireBeforeAppend)).is_empty());
+        assert_eq!(
+            simpler_forms(&Action::ArmCrash(CrashPoint::ExpireBeforeAppend)),
+            vec![Action::crash(Unsynced::Keep)]
+        );
         assert_eq!(
             simpler_forms(&Action::ArmCrash(CrashPoint::RecoveryAfterReplayedFrame(6))),
             vec![

@@ -54,6 +54,8 @@ pub(super) struct Fake {
     pub(super) kinds: BTreeSet<ActionKind>,
     pub(super) codes: BTreeMap<ResultCode, u64>,
     pub(super) retry_cache_hits: u64,
+    /// Requests sent while the engine was down.
+    pub(super) undelivered: u64,
     down_run: u32,
     pub(super) longest_down_run: u32,
     queue_bound: usize,
@@ -94,6 +96,7 @@ impl Fake {
             kinds: BTreeSet::new(),
             codes: BTreeMap::new(),
             retry_cache_hits: 0,
+            undelivered: 0,
             down_run: 0,
             longest_down_run: 0,
             queue_bound: config.max_submission_queue.max(1) as usize,
@@ -179,14 +182,20 @@ impl Fake {
                 operation,
                 command,
             } => {
-                assert!(up, "{action:?} while {:?}", self.status);
+                assert!(
+                    up || self.status == EngineStatus::Down,
+                    "{action:?} while halted"
+                );
                 self.book(*client, *operation, command);
-                self.write(*client, *operation, command.clone());
+                self.deliver(*client, *operation, command.clone());
             }
             Action::Retry { operation } => {
-                assert!(up, "{action:?} while {:?}", self.status);
+                assert!(
+                    up || self.status == EngineStatus::Down,
+                    "{action:?} while halted"
+                );
                 let (client, command) = self.commands.0[operation].clone();
-                self.write(client, *operation, command);
+                self.deliver(client, *operation, command);
             }
             Action::AdvanceSlot { by } => {
                 // Only at the last slot there is (the end of time) is there
@@ -395,6 +404,18 @@ impl Fake {
             } else if !self.in_flight.iter().any(|f| f.operation == operation) {
                 self.in_flight.push(InFlight { client, operation });
             }
+        }
+    }
+
+    /// A request to a down engine goes unanswered: its client will retry.
+    fn deliver(&mut self, client: u32, operation: u128, command: SimCommand) {
+        if self.status == EngineStatus::Up {
+            return self.write(client, operation, command);
+        }
+        self.undelivered += 1;
+        let pending = InFlight { client, operation };
+        if !self.in_flight.contains(&pending) {
+            self.in_flight.push(pending);
         }
     }
 

@@ -227,6 +227,15 @@ impl Workload {
                 }
             }
         }
+        // Clients do not know the process is down.
+        if self.mix.has_faults() && rng.chance(self.mix.rates.down_request_per_mille) {
+            if !view.in_flight.is_empty() && rng.chance(self.mix.in_flight_retry_per_mille) {
+                return Action::Retry {
+                    operation: rng.pick(view.in_flight).operation,
+                };
+            }
+            return self.submit_fresh(rng, view);
+        }
         // Time passes while the process is down.
         if self.mix.has_faults() && rng.chance(self.mix.rates.down_advance_per_mille) {
             return super::advance(view, rng.between(1, self.config.max_ttl_slots.max(1)));

@@ -158,3 +158,19 @@ fn the_fake_books_frames_at_their_lengths_in_the_format() {
     assert_eq!(expire_frame_len(), 57);
     assert_eq!(crate::driver::wal_book::marker_frame_len(), 41);
 }
+
+/// Clients cannot know the process is down: now and then one sends a
+/// request then, which goes unanswered and stays in flight.
+#[test]
+fn requests_reach_a_down_engine_now_and_then() {
+    let mut undelivered = 0;
+    for seed in 0..24 {
+        let (mut workload, mut rng, mut fake) = setup(seed, &FaultSelection::All);
+        fake.run(&mut workload, &mut rng, 4_000);
+        undelivered += fake.undelivered;
+    }
+    assert!(undelivered > 0);
+    let (mut workload, mut rng, mut fake) = setup(0, &FaultSelection::None);
+    fake.run(&mut workload, &mut rng, 4_000);
+    assert_eq!(fake.undelivered, 0, "no fault, never down");
+}
