@@ -16,7 +16,10 @@ impl StateMachine {
             version: 0,
         };
         match self.resources.insert(resource_id, resource) {
-            Ok(()) => Outcome::ResourceCreated,
+            Ok(()) => {
+                self.resource_added(&resource);
+                Outcome::ResourceCreated
+            }
             Err(InsertError::Exists) => Outcome::Rejected(ResultCode::AlreadyExists),
             Err(InsertError::Full) => Outcome::Rejected(ResultCode::ResourceTableFull),
         }
@@ -88,9 +91,12 @@ impl StateMachine {
                 .resources
                 .get_mut(resource_id)
                 .expect("checked present");
+            let before = *resource;
             resource.state = ResourceState::Reserved;
             resource.current_lease_id = Some(lease_id);
             resource.version += 1;
+            let after = *resource;
+            self.resource_changed(&before, &after);
         }
         self.wheel
             .insert(deadline_slot, lease_id)
@@ -237,10 +243,13 @@ impl StateMachine {
     fn set_lease_state(&mut self, lease_id: LeaseId, state: LeaseState, epoch: LeaseEpoch) {
         let member_state = state.member_state().expect("a live state");
         let lease = self.leases.get_mut(&lease_id).expect("looked up");
+        let before = *lease;
         lease.state = state;
         lease.lease_epoch = epoch;
-        let lease = *lease;
-        self.update_members(&lease, member_state, Some(lease_id));
+        let after = *lease;
+        let members = self.members_of(&after);
+        self.lease_changed(&before, &after, members.as_slice());
+        self.update_members(lease_id, members.as_slice(), member_state, Some(lease_id));
     }
 
     /// Makes a live lease terminal: members become available and the lease
@@ -252,37 +261,42 @@ impl StateMachine {
             .expect("slot <= max_request_slot leaves room for the history window");
         let lease = self.leases.get_mut(&lease_id).expect("looked up");
         assert!(!lease.state.is_terminal(), "a terminal lease never changes");
+        let before = *lease;
         lease.state = state;
         lease.lease_epoch = epoch;
         lease.retire_after_slot = Some(retire_after_slot);
-        let lease = *lease;
-        self.update_members(&lease, ResourceState::Available, None);
+        let after = *lease;
+        let members = self.members_of(&after);
+        self.lease_changed(&before, &after, members.as_slice());
+        self.update_members(lease_id, members.as_slice(), ResourceState::Available, None);
         self.lease_retirement.push(retire_after_slot, lease_id);
     }
 
+    /// Moves every member of `lease_id` (`members`, which it holds) to
+    /// `state`.
     fn update_members(
         &mut self,
-        lease: &LeaseRecord,
+        lease_id: LeaseId,
+        members: &[ResourceId],
         state: ResourceState,
         current_lease_id: Option<LeaseId>,
     ) {
-        let lease_id = lease.lease_id;
-        for ordinal in 0..lease.member_count {
-            let resource_id = self
-                .member(lease, ordinal)
-                .expect("a lease's members are in the member table");
+        for resource_id in members {
             let resource = self
                 .resources
-                .get_mut(&resource_id)
+                .get_mut(resource_id)
                 .expect("members are existing resources");
             assert_eq!(
                 resource.current_lease_id,
                 Some(lease_id),
                 "a live lease's member is held by that lease"
             );
+            let before = *resource;
             resource.state = state;
             resource.current_lease_id = current_lease_id;
             resource.version += 1;
+            let after = *resource;
+            self.resource_changed(&before, &after);
         }
     }
 }

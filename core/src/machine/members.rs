@@ -3,6 +3,7 @@
 //! machine reaches members through these calls only.
 
 use super::StateMachine;
+use crate::command::Bundle;
 use crate::ids::{LeaseId, ResourceId};
 use crate::record::LeaseRecord;
 use crate::table::{InsertError, MemberKey};
@@ -23,6 +24,20 @@ impl StateMachine {
             ordinal,
         };
         self.members.get(&key).copied()
+    }
+
+    /// Every member of `lease`, in order.
+    pub(super) fn members_of(&self, lease: &LeaseRecord) -> Bundle {
+        let mut members = Bundle::EMPTY;
+        for ordinal in 0..lease.member_count {
+            let resource_id = self
+                .member(lease, ordinal)
+                .expect("a lease's members are in the member table");
+            members
+                .push(resource_id)
+                .expect("member_count is bounded by the bundle limit");
+        }
+        members
     }
 
     /// Stores `lease` with its members `ids`, which must be what its
@@ -52,6 +67,7 @@ impl StateMachine {
                 .expect("a new lease's member keys are new, and within the bound");
         }
         self.lease_members += u32::from(lease.member_count);
+        self.lease_added(&lease, ids);
         Ok(())
     }
 
@@ -61,6 +77,8 @@ impl StateMachine {
             .leases
             .get(&lease_id)
             .expect("the lease to remove is in the lease table");
+        let members = self.members_of(&lease);
+        self.lease_removed(&lease, members.as_slice());
         self.leases.remove(&lease_id);
         for ordinal in 1..lease.member_count {
             let removed = self.members.remove(&MemberKey { lease_id, ordinal });
