@@ -112,20 +112,41 @@ pub(crate) fn resource_hash(resource: &Resource) -> u64 {
 /// record's own `member_count` and `first_member` are not read: `members`
 /// is the one source of them, as it is for a [`Lease`].
 pub(crate) fn lease_hash(lease: &LeaseRecord, members: &[ResourceId]) -> u64 {
-    let mut h = WordHasher::new(DOMAIN_LEASE);
-    h.wide(lease.lease_id.0)
-        .wide(lease.holder_id.0)
-        .word(lease.state as u64)
-        .word(lease.lease_epoch.0)
-        .word(lease.created_lsn.0)
-        .word(lease.deadline_slot.0)
-        .word(lease.retire_after_slot.is_some() as u64)
-        .word(lease.retire_after_slot.map_or(0, |s| s.0))
-        .word(members.len() as u64);
-    for member in members {
-        h.wide(member.0);
+    let mut h = LeaseHasher::new(lease, members.len());
+    for &member in members {
+        h.member(member);
     }
     h.finish()
+}
+
+/// A lease's hash fed its members one at a time, for a caller that walks
+/// them anyway (and may feed two hashers, of the lease before and after a
+/// change, in the same walk).
+pub(crate) struct LeaseHasher(WordHasher);
+
+impl LeaseHasher {
+    /// `members` of them must follow, in order.
+    pub(crate) fn new(lease: &LeaseRecord, members: usize) -> LeaseHasher {
+        let mut h = WordHasher::new(DOMAIN_LEASE);
+        h.wide(lease.lease_id.0)
+            .wide(lease.holder_id.0)
+            .word(lease.state as u64)
+            .word(lease.lease_epoch.0)
+            .word(lease.created_lsn.0)
+            .word(lease.deadline_slot.0)
+            .word(lease.retire_after_slot.is_some() as u64)
+            .word(lease.retire_after_slot.map_or(0, |s| s.0))
+            .word(members as u64);
+        LeaseHasher(h)
+    }
+
+    pub(crate) fn member(&mut self, member: ResourceId) {
+        self.0.wide(member.0);
+    }
+
+    pub(crate) fn finish(&self) -> u64 {
+        self.0.finish()
+    }
 }
 
 pub(crate) fn operation_hash(operation: &Operation) -> u64 {

@@ -2,6 +2,7 @@
 
 use super::StateMachine;
 use crate::command::Bundle;
+use crate::digest::LeaseHasher;
 use crate::ids::{HolderId, LeaseEpoch, LeaseId, Lsn, ResourceId, Slot};
 use crate::outcome::{Outcome, ResultCode};
 use crate::record::{LeaseRecord, LeaseState, Resource, ResourceState};
@@ -247,9 +248,7 @@ impl StateMachine {
         lease.state = state;
         lease.lease_epoch = epoch;
         let after = *lease;
-        let members = self.members_of(&after);
-        self.lease_changed(&before, &after, members.as_slice());
-        self.update_members(lease_id, members.as_slice(), member_state, Some(lease_id));
+        self.update_lease_and_members(&before, &after, member_state, Some(lease_id));
     }
 
     /// Makes a live lease terminal: members become available and the lease
@@ -266,37 +265,46 @@ impl StateMachine {
         lease.lease_epoch = epoch;
         lease.retire_after_slot = Some(retire_after_slot);
         let after = *lease;
-        let members = self.members_of(&after);
-        self.lease_changed(&before, &after, members.as_slice());
-        self.update_members(lease_id, members.as_slice(), ResourceState::Available, None);
+        self.update_lease_and_members(&before, &after, ResourceState::Available, None);
         self.lease_retirement.push(retire_after_slot, lease_id);
     }
 
-    /// Moves every member of `lease_id` (`members`, which it holds) to
-    /// `state`.
-    fn update_members(
+    /// After a live lease's record changed from `before` to `after` (its
+    /// members stay): moves every member to `state`, and keeps the running
+    /// digest of the lease and of each member, in one walk of the members.
+    fn update_lease_and_members(
         &mut self,
-        lease_id: LeaseId,
-        members: &[ResourceId],
+        before: &LeaseRecord,
+        after: &LeaseRecord,
         state: ResourceState,
         current_lease_id: Option<LeaseId>,
     ) {
-        for resource_id in members {
+        let lease_id = after.lease_id;
+        let count = usize::from(after.member_count);
+        let mut before_hash = LeaseHasher::new(before, count);
+        let mut after_hash = LeaseHasher::new(after, count);
+        for ordinal in 0..after.member_count {
+            let resource_id = self
+                .member(after, ordinal)
+                .expect("a lease's members are in the member table");
+            before_hash.member(resource_id);
+            after_hash.member(resource_id);
             let resource = self
                 .resources
-                .get_mut(resource_id)
+                .get_mut(&resource_id)
                 .expect("members are existing resources");
             assert_eq!(
                 resource.current_lease_id,
                 Some(lease_id),
                 "a live lease's member is held by that lease"
             );
-            let before = *resource;
+            let old = *resource;
             resource.state = state;
             resource.current_lease_id = current_lease_id;
             resource.version += 1;
-            let after = *resource;
-            self.resource_changed(&before, &after);
+            let new = *resource;
+            self.resource_changed(&old, &new);
         }
+        self.lease_changed(&before_hash, &after_hash);
     }
 }

@@ -4,6 +4,7 @@
 
 use super::StateMachine;
 use crate::command::Bundle;
+use crate::digest::LeaseHasher;
 use crate::ids::{LeaseId, ResourceId};
 use crate::record::LeaseRecord;
 use crate::table::{InsertError, MemberKey};
@@ -73,18 +74,22 @@ impl StateMachine {
 
     /// Removes a stored lease and its members; returns the lease.
     pub(super) fn remove_lease(&mut self, lease_id: LeaseId) -> LeaseRecord {
-        let lease = *self
+        let lease = self
             .leases
-            .get(&lease_id)
+            .take(&lease_id)
             .expect("the lease to remove is in the lease table");
-        let members = self.members_of(&lease);
-        self.lease_removed(&lease, members.as_slice());
-        self.leases.remove(&lease_id);
-        for ordinal in 1..lease.member_count {
-            let removed = self.members.remove(&MemberKey { lease_id, ordinal });
-            assert!(removed, "a lease's members are in the member table");
+        let count = lease.member_count;
+        let mut hash = LeaseHasher::new(&lease, usize::from(count));
+        hash.member(lease.first_member);
+        for ordinal in 1..count {
+            let member = self
+                .members
+                .take(&MemberKey { lease_id, ordinal })
+                .expect("a lease's members are in the member table");
+            hash.member(member);
         }
-        self.lease_members -= u32::from(lease.member_count);
+        self.lease_removed(&hash);
+        self.lease_members -= u32::from(count);
         lease
     }
 

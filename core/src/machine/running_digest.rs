@@ -8,7 +8,7 @@
 //! the next full audit says so (`InvariantViolation::DigestDrift`).
 
 use super::{InvariantViolation, StateMachine};
-use crate::digest::{lease_hash, operation_hash, resource_hash, StateDigest};
+use crate::digest::{lease_hash, operation_hash, resource_hash, LeaseHasher, StateDigest};
 use crate::ids::ResourceId;
 use crate::record::{LeaseRecord, Operation, Resource};
 
@@ -76,19 +76,17 @@ impl StateMachine {
         self.record_digest.add_hash(lease_hash(lease, members));
     }
 
-    /// A lease's members never change while it is stored: only its record.
-    pub(super) fn lease_changed(
-        &mut self,
-        before: &LeaseRecord,
-        after: &LeaseRecord,
-        members: &[ResourceId],
-    ) {
-        self.record_digest.remove_hash(lease_hash(before, members));
-        self.record_digest.add_hash(lease_hash(after, members));
+    /// A lease changed from the one `before` hashed to the one `after`
+    /// hashed (both fed its members, which never change while it is
+    /// stored).
+    pub(super) fn lease_changed(&mut self, before: &LeaseHasher, after: &LeaseHasher) {
+        self.record_digest.remove_hash(before.finish());
+        self.record_digest.add_hash(after.finish());
     }
 
-    pub(super) fn lease_removed(&mut self, lease: &LeaseRecord, members: &[ResourceId]) {
-        self.record_digest.remove_hash(lease_hash(lease, members));
+    /// A lease removed, `lease` hashed with every member.
+    pub(super) fn lease_removed(&mut self, lease: &LeaseHasher) {
+        self.record_digest.remove_hash(lease.finish());
     }
 
     pub(super) fn operation_added(&mut self, operation: &Operation) {
