@@ -7,9 +7,9 @@
 
 use crate::command::{ClientRequest, Command};
 use crate::hash::{mix, WordHasher};
-use crate::ids::{Lsn, Slot};
+use crate::ids::{Lsn, ResourceId, Slot};
 use crate::outcome::Outcome;
-use crate::record::{Lease, Operation, Resource};
+use crate::record::{Lease, LeaseRecord, Operation, Resource};
 
 const DOMAIN_RESOURCE: u64 = 1;
 const DOMAIN_LEASE: u64 = 2;
@@ -18,7 +18,11 @@ const DOMAIN_META: u64 = 4;
 const DOMAIN_COMMAND: u64 = 5;
 
 /// Accumulates records in any order; `finish` adds the scalar state.
-#[derive(Clone, Copy, Debug, Default)]
+///
+/// A record can be taken out again (`remove_*` with the record exactly as
+/// it was added), so a holder of changing records can keep one running
+/// digest: on every change, remove the old record and add the new one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StateDigest {
     sum: u64,
     records: u64,
@@ -29,45 +33,53 @@ impl StateDigest {
         StateDigest { sum: 0, records: 0 }
     }
 
-    fn add(&mut self, record_hash: u64) {
+    /// How many records were added and not removed.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    pub(crate) fn add_hash(&mut self, record_hash: u64) {
         self.sum = self.sum.wrapping_add(record_hash);
         self.records += 1;
     }
 
+    /// Panics when no record is held: a removal without its addition is a
+    /// bookkeeping bug, never state.
+    pub(crate) fn remove_hash(&mut self, record_hash: u64) {
+        assert!(self.records > 0, "a record removed from an empty digest");
+        self.sum = self.sum.wrapping_sub(record_hash);
+        self.records -= 1;
+    }
+
     pub fn add_resource(&mut self, resource: &Resource) {
-        let mut h = WordHasher::new(DOMAIN_RESOURCE);
-        h.wide(resource.resource_id.0)
-            .word(resource.state as u64)
-            .wide(resource.current_lease_id.map_or(0, |id| id.0))
-            .word(resource.version);
-        self.add(h.finish());
+        self.add_hash(resource_hash(resource));
+    }
+
+    pub fn remove_resource(&mut self, resource: &Resource) {
+        self.remove_hash(resource_hash(resource));
     }
 
     pub fn add_lease(&mut self, lease: &Lease) {
-        let mut h = WordHasher::new(DOMAIN_LEASE);
-        h.wide(lease.lease_id.0)
-            .wide(lease.holder_id.0)
-            .word(lease.state as u64)
-            .word(lease.lease_epoch.0)
-            .word(lease.created_lsn.0)
-            .word(lease.deadline_slot.0)
-            .word(lease.retire_after_slot.is_some() as u64)
-            .word(lease.retire_after_slot.map_or(0, |s| s.0))
-            .word(lease.members.len() as u64);
-        for member in lease.members.as_slice() {
-            h.wide(member.0);
-        }
-        self.add(h.finish());
+        self.add_hash(lease_hash(&lease.head(), lease.members.as_slice()));
+    }
+
+    pub fn remove_lease(&mut self, lease: &Lease) {
+        self.remove_hash(lease_hash(&lease.head(), lease.members.as_slice()));
     }
 
     pub fn add_operation(&mut self, operation: &Operation) {
-        let mut h = WordHasher::new(DOMAIN_OPERATION);
-        h.wide(operation.operation_id.0)
-            .word(operation.command_hash)
-            .word(operation.applied_lsn.0)
-            .word(operation.retire_after_slot.0);
-        hash_outcome(&mut h, &operation.outcome);
-        self.add(h.finish());
+        self.add_hash(operation_hash(operation));
+    }
+
+    pub fn remove_operation(&mut self, operation: &Operation) {
+        self.remove_hash(operation_hash(operation));
+    }
+
+    /// Corrupts the running sum as a missed update would, for the tests
+    /// that show the audit notices.
+    #[cfg(test)]
+    pub(crate) fn skew(&mut self) {
+        self.sum = self.sum.wrapping_add(1);
     }
 
     /// `last_applied_lsn` is `None` before the first command.
@@ -85,6 +97,66 @@ impl StateDigest {
             .word(last_request_slot.0);
         h.finish()
     }
+}
+
+pub(crate) fn resource_hash(resource: &Resource) -> u64 {
+    let mut h = WordHasher::new(DOMAIN_RESOURCE);
+    h.wide(resource.resource_id.0)
+        .word(resource.state as u64)
+        .wide(resource.current_lease_id.map_or(0, |id| id.0))
+        .word(resource.version);
+    h.finish()
+}
+
+/// A lease's hash from its stored record and its members, in order. The
+/// record's own `member_count` and `first_member` are not read: `members`
+/// is the one source of them, as it is for a [`Lease`].
+pub(crate) fn lease_hash(lease: &LeaseRecord, members: &[ResourceId]) -> u64 {
+    let mut h = LeaseHasher::new(lease, members.len());
+    for &member in members {
+        h.member(member);
+    }
+    h.finish()
+}
+
+/// A lease's hash fed its members one at a time, for a caller that walks
+/// them anyway (and may feed two hashers, of the lease before and after a
+/// change, in the same walk).
+pub(crate) struct LeaseHasher(WordHasher);
+
+impl LeaseHasher {
+    /// `members` of them must follow, in order.
+    pub(crate) fn new(lease: &LeaseRecord, members: usize) -> LeaseHasher {
+        let mut h = WordHasher::new(DOMAIN_LEASE);
+        h.wide(lease.lease_id.0)
+            .wide(lease.holder_id.0)
+            .word(lease.state as u64)
+            .word(lease.lease_epoch.0)
+            .word(lease.created_lsn.0)
+            .word(lease.deadline_slot.0)
+            .word(lease.retire_after_slot.is_some() as u64)
+            .word(lease.retire_after_slot.map_or(0, |s| s.0))
+            .word(members as u64);
+        LeaseHasher(h)
+    }
+
+    pub(crate) fn member(&mut self, member: ResourceId) {
+        self.0.wide(member.0);
+    }
+
+    pub(crate) fn finish(&self) -> u64 {
+        self.0.finish()
+    }
+}
+
+pub(crate) fn operation_hash(operation: &Operation) -> u64 {
+    let mut h = WordHasher::new(DOMAIN_OPERATION);
+    h.wide(operation.operation_id.0)
+        .word(operation.command_hash)
+        .word(operation.applied_lsn.0)
+        .word(operation.retire_after_slot.0);
+    hash_outcome(&mut h, &operation.outcome);
+    h.finish()
 }
 
 fn hash_outcome(h: &mut WordHasher, outcome: &Outcome) {

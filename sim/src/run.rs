@@ -4,7 +4,7 @@
 
 use crate::action::{Action, Unsynced};
 use crate::config_swarm::{seed_config, ConfigChoice};
-use crate::driver::{RunError, SelfTest, SimConfig, Simulator};
+use crate::driver::{AuditCadence, RunError, SelfTest, SimConfig, Simulator};
 use crate::liveness::run_liveness;
 use crate::rng::SimRng;
 use crate::stats::RunStats;
@@ -32,6 +32,8 @@ pub struct SeedSpec {
     pub keep_files: bool,
     /// Drawn for the seed, or the fixed small config.
     pub config: ConfigChoice,
+    /// How often the full audit runs besides its fixed occasions.
+    pub audit: AuditCadence,
 }
 
 impl SeedSpec {
@@ -43,6 +45,7 @@ impl SeedSpec {
             selftest: None,
             keep_files: false,
             config: ConfigChoice::Swarm,
+            audit: AuditCadence::SWEEP,
         }
     }
 }
@@ -77,8 +80,14 @@ pub fn run_seed_watched(spec: &SeedSpec, watch: &mut dyn FnMut(&Simulator) -> bo
     let mut rng = SimRng::new(spec.seed);
     let mix = Mix::swarm(&mut rng, &spec.faults);
     let (engine, kind) = seed_config(spec.seed, spec.config);
+    // The last generated step gets a full audit of its own. The liveness
+    // phase and the closing crash and restart come after it; the restart
+    // audits the recovered state too, but that is the state rebuilt from
+    // the files, not the one the live engine reached.
     let config = SimConfig {
         selftest: spec.selftest,
+        audit: spec.audit,
+        last_step: Some(spec.steps),
         ..SimConfig::new(engine)
     };
     let header = vec![

@@ -2,7 +2,7 @@
 //! whose error says what was expected (clap shows it and exits with 2).
 
 use allocdb_sim::config_swarm::ConfigChoice;
-use allocdb_sim::driver::SelfTest;
+use allocdb_sim::driver::{AuditCadence, SelfTest};
 use allocdb_sim::fs_model::SyncSite;
 use allocdb_sim::run::SeedSpec;
 use allocdb_sim::swarm::FaultSelection;
@@ -41,6 +41,16 @@ impl std::fmt::Display for SeedRange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}..{}", self.start, self.end)
     }
+}
+
+/// `--audit-every N`: the full audit every Nth step (besides restarts,
+/// checkpoints, fault actions and a seed's last step), N at least 1.
+pub fn audit_every(text: &str) -> Result<AuditCadence, String> {
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(AuditCadence::every)
+        .ok_or_else(|| format!("`{text}`: expected a number of steps, at least 1"))
 }
 
 /// `I/N`: the I-th of N disjoint shares of a seed range (1-based).

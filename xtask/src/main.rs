@@ -44,8 +44,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::args::{existing_file, RunArgs, SeedRange, Shard, SourceArgs};
+use crate::args::{audit_every, existing_file, RunArgs, SeedRange, Shard, SourceArgs};
 use crate::error::{report, Error};
+use allocdb_sim::driver::AuditCadence;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -87,6 +88,12 @@ enum Task {
         seeds: SeedRange,
         #[command(flatten)]
         run: RunArgs,
+        /// The full audit (the core's invariants and running digest, the
+        /// model's running digest, every record against the model's) every
+        /// Nth step, besides every restart, checkpoint and fault action and
+        /// each seed's last step.
+        #[arg(long, value_name = "N", default_value = "32", value_parser = audit_every)]
+        audit_every: AuditCadence,
         /// Worker threads (default: every core).
         #[arg(long)]
         jobs: Option<usize>,
@@ -118,6 +125,11 @@ enum Task {
         /// Stop after this step.
         #[arg(long, value_name = "STEP")]
         until: Option<u64>,
+        /// For a seed: the full audit every Nth step instead of after every
+        /// step (restarts, checkpoints, fault actions and the last step
+        /// are audited either way). Scenario files audit every step.
+        #[arg(long, value_name = "N", default_value = "1", value_parser = audit_every)]
+        audit_every: AuditCadence,
         /// Engine-level detail under each step.
         #[arg(long)]
         verbose: bool,
@@ -223,6 +235,7 @@ fn run(task: Task) -> Result<bool, Error> {
         Task::Sweep {
             seeds,
             run,
+            audit_every,
             jobs,
             shard,
             keep_failures,
@@ -233,6 +246,7 @@ fn run(task: Task) -> Result<bool, Error> {
         } => sweep::run(&sweep::SweepArgs {
             seeds,
             run,
+            audit: audit_every,
             jobs: jobs
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
             shard,
@@ -245,10 +259,12 @@ fn run(task: Task) -> Result<bool, Error> {
         Task::Replay {
             source,
             until,
+            audit_every,
             verbose,
         } => replay::run(&replay::ReplayArgs {
             source,
             until,
+            audit: audit_every,
             verbose,
         }),
         Task::Explore {

@@ -4,13 +4,15 @@
 
 use crate::args::{Source, SourceArgs};
 use crate::error::Error;
-use allocdb_sim::driver::Simulator;
-use allocdb_sim::run::run_seed_watched;
+use allocdb_sim::driver::{AuditCadence, Simulator};
+use allocdb_sim::run::{run_seed_watched, SeedSpec};
 use allocdb_sim::scenario::{load, run_scenario_watched};
 
 pub struct ReplayArgs {
     pub source: SourceArgs,
     pub until: Option<u64>,
+    /// For a seed: the periodic full audit's cadence.
+    pub audit: AuditCadence,
     pub verbose: bool,
 }
 
@@ -82,7 +84,11 @@ pub fn run(args: &ReplayArgs) -> Result<bool, Error> {
             run.result.err().map(|f| f.to_string())
         }
         Source::Seed(seed) => {
-            let report = run_seed_watched(&args.source.run.spec(seed), &mut watch);
+            let spec = SeedSpec {
+                audit: args.audit,
+                ..args.source.run.spec(seed)
+            };
+            let report = run_seed_watched(&spec, &mut watch);
             printer.flush(&report.transcript);
             report.failure.map(|f| f.to_string())
         }

@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::repro_file::{default_repro_dir, shown, write_repro};
 use allocdb_sim::coverage::{probes, unreached, Probe, NOT_YET};
 use allocdb_sim::determinism::{run_seed_twice, transcript_digest, Divergence};
-use allocdb_sim::driver::RunError;
+use allocdb_sim::driver::{AuditCadence, RunError};
 use allocdb_sim::run::{run_seed, SeedReport};
 use allocdb_sim::stats::RunStats;
 use clap::ValueEnum;
@@ -33,6 +33,8 @@ pub enum Format {
 pub struct SweepArgs {
     pub seeds: SeedRange,
     pub run: RunArgs,
+    /// The periodic full audit's cadence.
+    pub audit: AuditCadence,
     pub jobs: usize,
     pub shard: Option<Shard>,
     pub keep_failures: Option<PathBuf>,
@@ -130,6 +132,7 @@ fn sweep(args: &SweepArgs, seeds: &[u64], jobs: usize) -> Result<Totals, Error> 
                     let Some(&seed) = seeds.get(index) else { break };
                     let mut spec = args.run.spec(seed);
                     spec.keep_files = args.keep_failures.is_some();
+                    spec.audit = args.audit;
                     let ran = if args.check_determinism {
                         let (report, diverged) = run_seed_twice(&spec);
                         Ran { report, diverged }

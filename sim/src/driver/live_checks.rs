@@ -1,21 +1,25 @@
-//! The oracles run after every step on a running engine: the core's audit,
-//! and the digest against the model's; at full audits
-//! (every restart, checkpoint, fault action and 32nd step) also every
-//! record against the model's, field by field. A step that cannot
-//! have changed anything they look at reuses the last verdict.
+//! The oracles run after every step on a running engine: the digest
+//! against the model's on every step (both are kept running, so this is
+//! O(1)); and, at the full audits `audit_cadence` schedules, the core's
+//! invariant audit (which checks the core's running digest against a
+//! recomputation), the model's running digest against its own
+//! recomputation, and every record against the model's, field by field.
+//! A step that cannot have changed the digests reuses the last verdict.
 
+use super::audit_cadence::AuditReason;
 use super::{RunError, SelfTest, Simulator};
-use crate::action::{Action, ActionKind};
+use crate::action::Action;
 use crate::oracle::checks;
 use crate::oracle::records::{records_agree, RecordSource};
+use crate::oracle::{Oracle, Violation};
 use allocdb_core::machine::StateMachine;
 use allocdb_core::Lsn;
 use allocdb_core::{Lease, LeaseId, Operation, OperationId, Resource, ResourceId, Slot};
 
-/// The state the per-step oracles last passed. Records change only when
-/// a command is applied, and every apply moves the LSN, so while neither
-/// the engine's nor the model's last applied LSN has moved their digests
-/// are the ones already compared.
+/// The state the per-step digest comparison last passed. Records change
+/// only when a command is applied, and every apply moves the LSN, so
+/// while neither the engine's nor the model's last applied LSN has moved
+/// their digests are the ones already compared.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Verified {
     engine_lsn: Option<Lsn>,
@@ -23,28 +27,13 @@ pub(super) struct Verified {
     digest: u64,
 }
 
-/// Reads take a shared borrow of the engine and an advance only moves the
-/// simulator's slot: neither can change anything the oracles look at.
-fn leaves_engine_untouched(action: &Action) -> bool {
-    matches!(
-        action,
-        Action::ReadResource { .. }
-            | Action::ReadLease { .. }
-            | Action::AdvanceSlot { .. }
-            | Action::AdvanceTo { .. }
-    )
-}
-
-/// Steps between full audits, besides the one after every restart,
-/// checkpoint and fault action (the spec's cadence, `testbed.md`).
-pub const FULL_AUDIT_EVERY: u64 = 32;
-
-/// The record-by-record comparison runs at full audits: it reads every
-/// record on both sides, which every step cannot afford.
-fn full_audit_due(action: &Action, step: u64) -> bool {
-    step % FULL_AUDIT_EVERY == 0
-        || matches!(action, Action::Restart | Action::Checkpoint)
-        || ActionKind::FAULTS.contains(&action.kind())
+/// Names the audit occasion that caught a violation, so a failure report
+/// says which cadence found it.
+fn caught_by(reason: AuditReason) -> impl Fn(Violation) -> Violation {
+    move |violation| Violation {
+        detail: format!("{reason}: {}", violation.detail),
+        ..violation
+    }
 }
 
 impl Simulator {
@@ -54,25 +43,29 @@ impl Simulator {
             return Ok(None);
         };
         let sm = engine.state_machine();
-        let lsns = (sm.last_applied_lsn(), self.model.last_applied_lsn());
-        if full_audit_due(action, self.step) && self.records_verified != Some(lsns) {
-            let agreed = if self.config.selftest == Some(SelfTest::SkewRecord) {
-                records_agree(&SkewedVersions(sm), &self.model)
-            } else {
-                records_agree(sm, &self.model)
-            };
-            agreed.map_err(|v| self.fail(v))?;
-            self.records_verified = Some(lsns);
+        let last_step = self.config.last_step == Some(self.step);
+        if let Some(reason) = self.config.audit.due(action, self.step, last_step) {
+            let caught = caught_by(reason);
+            // Records change only by an apply, so until either side's LSN
+            // moves (or the process restarts) the comparison stands.
+            let lsns = (sm.last_applied_lsn(), self.model.last_applied_lsn());
+            if self.records_verified != Some(lsns) {
+                let agreed = if self.config.selftest == Some(SelfTest::SkewRecord) {
+                    records_agree(&SkewedVersions(sm), &self.model)
+                } else {
+                    records_agree(sm, &self.model)
+                };
+                agreed.map_err(|v| self.fail(caught(v)))?;
+                self.records_verified = Some(lsns);
+            }
+            checks::audit(sm).map_err(|v| self.fail(caught(v)))?;
+            self.model
+                .audit_digest()
+                .map_err(|detail| self.fail(caught(Violation::new(Oracle::StateDigest, detail))))?;
         }
         let unchanged = self.verified.filter(|v| {
             v.engine_lsn == sm.last_applied_lsn() && v.model_lsn == self.model.last_applied_lsn()
         });
-        // The audit also covers structure that moves without an apply (a
-        // tick moves the expiry wheel's cursor), so only a step that never
-        // borrowed the engine mutably reuses its verdict.
-        if unchanged.is_none() || !leaves_engine_untouched(action) {
-            checks::audit(sm).map_err(|v| self.fail(v))?;
-        }
         if let Some(verified) = unchanged {
             return Ok(Some(verified.digest));
         }

@@ -10,10 +10,12 @@
 //! Each room of the rest holds one job: `process` (the engine process and
 //! what is armed), `clients` (requests and what is in flight), `books`
 //! and `wal_book` (what the files must hold; no I/O), `disk` (what is done
-//! to the real files), `live_checks` (the per-step oracles), and the
+//! to the real files), `live_checks` (the per-step oracles),
+//! `audit_cadence` (which steps get the full audit), and the
 //! actions as `impl` blocks with no fields of their own: `client_writes`,
 //! `write_path`, `maintenance`, `reads`, `faults`, `restart`.
 
+pub mod audit_cadence;
 mod books;
 mod client_writes;
 mod clients;
@@ -41,6 +43,7 @@ use crate::view::{EngineStatus, SimView};
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
 use allocdb_core::engine::{Engine, EngineConfig};
 use allocdb_core::{Lsn, Slot};
+pub use audit_cadence::AuditCadence;
 use books::Books;
 use clients::Clients;
 use disk::Disk;
@@ -93,6 +96,11 @@ pub struct SimConfig {
     /// strict: an author who wrote such a step meant something else.
     /// Generated workloads are not: they aim blindly.
     pub strict: bool,
+    /// How often the full audit runs besides its fixed occasions.
+    pub audit: AuditCadence,
+    /// A seed's last generated step, which the full audit always checks;
+    /// `None` for a scenario.
+    pub last_step: Option<u64>,
 }
 
 impl SimConfig {
@@ -101,6 +109,8 @@ impl SimConfig {
             engine,
             selftest: None,
             strict: false,
+            audit: AuditCadence::EVERY_STEP,
+            last_step: None,
         }
     }
 }

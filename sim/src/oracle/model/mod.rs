@@ -4,6 +4,9 @@
 //! It is deliberately naive: plain ordered maps, no capacity tricks, no
 //! timing wheel, and every derived quantity (bucket occupancy, member-table
 //! occupancy, what is due for retirement) recomputed by scanning all records.
+//! The one thing kept running is the state digest (`store`), so that
+//! comparing it with the engine's on every step costs O(1); the driver
+//! checks it against a full recomputation at every full audit.
 //! Its only job is to be obviously right, so that when it disagrees with the
 //! core the disagreement is worth reading. It shares the core's types and its
 //! two encoders (`StateDigest`, and `command_hash` for the field of that
@@ -12,13 +15,17 @@
 //! (`same_request`) and works out every window from the config's fields
 //! (`windows`).
 
+#[cfg(test)]
+mod digest_tests;
 mod same_request;
+mod store;
 pub mod windows;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use same_request::same_request;
+use store::Store;
 
 use crate::lease_ref::LeaseNames;
 
@@ -41,13 +48,8 @@ pub enum ModelApplyError {
 #[derive(Clone)]
 pub struct Model {
     config: Config,
-    resources: BTreeMap<ResourceId, Resource>,
-    /// Live and terminal-but-not-yet-retired leases.
-    leases: BTreeMap<LeaseId, Lease>,
-    /// Each retained record with the request that made it (shared: the
-    /// model is cloned at every checkpoint and restart, and a request
-    /// with its full bundle is most of a record's size).
-    operations: BTreeMap<OperationId, (Operation, Arc<ClientRequest>)>,
+    /// Every record, with the running digest over them.
+    store: Store,
     retired_watermark: Lsn,
     last_applied_lsn: Option<Lsn>,
     last_request_slot: Slot,
@@ -59,9 +61,7 @@ impl Model {
     pub fn new(config: Config) -> Model {
         Model {
             config,
-            resources: BTreeMap::new(),
-            leases: BTreeMap::new(),
-            operations: BTreeMap::new(),
+            store: Store::default(),
             retired_watermark: Lsn(0),
             last_applied_lsn: None,
             last_request_slot: Slot(0),
@@ -135,7 +135,7 @@ impl Model {
     }
 
     pub fn get_resource(&self, id: ResourceId) -> Option<Resource> {
-        self.resources.get(&id).copied()
+        self.store.resources().get(&id).copied()
     }
 
     /// Err(LeaseNotFound | LeaseRetired).
@@ -144,30 +144,35 @@ impl Model {
     }
 
     pub fn get_operation(&self, id: OperationId) -> Option<Operation> {
-        self.operations.get(&id).map(|(operation, _)| *operation)
+        self.store
+            .operations()
+            .get(&id)
+            .map(|(operation, _)| *operation)
     }
 
     /// Every resource, in id order.
     pub fn resources(&self) -> impl Iterator<Item = &Resource> {
-        self.resources.values()
+        self.store.resources().values()
     }
 
     /// Every live or terminal-but-not-yet-retired lease, in id order.
     pub fn leases(&self) -> impl Iterator<Item = &Lease> {
-        self.leases.values()
+        self.store.leases().values()
     }
 
     /// Every retained operation record, in id order.
     pub fn operations(&self) -> impl Iterator<Item = &Operation> {
-        self.operations.values().map(|(operation, _)| operation)
+        self.store
+            .operations()
+            .values()
+            .map(|(operation, _)| operation)
     }
 
     /// Reserved leases with `deadline <= now`, ordered by
     /// `(deadline, lease_id)`, at most `limit`.
     pub fn due_expirations(&self, now: Slot, limit: usize) -> Vec<(LeaseId, Slot)> {
         let mut due: Vec<(Slot, LeaseId)> = self
-            .leases
-            .values()
+            .leases()
             .filter(|lease| lease.state == LeaseState::Reserved && lease.deadline_slot <= now)
             .map(|lease| (lease.deadline_slot, lease.lease_id))
             .collect();
@@ -178,18 +183,34 @@ impl Model {
             .collect()
     }
 
+    /// The state digest, from the running digest of the records: O(1).
     pub fn digest(&self) -> u64 {
-        let mut digest = StateDigest::new();
-        for resource in self.resources.values() {
-            digest.add_resource(resource);
+        self.finish(self.store.running())
+    }
+
+    /// The state digest with every record hashed afresh.
+    pub fn digest_recomputed(&self) -> u64 {
+        self.finish(self.store.recomputed())
+    }
+
+    /// The running digest against a full recomputation: `Err` names both
+    /// when a write to the records skipped its digest update.
+    pub fn audit_digest(&self) -> Result<(), String> {
+        let (running, recomputed) = (self.store.running(), self.store.recomputed());
+        if running == recomputed {
+            return Ok(());
         }
-        for lease in self.leases.values() {
-            digest.add_lease(lease);
-        }
-        for operation in self.operations() {
-            digest.add_operation(operation);
-        }
-        digest.finish(
+        Err(format!(
+            "the model's running digest {:016x} over {} records differs from its recomputation {:016x} over {}",
+            self.finish(running),
+            running.records(),
+            self.finish(recomputed),
+            recomputed.records()
+        ))
+    }
+
+    fn finish(&self, records: StateDigest) -> u64 {
+        records.finish(
             self.retired_watermark,
             self.last_applied_lsn,
             self.last_request_slot,
@@ -198,22 +219,21 @@ impl Model {
 
     fn retire(&mut self, now: Slot) {
         let due: Vec<LeaseId> = self
-            .leases
-            .values()
+            .leases()
             .filter(|lease| lease.state.is_terminal())
             .filter(|lease| lease.retire_after_slot.is_some_and(|after| after <= now))
             .map(|lease| lease.lease_id)
             .collect();
         for lease_id in due {
-            self.leases.remove(&lease_id);
+            self.store.retire_lease(lease_id);
             self.retired_watermark = self.retired_watermark.max(lease_id.lsn());
         }
-        self.operations
-            .retain(|_, (operation, _)| operation.retire_after_slot > now);
+        self.store
+            .retire_operations(|operation| operation.retire_after_slot > now);
     }
 
     fn lookup(&self, id: LeaseId) -> Result<&Lease, ResultCode> {
-        if let Some(lease) = self.leases.get(&id) {
+        if let Some(lease) = self.store.leases().get(&id) {
             return Ok(lease);
         }
         if id.shard_id() == self.config.shard_id
@@ -235,7 +255,7 @@ impl Model {
         if now.0 > windows::last_request_slot(&self.config) {
             return fresh(Outcome::Rejected(ResultCode::SlotOverflow));
         }
-        if let Some((existing, stored)) = self.operations.get(&request.operation_id) {
+        if let Some((existing, stored)) = self.store.operations().get(&request.operation_id) {
             if same_request(stored, request) {
                 return Applied {
                     lsn,
@@ -245,7 +265,7 @@ impl Model {
             }
             return fresh(Outcome::Rejected(ResultCode::OperationConflict));
         }
-        if self.operations.len() >= self.config.max_operations as usize {
+        if self.store.operations().len() >= self.config.max_operations as usize {
             return fresh(Outcome::Rejected(ResultCode::OperationTableFull));
         }
         let outcome = match self.execute(lsn, now, &request.command) {
@@ -262,8 +282,7 @@ impl Model {
             applied_lsn: lsn,
             retire_after_slot: Slot(now.0.saturating_add(windows::dedupe_window(&self.config))),
         };
-        self.operations
-            .insert(request.operation_id, (operation, Arc::new(*request)));
+        self.store.record_operation(operation, Arc::new(*request));
         fresh(outcome)
     }
 
@@ -291,21 +310,18 @@ impl Model {
     }
 
     fn create_resource(&mut self, resource_id: ResourceId) -> Result<Outcome, ResultCode> {
-        if self.resources.contains_key(&resource_id) {
+        if self.store.resources().contains_key(&resource_id) {
             return Err(ResultCode::AlreadyExists);
         }
-        if self.resources.len() >= self.config.max_resources as usize {
+        if self.store.resources().len() >= self.config.max_resources as usize {
             return Err(ResultCode::ResourceTableFull);
         }
-        self.resources.insert(
+        self.store.create_resource(Resource {
             resource_id,
-            Resource {
-                resource_id,
-                state: ResourceState::Available,
-                current_lease_id: None,
-                version: 0,
-            },
-        );
+            state: ResourceState::Available,
+            current_lease_id: None,
+            version: 0,
+        });
         Ok(Outcome::ResourceCreated)
     }
 
@@ -331,26 +347,26 @@ impl Model {
             return Err(ResultCode::TtlOutOfRange);
         }
         let deadline = now.checked_add(ttl_slots).ok_or(ResultCode::SlotOverflow)?;
-        if ids.iter().any(|id| !self.resources.contains_key(id)) {
+        let stored = self.store.resources();
+        if ids.iter().any(|id| !stored.contains_key(id)) {
             return Err(ResultCode::ResourceNotFound);
         }
         if ids
             .iter()
-            .any(|id| self.resources[id].state != ResourceState::Available)
+            .any(|id| stored[id].state != ResourceState::Available)
         {
             return Err(ResultCode::ResourceBusy);
         }
-        if self.leases.len() >= self.config.max_leases as usize {
+        if self.store.leases().len() >= self.config.max_leases as usize {
             return Err(ResultCode::LeaseTableFull);
         }
-        let members_held: usize = self.leases.values().map(|lease| lease.members.len()).sum();
+        let members_held: usize = self.leases().map(|lease| lease.members.len()).sum();
         if members_held + ids.len() > self.config.max_lease_members as usize {
             return Err(ResultCode::LeaseMemberTableFull);
         }
         let wheel = windows::expiry_buckets(&self.config);
         let bucket_len = self
-            .leases
-            .values()
+            .leases()
             .filter(|lease| lease.state == LeaseState::Reserved)
             .filter(|lease| lease.deadline_slot.0 % wheel == deadline.0 % wheel)
             .count();
@@ -359,19 +375,16 @@ impl Model {
         }
 
         let lease_id = LeaseId::new(self.config.shard_id, lsn);
-        self.leases.insert(
+        self.store.create_lease(Lease {
             lease_id,
-            Lease {
-                lease_id,
-                holder_id,
-                state: LeaseState::Reserved,
-                lease_epoch: LeaseEpoch::INITIAL,
-                created_lsn: lsn,
-                deadline_slot: deadline,
-                retire_after_slot: None,
-                members: *resources,
-            },
-        );
+            holder_id,
+            state: LeaseState::Reserved,
+            lease_epoch: LeaseEpoch::INITIAL,
+            created_lsn: lsn,
+            deadline_slot: deadline,
+            retire_after_slot: None,
+            members: *resources,
+        });
         self.set_members(lease_id, ResourceState::Reserved, Some(lease_id));
         Ok(Outcome::Reserved {
             lease_id,
@@ -407,7 +420,8 @@ impl Model {
         if lease.state != LeaseState::Reserved {
             return Err(ResultCode::InvalidState);
         }
-        self.lease_mut(lease_id).state = LeaseState::Active;
+        self.store
+            .change_lease(lease_id, |lease| lease.state = LeaseState::Active);
         self.set_members(lease_id, ResourceState::Active, Some(lease_id));
         Ok(Outcome::Activated {
             lease_id,
@@ -438,10 +452,13 @@ impl Model {
         if lease.state != LeaseState::Active {
             return Err(ResultCode::InvalidState);
         }
-        let record = self.lease_mut(lease_id);
-        record.state = LeaseState::Revoking;
-        record.lease_epoch = LeaseEpoch(record.lease_epoch.0 + 1);
-        let epoch = record.lease_epoch;
+        let epoch = self
+            .store
+            .change_lease(lease_id, |record| {
+                record.state = LeaseState::Revoking;
+                record.lease_epoch = LeaseEpoch(record.lease_epoch.0 + 1);
+            })
+            .lease_epoch;
         self.set_members(lease_id, ResourceState::Revoking, Some(lease_id));
         Ok(Outcome::Revoked {
             lease_id,
@@ -489,21 +506,18 @@ impl Model {
         bump_epoch: bool,
     ) -> LeaseEpoch {
         let retire_after = Slot(now.0.saturating_add(self.config.history_window_slots));
-        let record = self.lease_mut(lease_id);
-        record.state = state;
-        if bump_epoch {
-            record.lease_epoch = LeaseEpoch(record.lease_epoch.0 + 1);
-        }
-        record.retire_after_slot = Some(retire_after);
-        let epoch = record.lease_epoch;
+        let epoch = self
+            .store
+            .change_lease(lease_id, |record| {
+                record.state = state;
+                if bump_epoch {
+                    record.lease_epoch = LeaseEpoch(record.lease_epoch.0 + 1);
+                }
+                record.retire_after_slot = Some(retire_after);
+            })
+            .lease_epoch;
         self.set_members(lease_id, ResourceState::Available, None);
         epoch
-    }
-
-    fn lease_mut(&mut self, lease_id: LeaseId) -> &mut Lease {
-        self.leases
-            .get_mut(&lease_id)
-            .expect("the lease was just looked up")
     }
 
     fn set_members(
@@ -512,15 +526,13 @@ impl Model {
         state: ResourceState,
         current_lease_id: Option<LeaseId>,
     ) {
-        let members = self.leases[&lease_id].members;
-        for id in members.as_slice() {
-            let resource = self
-                .resources
-                .get_mut(id)
-                .expect("a lease member is a resource that exists");
-            resource.state = state;
-            resource.current_lease_id = current_lease_id;
-            resource.version += 1;
+        let members = self.store.leases()[&lease_id].members;
+        for &id in members.as_slice() {
+            self.store.change_resource(id, |resource| {
+                resource.state = state;
+                resource.current_lease_id = current_lease_id;
+                resource.version += 1;
+            });
         }
     }
 }

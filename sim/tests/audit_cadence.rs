@@ -1,0 +1,75 @@
+//! The full audit's cadence seen from outside: a sweep audits every Nth
+//! step plus its fixed occasions, the seed's last generated step among
+//! them; a replay audits every step and so stops at the first broken one.
+//! The `SkewRecord` self-test breaks every full audit that sees a
+//! resource, which makes each audit visible.
+
+use allocdb_sim::driver::{AuditCadence, RunError, SelfTest};
+use allocdb_sim::oracle::{Oracle, OracleFailure};
+use allocdb_sim::run::{run_seed, SeedSpec};
+use allocdb_sim::swarm::FaultSelection;
+
+fn first_broken_audit(
+    seed: u64,
+    steps: u64,
+    faults: FaultSelection,
+    audit: AuditCadence,
+) -> OracleFailure {
+    let report = run_seed(&SeedSpec {
+        faults,
+        selftest: Some(SelfTest::SkewRecord),
+        audit,
+        ..SeedSpec::new(seed, steps)
+    });
+    match report.failure {
+        Some(RunError::Oracle(failure)) => failure,
+        other => panic!("seed {seed}: expected an oracle failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_last_generated_step_is_audited_whatever_the_cadence() {
+    // Seed 0 creates a resource within its first 5 steps, with neither a
+    // checkpoint nor a fault among them (faults are off).
+    let never = AuditCadence::every(1_000).unwrap();
+    let failure = first_broken_audit(0, 5, FaultSelection::None, never);
+    assert_eq!(failure.oracle, Oracle::StateRecords);
+    assert_eq!(failure.step, 5);
+    assert!(
+        failure
+            .detail
+            .starts_with("full audit (the seed's last generated step): "),
+        "{}",
+        failure.detail
+    );
+}
+
+#[test]
+fn a_replay_finds_the_first_step_a_sweep_audit_would_catch_later() {
+    for seed in 0..5 {
+        let sweep = first_broken_audit(seed, 300, FaultSelection::All, AuditCadence::SWEEP);
+        let replay = first_broken_audit(seed, 300, FaultSelection::All, AuditCadence::EVERY_STEP);
+        assert_eq!(sweep.oracle, replay.oracle, "seed {seed}");
+        assert!(
+            replay.step <= sweep.step,
+            "seed {seed}: {replay} after {sweep}"
+        );
+        assert!(
+            replay.detail.starts_with("full audit (every step): "),
+            "seed {seed}: {}",
+            replay.detail
+        );
+        assert!(
+            sweep.detail.starts_with("full audit ("),
+            "seed {seed}: {}",
+            sweep.detail
+        );
+    }
+    // Seed 0's first resource is created at step 2 and its first
+    // checkpoint comes at step 13: the sweep's audit catches it there.
+    let sweep = first_broken_audit(0, 300, FaultSelection::All, AuditCadence::SWEEP);
+    assert_eq!(sweep.step, 13);
+    assert!(sweep.detail.starts_with("full audit (after checkpoint): "));
+    let replay = first_broken_audit(0, 300, FaultSelection::All, AuditCadence::EVERY_STEP);
+    assert_eq!(replay.step, 2);
+}
