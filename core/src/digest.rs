@@ -75,13 +75,6 @@ impl StateDigest {
         self.remove_hash(operation_hash(operation));
     }
 
-    /// Corrupts the running sum as a missed update would, for the tests
-    /// that show the audit notices.
-    #[cfg(test)]
-    pub(crate) fn skew(&mut self) {
-        self.sum = self.sum.wrapping_add(1);
-    }
-
     /// `last_applied_lsn` is `None` before the first command.
     pub fn finish(
         &self,
@@ -219,4 +212,42 @@ pub fn command_hash(request: &ClientRequest) -> u64 {
         }
     }
     mix(h.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{LeaseId, ResourceId};
+    use crate::record::ResourceState;
+
+    fn resource(version: u64) -> Resource {
+        Resource {
+            resource_id: ResourceId(7),
+            state: ResourceState::Available,
+            current_lease_id: None::<LeaseId>,
+            version,
+        }
+    }
+
+    #[test]
+    fn a_record_removed_as_it_was_added_leaves_the_digest_as_it_was() {
+        let mut digest = StateDigest::new();
+        digest.add_resource(&resource(1));
+        let before = digest;
+        digest.add_resource(&resource(2));
+        assert_ne!(digest, before);
+        digest.remove_resource(&resource(2));
+        assert_eq!(digest, before);
+        assert_eq!(digest.records(), 1);
+        // Removing a record other than the one added moves the sum.
+        digest.remove_resource(&resource(3));
+        assert_eq!(digest.records(), 0);
+        assert_ne!(digest, StateDigest::new());
+    }
+
+    #[test]
+    #[should_panic(expected = "a record removed from an empty digest")]
+    fn a_removal_without_its_addition_is_a_bookkeeping_bug() {
+        StateDigest::new().remove_resource(&resource(1));
+    }
 }

@@ -34,17 +34,18 @@ impl StateMachine {
         let retire_after_slot = slot
             .checked_add(self.config.dedupe_window_slots())
             .expect("slot <= max_request_slot leaves room for the dedupe window");
-        let operation = Operation {
-            operation_id: request.operation_id,
-            command_hash: hash,
-            outcome,
-            applied_lsn: lsn,
-            retire_after_slot,
-        };
         self.operations
-            .insert(request.operation_id, operation)
+            .insert(
+                request.operation_id,
+                Operation {
+                    operation_id: request.operation_id,
+                    command_hash: hash,
+                    outcome,
+                    applied_lsn: lsn,
+                    retire_after_slot,
+                },
+            )
             .expect("checked above: not present and not full");
-        self.operation_added(&operation);
         (outcome, false)
     }
 

@@ -2,7 +2,6 @@
 
 use super::StateMachine;
 use crate::command::Bundle;
-use crate::digest::LeaseHasher;
 use crate::ids::{HolderId, LeaseEpoch, LeaseId, Lsn, ResourceId, Slot};
 use crate::outcome::{Outcome, ResultCode};
 use crate::record::{LeaseRecord, LeaseState, Resource, ResourceState};
@@ -17,10 +16,7 @@ impl StateMachine {
             version: 0,
         };
         match self.resources.insert(resource_id, resource) {
-            Ok(()) => {
-                self.resource_added(&resource);
-                Outcome::ResourceCreated
-            }
+            Ok(()) => Outcome::ResourceCreated,
             Err(InsertError::Exists) => Outcome::Rejected(ResultCode::AlreadyExists),
             Err(InsertError::Full) => Outcome::Rejected(ResultCode::ResourceTableFull),
         }
@@ -92,12 +88,9 @@ impl StateMachine {
                 .resources
                 .get_mut(resource_id)
                 .expect("checked present");
-            let before = *resource;
             resource.state = ResourceState::Reserved;
             resource.current_lease_id = Some(lease_id);
             resource.version += 1;
-            let after = *resource;
-            self.resource_changed(&before, &after);
         }
         self.wheel
             .insert(deadline_slot, lease_id)
@@ -244,11 +237,10 @@ impl StateMachine {
     fn set_lease_state(&mut self, lease_id: LeaseId, state: LeaseState, epoch: LeaseEpoch) {
         let member_state = state.member_state().expect("a live state");
         let lease = self.leases.get_mut(&lease_id).expect("looked up");
-        let before = *lease;
         lease.state = state;
         lease.lease_epoch = epoch;
-        let after = *lease;
-        self.update_lease_and_members(&before, &after, member_state, Some(lease_id));
+        let lease = *lease;
+        self.update_members(&lease, member_state, Some(lease_id));
     }
 
     /// Makes a live lease terminal: members become available and the lease
@@ -260,35 +252,25 @@ impl StateMachine {
             .expect("slot <= max_request_slot leaves room for the history window");
         let lease = self.leases.get_mut(&lease_id).expect("looked up");
         assert!(!lease.state.is_terminal(), "a terminal lease never changes");
-        let before = *lease;
         lease.state = state;
         lease.lease_epoch = epoch;
         lease.retire_after_slot = Some(retire_after_slot);
-        let after = *lease;
-        self.update_lease_and_members(&before, &after, ResourceState::Available, None);
+        let lease = *lease;
+        self.update_members(&lease, ResourceState::Available, None);
         self.lease_retirement.push(retire_after_slot, lease_id);
     }
 
-    /// After a live lease's record changed from `before` to `after` (its
-    /// members stay): moves every member to `state`, and keeps the running
-    /// digest of the lease and of each member, in one walk of the members.
-    fn update_lease_and_members(
+    fn update_members(
         &mut self,
-        before: &LeaseRecord,
-        after: &LeaseRecord,
+        lease: &LeaseRecord,
         state: ResourceState,
         current_lease_id: Option<LeaseId>,
     ) {
-        let lease_id = after.lease_id;
-        let count = usize::from(after.member_count);
-        let mut before_hash = LeaseHasher::new(before, count);
-        let mut after_hash = LeaseHasher::new(after, count);
-        for ordinal in 0..after.member_count {
+        let lease_id = lease.lease_id;
+        for ordinal in 0..lease.member_count {
             let resource_id = self
-                .member(after, ordinal)
+                .member(lease, ordinal)
                 .expect("a lease's members are in the member table");
-            before_hash.member(resource_id);
-            after_hash.member(resource_id);
             let resource = self
                 .resources
                 .get_mut(&resource_id)
@@ -298,13 +280,9 @@ impl StateMachine {
                 Some(lease_id),
                 "a live lease's member is held by that lease"
             );
-            let old = *resource;
             resource.state = state;
             resource.current_lease_id = current_lease_id;
             resource.version += 1;
-            let new = *resource;
-            self.resource_changed(&old, &new);
         }
-        self.lease_changed(&before_hash, &after_hash);
     }
 }

@@ -3,8 +3,6 @@
 //! machine reaches members through these calls only.
 
 use super::StateMachine;
-use crate::command::Bundle;
-use crate::digest::LeaseHasher;
 use crate::ids::{LeaseId, ResourceId};
 use crate::record::LeaseRecord;
 use crate::table::{InsertError, MemberKey};
@@ -25,20 +23,6 @@ impl StateMachine {
             ordinal,
         };
         self.members.get(&key).copied()
-    }
-
-    /// Every member of `lease`, in order.
-    pub(super) fn members_of(&self, lease: &LeaseRecord) -> Bundle {
-        let mut members = Bundle::EMPTY;
-        for ordinal in 0..lease.member_count {
-            let resource_id = self
-                .member(lease, ordinal)
-                .expect("a lease's members are in the member table");
-            members
-                .push(resource_id)
-                .expect("member_count is bounded by the bundle limit");
-        }
-        members
     }
 
     /// Stores `lease` with its members `ids`, which must be what its
@@ -68,28 +52,21 @@ impl StateMachine {
                 .expect("a new lease's member keys are new, and within the bound");
         }
         self.lease_members += u32::from(lease.member_count);
-        self.lease_added(&lease, ids);
         Ok(())
     }
 
     /// Removes a stored lease and its members; returns the lease.
     pub(super) fn remove_lease(&mut self, lease_id: LeaseId) -> LeaseRecord {
-        let lease = self
+        let lease = *self
             .leases
-            .take(&lease_id)
+            .get(&lease_id)
             .expect("the lease to remove is in the lease table");
-        let count = lease.member_count;
-        let mut hash = LeaseHasher::new(&lease, usize::from(count));
-        hash.member(lease.first_member);
-        for ordinal in 1..count {
-            let member = self
-                .members
-                .take(&MemberKey { lease_id, ordinal })
-                .expect("a lease's members are in the member table");
-            hash.member(member);
+        self.leases.remove(&lease_id);
+        for ordinal in 1..lease.member_count {
+            let removed = self.members.remove(&MemberKey { lease_id, ordinal });
+            assert!(removed, "a lease's members are in the member table");
         }
-        self.lease_removed(&hash);
-        self.lease_members -= u32::from(count);
+        self.lease_members -= u32::from(lease.member_count);
         lease
     }
 

@@ -13,7 +13,6 @@ mod members;
 mod prefetch;
 mod read;
 mod restore;
-mod running_digest;
 
 pub use audit::InvariantViolation;
 pub use read::{Health, Usage};
@@ -21,7 +20,6 @@ pub use restore::{Image, RestoreError};
 
 use crate::command::LogCommand;
 use crate::config::{Config, ConfigError};
-use crate::digest::StateDigest;
 use crate::ids::{LeaseId, Lsn, OperationId, ResourceId, Slot};
 use crate::outcome::Applied;
 use crate::record::{LeaseRecord, Operation, Resource};
@@ -64,9 +62,6 @@ pub struct StateMachine {
     /// `Lsn(0)` before the first command.
     last_applied_lsn: Lsn,
     last_request_slot: Slot,
-    /// Every record's hash, kept up to date on each write to the record
-    /// tables (`running_digest`).
-    record_digest: StateDigest,
 }
 
 impl StateMachine {
@@ -84,7 +79,6 @@ impl StateMachine {
             retired_watermark: Lsn(0),
             last_applied_lsn: Lsn(0),
             last_request_slot: Slot(0),
-            record_digest: StateDigest::new(),
             config,
         })
     }
@@ -147,11 +141,7 @@ impl StateMachine {
                 break;
             }
             self.operations.prefetch_oldest(RETIRE_PREFETCH_DISTANCE);
-            let (_, retired) = self
-                .operations
-                .remove_oldest()
-                .expect("the oldest record was just read");
-            self.operation_removed(&retired);
+            self.operations.remove_oldest();
         }
     }
 

@@ -1,6 +1,8 @@
-//! Reads and health metrics. Nothing here mutates.
+//! Reads, the state digest and health metrics. Nothing here mutates.
 
 use super::StateMachine;
+use crate::command::Bundle;
+use crate::digest::StateDigest;
 use crate::ids::{LeaseId, OperationId, ResourceId, Slot};
 use crate::outcome::ResultCode;
 use crate::record::{Lease, LeaseRecord, Operation, Resource};
@@ -47,7 +49,15 @@ impl StateMachine {
     }
 
     fn assemble(&self, record: &LeaseRecord) -> Lease {
-        let members = self.members_of(record);
+        let mut members = Bundle::EMPTY;
+        for ordinal in 0..record.member_count {
+            let resource_id = self
+                .member(record, ordinal)
+                .expect("a lease's members are in the member table");
+            members
+                .push(resource_id)
+                .expect("member_count is bounded by the bundle limit");
+        }
         Lease {
             lease_id: record.lease_id,
             holder_id: record.holder_id,
@@ -73,6 +83,27 @@ impl StateMachine {
     /// Every retained operation record, in table order (not canonical).
     pub fn operations(&self) -> impl Iterator<Item = &Operation> {
         self.operations.iter().map(|(_, o)| o)
+    }
+
+    /// The order-independent digest of the logical state; see
+    /// [`StateDigest`]. Equal digests after live apply and after recovery is
+    /// the replay-equivalence check.
+    pub fn digest(&self) -> u64 {
+        let mut digest = StateDigest::new();
+        for resource in self.resources() {
+            digest.add_resource(resource);
+        }
+        for lease in self.leases() {
+            digest.add_lease(&lease);
+        }
+        for operation in self.operations() {
+            digest.add_operation(operation);
+        }
+        digest.finish(
+            self.retired_watermark,
+            self.last_applied_lsn(),
+            self.last_request_slot,
+        )
     }
 
     pub fn health(&self, now: Slot) -> Health {

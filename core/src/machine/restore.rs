@@ -105,7 +105,6 @@ impl StateMachine {
             sm.resources
                 .insert(resource.resource_id, *resource)
                 .map_err(duplicate("resource", resource.resource_id.0))?;
-            sm.resource_added(resource);
         }
 
         let mut terminal: Vec<(Slot, _)> = Vec::new();
@@ -155,7 +154,6 @@ impl StateMachine {
             sm.operations
                 .insert(id, *operation)
                 .map_err(duplicate("operation", id.0))?;
-            sm.operation_added(operation);
         }
 
         sm.check_invariants()?;

@@ -145,26 +145,6 @@ impl<K: TableKey, V> FixedTable<K, V> {
         let Some(hole) = self.find(key) else {
             return false;
         };
-        self.remove_found(hole);
-        true
-    }
-
-    /// Removes `key`'s record and returns it, for a caller that needs it
-    /// anyway (one lookup instead of a get and a remove).
-    pub fn take(&mut self, key: &K) -> Option<V>
-    where
-        V: Copy,
-    {
-        let hole = self.find(key)?;
-        let value = self.records[self.index.record(hole)].1;
-        self.remove_found(hole);
-        Some(value)
-    }
-
-    fn remove_found(&mut self, hole: usize)
-    where
-        V: Copy,
-    {
         let record = self.index.record(hole);
         self.index.remove(hole);
         self.len -= 1;
@@ -178,6 +158,7 @@ impl<K: TableKey, V> FixedTable<K, V> {
             self.records[record] = self.records[last];
         }
         self.records.truncate(last);
+        true
     }
 
     /// Records in storage order: deterministic for a given history of

@@ -1,5 +1,4 @@
-//! When the full audit runs: the core's invariant audit (which checks its
-//! running digest against a recomputation), the model's running digest
+//! When the full audit runs: the core's invariant audit, the model's running digest
 //! against its own recomputation, and every record against the model's.
 //! Each is O(records), so a sweep runs them after every restart,
 //! checkpoint and fault action, at a seed's last generated step, and every

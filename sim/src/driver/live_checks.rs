@@ -1,9 +1,9 @@
 //! The oracles run after every step on a running engine: the digest
-//! against the model's on every step (both are kept running, so this is
-//! O(1)); and, at the full audits `audit_cadence` schedules, the core's
-//! invariant audit (which checks the core's running digest against a
-//! recomputation), the model's running digest against its own
-//! recomputation, and every record against the model's, field by field.
+//! against the model's on every step (the model's is kept running, the
+//! engine's computed when its LSN moved); and, at the full audits
+//! `audit_cadence` schedules, the core's invariant audit, the model's
+//! running digest against its own recomputation, and every record against
+//! the model's, field by field.
 //! A step that cannot have changed the digests reuses the last verdict.
 
 use super::audit_cadence::AuditReason;
