@@ -101,14 +101,15 @@ impl Workload {
 
     /// A tick at a reserved lease's deadline (or the slot before it).
     fn deadline_edge(&mut self, rng: &mut SimRng, view: &SimView, before: bool) -> Option<Action> {
-        let now = view.slot.0;
-        let deadlines: Vec<u64> = view
+        let reserved = view
             .model
             .leases()
-            .filter(|l| l.state == LeaseState::Reserved && l.deadline_slot.0 > now)
-            .map(|l| l.deadline_slot.0)
-            .collect();
-        let deadline = *pick(rng, &deadlines)?;
+            .filter(|l| l.state == LeaseState::Reserved);
+        let (_, deadline) = pick_ahead(
+            rng,
+            view,
+            reserved.map(|l| (l.lease_id.0, l.deadline_slot.0)),
+        )?;
         let target = deadline - u64::from(before);
         Some(self.at_slot(view, target, vec![Action::Tick]))
     }
@@ -121,14 +122,12 @@ impl Workload {
         view: &SimView,
         last_inside: bool,
     ) -> Option<Action> {
-        let now = view.slot.0;
-        let retiring: Vec<(u128, u64)> = view
-            .model
-            .operations()
-            .filter(|o| o.retire_after_slot.0 > now)
-            .map(|o| (o.operation_id.0, o.retire_after_slot.0))
-            .collect();
-        let &(operation, retire) = pick(rng, &retiring)?;
+        let operations = view.model.operations();
+        let (operation, retire) = pick_ahead(
+            rng,
+            view,
+            operations.map(|o| (o.operation_id.0, o.retire_after_slot.0)),
+        )?;
         let reuse = if rng.below(2) == 1 {
             Action::Retry { operation }
         } else {
@@ -146,14 +145,11 @@ impl Workload {
         view: &SimView,
         last_inside: bool,
     ) -> Option<Action> {
-        let now = view.slot.0;
-        let retiring: Vec<(u128, u64)> = view
+        let terminal = view
             .model
             .leases()
-            .filter_map(|l| Some((l.lease_id.0, l.retire_after_slot?.0)))
-            .filter(|&(_, retire)| retire > now)
-            .collect();
-        let &(lease, retire) = pick(rng, &retiring)?;
+            .filter_map(|l| Some((l.lease_id.0, l.retire_after_slot?.0)));
+        let (lease, retire) = pick_ahead(rng, view, terminal)?;
         let target = retire - u64::from(last_inside);
         let commit = self.submit_fresh(rng, view);
         let read = Action::ReadLease {
@@ -194,6 +190,14 @@ impl Workload {
     }
 }
 
-fn pick<'a, T>(rng: &mut SimRng, items: &'a [T]) -> Option<&'a T> {
-    (!items.is_empty()).then(|| rng.pick(items))
+/// One of `due` (an id and the slot something happens to it) whose slot
+/// is still ahead of the clock.
+fn pick_ahead(
+    rng: &mut SimRng,
+    view: &SimView,
+    due: impl Iterator<Item = (u128, u64)>,
+) -> Option<(u128, u64)> {
+    let now = view.slot.0;
+    let ahead: Vec<(u128, u64)> = due.filter(|&(_, slot)| slot > now).collect();
+    (!ahead.is_empty()).then(|| *rng.pick(&ahead))
 }
