@@ -65,9 +65,7 @@ impl Simulator {
             let predicted = self.predict(*lsn, command)?;
             checks::agreement("expire", applied, &predicted).map_err(|v| self.fail(v))?;
         }
-        if !due.is_empty() {
-            self.check_refusal(Door::Commit, result.as_ref().err())?;
-        }
+        self.check_refusal(Door::Tick { due: due.len() }, result.as_ref().err())?;
         let lsn = committed.last().map(|a| a.lsn);
         match result {
             Ok(report) => self.tick_committed(report, &committed, &due),

@@ -12,8 +12,11 @@ use allocdb_core::{Config, Slot};
 /// Where a write met the engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Door {
-    /// A commit: a submit, a queued request's turn, or a due expire.
+    /// A commit: a submit or a queued request's turn.
     Commit,
+    /// A tick with `due` expiries due, as the model counts them: with none
+    /// it commits nothing, so it has nothing to refuse.
+    Tick { due: usize },
     /// The bounded submission queue, holding `held` of its `bound`.
     Queue { held: usize, bound: usize },
 }
@@ -26,6 +29,8 @@ pub fn predicted(config: &Config, slot: Slot, door: Door) -> Option<Code> {
     match door {
         Door::Queue { held, bound } => (held >= bound).then_some(Code::Overloaded),
         Door::Commit => (slot.0 > last_request_slot(config)).then_some(Code::RequestSlotTooLarge),
+        Door::Tick { due: 0 } => None,
+        Door::Tick { .. } => predicted(config, slot, Door::Commit),
     }
 }
 
@@ -64,6 +69,21 @@ mod tests {
         assert_eq!(
             predicted(&config, Slot(last() + 1), Door::Commit),
             Some(Code::RequestSlotTooLarge)
+        );
+    }
+
+    #[test]
+    fn a_tick_past_the_last_slot_is_refused_only_with_an_expiry_due() {
+        let config = Config::small();
+        let past = Slot(last() + 1);
+        assert_eq!(predicted(&config, past, Door::Tick { due: 0 }), None);
+        assert_eq!(
+            predicted(&config, past, Door::Tick { due: 2 }),
+            Some(Code::RequestSlotTooLarge)
+        );
+        assert_eq!(
+            predicted(&config, Slot(last()), Door::Tick { due: 2 }),
+            None
         );
     }
 
