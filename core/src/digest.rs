@@ -7,9 +7,9 @@
 
 use crate::command::{ClientRequest, Command};
 use crate::hash::{mix, WordHasher};
-use crate::ids::{Lsn, ResourceId, Slot};
+use crate::ids::{Lsn, Slot};
 use crate::outcome::Outcome;
-use crate::record::{Lease, LeaseRecord, Operation, Resource};
+use crate::record::{Lease, Operation, Resource};
 
 const DOMAIN_RESOURCE: u64 = 1;
 const DOMAIN_LEASE: u64 = 2;
@@ -38,14 +38,14 @@ impl StateDigest {
         self.records
     }
 
-    pub(crate) fn add_hash(&mut self, record_hash: u64) {
+    fn add_hash(&mut self, record_hash: u64) {
         self.sum = self.sum.wrapping_add(record_hash);
         self.records += 1;
     }
 
     /// Panics when no record is held: a removal without its addition is a
     /// bookkeeping bug, never state.
-    pub(crate) fn remove_hash(&mut self, record_hash: u64) {
+    fn remove_hash(&mut self, record_hash: u64) {
         assert!(self.records > 0, "a record removed from an empty digest");
         self.sum = self.sum.wrapping_sub(record_hash);
         self.records -= 1;
@@ -60,11 +60,11 @@ impl StateDigest {
     }
 
     pub fn add_lease(&mut self, lease: &Lease) {
-        self.add_hash(lease_hash(&lease.head(), lease.members.as_slice()));
+        self.add_hash(lease_hash(lease));
     }
 
     pub fn remove_lease(&mut self, lease: &Lease) {
-        self.remove_hash(lease_hash(&lease.head(), lease.members.as_slice()));
+        self.remove_hash(lease_hash(lease));
     }
 
     pub fn add_operation(&mut self, operation: &Operation) {
@@ -92,7 +92,7 @@ impl StateDigest {
     }
 }
 
-pub(crate) fn resource_hash(resource: &Resource) -> u64 {
+fn resource_hash(resource: &Resource) -> u64 {
     let mut h = WordHasher::new(DOMAIN_RESOURCE);
     h.wide(resource.resource_id.0)
         .word(resource.state as u64)
@@ -101,48 +101,24 @@ pub(crate) fn resource_hash(resource: &Resource) -> u64 {
     h.finish()
 }
 
-/// A lease's hash from its stored record and its members, in order. The
-/// record's own `member_count` and `first_member` are not read: `members`
-/// is the one source of them, as it is for a [`Lease`].
-pub(crate) fn lease_hash(lease: &LeaseRecord, members: &[ResourceId]) -> u64 {
-    let mut h = LeaseHasher::new(lease, members.len());
-    for &member in members {
-        h.member(member);
+fn lease_hash(lease: &Lease) -> u64 {
+    let mut h = WordHasher::new(DOMAIN_LEASE);
+    h.wide(lease.lease_id.0)
+        .wide(lease.holder_id.0)
+        .word(lease.state as u64)
+        .word(lease.lease_epoch.0)
+        .word(lease.created_lsn.0)
+        .word(lease.deadline_slot.0)
+        .word(lease.retire_after_slot.is_some() as u64)
+        .word(lease.retire_after_slot.map_or(0, |s| s.0))
+        .word(lease.members.len() as u64);
+    for member in lease.members.as_slice() {
+        h.wide(member.0);
     }
     h.finish()
 }
 
-/// A lease's hash fed its members one at a time, for a caller that walks
-/// them anyway (and may feed two hashers, of the lease before and after a
-/// change, in the same walk).
-pub(crate) struct LeaseHasher(WordHasher);
-
-impl LeaseHasher {
-    /// `members` of them must follow, in order.
-    pub(crate) fn new(lease: &LeaseRecord, members: usize) -> LeaseHasher {
-        let mut h = WordHasher::new(DOMAIN_LEASE);
-        h.wide(lease.lease_id.0)
-            .wide(lease.holder_id.0)
-            .word(lease.state as u64)
-            .word(lease.lease_epoch.0)
-            .word(lease.created_lsn.0)
-            .word(lease.deadline_slot.0)
-            .word(lease.retire_after_slot.is_some() as u64)
-            .word(lease.retire_after_slot.map_or(0, |s| s.0))
-            .word(members as u64);
-        LeaseHasher(h)
-    }
-
-    pub(crate) fn member(&mut self, member: ResourceId) {
-        self.0.wide(member.0);
-    }
-
-    pub(crate) fn finish(&self) -> u64 {
-        self.0.finish()
-    }
-}
-
-pub(crate) fn operation_hash(operation: &Operation) -> u64 {
+fn operation_hash(operation: &Operation) -> u64 {
     let mut h = WordHasher::new(DOMAIN_OPERATION);
     h.wide(operation.operation_id.0)
         .word(operation.command_hash)

@@ -107,26 +107,6 @@ pub struct Lease {
     pub members: Bundle,
 }
 
-impl Lease {
-    /// The lease as its stored record (the first member in it, the others
-    /// left to the member table). A lease without members, which only a
-    /// bad image holds, gets a zero first member.
-    pub(crate) fn head(&self) -> LeaseRecord {
-        let members = self.members.as_slice();
-        LeaseRecord {
-            lease_id: self.lease_id,
-            holder_id: self.holder_id,
-            state: self.state,
-            lease_epoch: self.lease_epoch,
-            created_lsn: self.created_lsn,
-            deadline_slot: self.deadline_slot,
-            retire_after_slot: self.retire_after_slot,
-            member_count: members.len() as u8,
-            first_member: members.first().copied().unwrap_or(ResourceId(0)),
-        }
-    }
-}
-
 /// A retained idempotency record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Operation {
