@@ -517,16 +517,8 @@ impl Mix {
             };
             command_weights[op.index()] = weight as u32;
         }
-        let retry_same_per_mille = if rng.chance(800) {
-            rng.between(5, 60) as u32
-        } else {
-            0
-        };
-        let retry_conflict_per_mille = if rng.chance(700) {
-            rng.between(2, 30) as u32
-        } else {
-            0
-        };
+        let retry_same_per_mille = sometimes(rng, 800, (5, 60));
+        let retry_conflict_per_mille = sometimes(rng, 700, (2, 30));
         // Pressure seeds let time crawl, so that terminal leases and
         // operation records pile up before they retire and the tables fill
         // (slower still, the operation table would be full all the time).
@@ -599,31 +591,15 @@ impl Mix {
         // Drawn last, so that the draws above are those of a mix without
         // bursts. Some seeds never burst; most do now and then, mostly a
         // few requests, rarely a flood of the submission queue.
-        let burst_per_mille = if rng.chance(800) {
-            rng.between(5, 50) as u32
-        } else {
-            0
-        };
+        let burst_per_mille = sometimes(rng, 800, (5, 50));
         let burst_max = rng.between(2, 8) as u32;
-        let burst_flood_per_mille = if rng.chance(600) {
-            rng.between(10, 80) as u32
-        } else {
-            0
-        };
+        let burst_flood_per_mille = sometimes(rng, 600, (10, 80));
         // Drawn after the bursts, for the same reason.
-        let edge_per_mille = if rng.chance(750) {
-            rng.between(5, 40) as u32
-        } else {
-            0
-        };
+        let edge_per_mille = sometimes(rng, 750, (5, 40));
         // Past the end of time every write is refused, so a seed that gets
         // there spends the rest of its steps on faults and reads: few
         // seeds go, and late.
-        let end_of_time_per_mille = if rng.chance(60) {
-            rng.between(1, 4) as u32
-        } else {
-            0
-        };
+        let end_of_time_per_mille = sometimes(rng, 60, (1, 4));
 
         Mix {
             pressure,
@@ -855,6 +831,16 @@ impl Mix {
         }
         text.push_str(&format!(" faults_per_mille[{}]", parts.join(" ")));
         text
+    }
+}
+
+/// A rate that is on for `on_per_mille` of seeds, drawn from `range`
+/// when it is, 0 when not.
+fn sometimes(rng: &mut SimRng, on_per_mille: u32, (low, high): (u64, u64)) -> u32 {
+    if rng.chance(on_per_mille) {
+        rng.between(low, high) as u32
+    } else {
+        0
     }
 }
 
