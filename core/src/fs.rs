@@ -30,7 +30,8 @@ let _observation = allocdb_core::fs::observe(std::path::Path::new("."));
 )]
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// A file of the engine's directory.
@@ -360,15 +361,30 @@ impl DurableFile {
         Ok(self.file.metadata()?.len())
     }
 
-    /// Writes `bytes` at `offset`. Returns how many reached the file, which
-    /// is fewer than asked only when the result is an error.
+    /// Writes `bytes` at `offset` (`pwrite`, so the handle's position is
+    /// neither read nor moved: one syscall per write, not three). Returns
+    /// how many reached the file, which is fewer than asked only when the
+    /// result is an error.
     pub fn write_at(&mut self, offset: u64, bytes: &[u8], site: Site) -> (u64, io::Result<()>) {
-        if let Err(error) = self.file.seek(SeekFrom::Start(offset)) {
-            return (0, Err(error));
+        let mut written = 0u64;
+        let mut result = Ok(());
+        while (written as usize) < bytes.len() {
+            match self
+                .file
+                .write_at(&bytes[written as usize..], offset + written)
+            {
+                Ok(0) => {
+                    result = Err(io::Error::from(io::ErrorKind::WriteZero));
+                    break;
+                }
+                Ok(n) => written += n as u64,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
         }
-        let result = self.file.write_all(bytes);
-        let end = self.file.stream_position().unwrap_or(offset);
-        let written = end.saturating_sub(offset);
         if written > 0 {
             report(
                 &self.dir,
@@ -411,13 +427,11 @@ impl DurableFile {
     }
 
     /// A second handle reading from the start, for recovery's passes over
-    /// the file. It shares the file position with this one, which is
-    /// harmless: every write seeks first.
+    /// the file. It reads at its own offset (`pread`), so neither handle's
+    /// position matters to the other.
     pub fn reader(&self, site: Site) -> io::Result<FileReader> {
-        let mut file = self.file.try_clone()?;
-        file.seek(SeekFrom::Start(0))?;
         Ok(FileReader {
-            file,
+            file: self.file.try_clone()?,
             name: self.name,
             dir: self.dir.clone(),
             ended_early: false,
@@ -449,7 +463,7 @@ impl Read for FileReader {
         if self.ended_early {
             return Ok(0);
         }
-        let len = self.file.read(buf)?;
+        let len = self.file.read_at(buf, self.offset)?;
         if len > 0 {
             report(
                 &self.dir,
