@@ -38,14 +38,14 @@ impl StateDigest {
         self.records
     }
 
-    fn add_hash(&mut self, record_hash: u64) {
+    pub(crate) fn add_hash(&mut self, record_hash: u64) {
         self.sum = self.sum.wrapping_add(record_hash);
         self.records += 1;
     }
 
     /// Panics when no record is held: a removal without its addition is a
     /// bookkeeping bug, never state.
-    fn remove_hash(&mut self, record_hash: u64) {
+    pub(crate) fn remove_hash(&mut self, record_hash: u64) {
         assert!(self.records > 0, "a record removed from an empty digest");
         self.sum = self.sum.wrapping_sub(record_hash);
         self.records -= 1;
@@ -92,7 +92,7 @@ impl StateDigest {
     }
 }
 
-fn resource_hash(resource: &Resource) -> u64 {
+pub(crate) fn resource_hash(resource: &Resource) -> u64 {
     let mut h = WordHasher::new(DOMAIN_RESOURCE);
     h.wide(resource.resource_id.0)
         .word(resource.state as u64)
@@ -101,7 +101,7 @@ fn resource_hash(resource: &Resource) -> u64 {
     h.finish()
 }
 
-fn lease_hash(lease: &Lease) -> u64 {
+pub(crate) fn lease_hash(lease: &Lease) -> u64 {
     let mut h = WordHasher::new(DOMAIN_LEASE);
     h.wide(lease.lease_id.0)
         .wide(lease.holder_id.0)
@@ -118,7 +118,7 @@ fn lease_hash(lease: &Lease) -> u64 {
     h.finish()
 }
 
-fn operation_hash(operation: &Operation) -> u64 {
+pub(crate) fn operation_hash(operation: &Operation) -> u64 {
     let mut h = WordHasher::new(DOMAIN_OPERATION);
     h.wide(operation.operation_id.0)
         .word(operation.command_hash)

@@ -105,6 +105,8 @@ pub enum InvariantViolation {
         version: u64,
         last: Lsn,
     },
+    #[error("digest: the running digest {running:016x} differs from {recomputed:016x}, recomputed from every record (a change was not noted)")]
+    DigestDrift { running: u64, recomputed: u64 },
     #[error("retention: {record} retires at {retire_after:?}, later than any slot so far allows ({latest:?})")]
     RetireTooLate {
         record: &'static str,
@@ -122,7 +124,19 @@ impl StateMachine {
         self.audit_resources()?;
         self.audit_leases()?;
         self.audit_expiry_index()?;
-        self.audit_retention()
+        self.audit_retention()?;
+        self.audit_digest()
+    }
+
+    fn audit_digest(&self) -> Audit {
+        let (running, recomputed) = (self.digest(), self.digest_recomputed());
+        if running != recomputed {
+            return Err(InvariantViolation::DigestDrift {
+                running,
+                recomputed,
+            });
+        }
+        Ok(())
     }
 
     fn audit_tables(&self) -> Audit {

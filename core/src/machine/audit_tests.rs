@@ -139,7 +139,7 @@ fn last(sm: &StateMachine) -> Lsn {
 fn resources_point_at_live_leases_that_list_them_in_the_matching_state() {
     let (mut sm, l) = populated();
     let r1 = ResourceId(1);
-    sm.resources.get_mut(&r1).unwrap().current_lease_id = None;
+    sm.resource_mut(r1).unwrap().current_lease_id = None;
     assert_eq!(
         violation(&sm),
         V::AvailabilityMismatch {
@@ -150,7 +150,7 @@ fn resources_point_at_live_leases_that_list_them_in_the_matching_state() {
     );
 
     let (mut sm, _) = populated();
-    sm.resources.get_mut(&r1).unwrap().state = ResourceState::Available;
+    sm.resource_mut(r1).unwrap().state = ResourceState::Available;
     assert!(matches!(
         violation(&sm),
         V::AvailabilityMismatch {
@@ -161,7 +161,7 @@ fn resources_point_at_live_leases_that_list_them_in_the_matching_state() {
     ));
 
     let (mut sm, _) = populated();
-    sm.resources.get_mut(&r1).unwrap().state = ResourceState::Active;
+    sm.resource_mut(r1).unwrap().state = ResourceState::Active;
     assert_eq!(
         violation(&sm),
         V::StateMismatch {
@@ -176,7 +176,7 @@ fn resources_point_at_live_leases_that_list_them_in_the_matching_state() {
     // lease that does not list it.
     let r7 = ResourceId(7);
     let claim = |sm: &mut StateMachine, lease| {
-        let resource = sm.resources.get_mut(&r7).unwrap();
+        let resource = sm.resource_mut(r7).unwrap();
         resource.state = ResourceState::Reserved;
         resource.current_lease_id = Some(lease);
     };
@@ -208,9 +208,9 @@ fn versions_stay_below_the_count_of_commands() {
     // the last applied LSN is already one change too many.
     let (mut sm, _) = populated();
     let r1 = ResourceId(1);
-    sm.resources.get_mut(&r1).unwrap().version = last(&sm).0 - 1;
+    sm.resource_mut(r1).unwrap().version = last(&sm).0 - 1;
     sm.check_invariants().unwrap();
-    sm.resources.get_mut(&r1).unwrap().version = last(&sm).0;
+    sm.resource_mut(r1).unwrap().version = last(&sm).0;
     assert_eq!(
         violation(&sm),
         V::VersionAhead {
@@ -224,12 +224,12 @@ fn versions_stay_below_the_count_of_commands() {
 #[test]
 fn lease_records_are_consistent_with_their_id_epoch_and_lsn() {
     let (mut sm, l) = populated();
-    sm.leases.get_mut(&l.reserved).unwrap().lease_epoch = LeaseEpoch(0);
+    sm.lease_mut(l.reserved).unwrap().lease_epoch = LeaseEpoch(0);
     assert_eq!(violation(&sm), V::EpochZero { lease: l.reserved });
 
     let (mut sm, l) = populated();
     let future = Lsn(last(&sm).0 + 1);
-    sm.leases.get_mut(&l.newest).unwrap().created_lsn = future;
+    sm.lease_mut(l.newest).unwrap().created_lsn = future;
     assert_eq!(
         violation(&sm),
         V::FutureLsn {
@@ -240,7 +240,7 @@ fn lease_records_are_consistent_with_their_id_epoch_and_lsn() {
 
     let (mut sm, l) = populated();
     let earlier = Lsn(l.reserved.lsn().0 - 1);
-    sm.leases.get_mut(&l.reserved).unwrap().created_lsn = earlier;
+    sm.lease_mut(l.reserved).unwrap().created_lsn = earlier;
     assert_eq!(
         violation(&sm),
         V::LeaseIdMismatch {
@@ -250,7 +250,7 @@ fn lease_records_are_consistent_with_their_id_epoch_and_lsn() {
     );
 
     let (mut sm, l) = populated();
-    sm.leases.get_mut(&l.released).unwrap().retire_after_slot = None;
+    sm.lease_mut(l.released).unwrap().retire_after_slot = None;
     assert_eq!(
         violation(&sm),
         V::RetireSlot {
@@ -260,7 +260,7 @@ fn lease_records_are_consistent_with_their_id_epoch_and_lsn() {
         }
     );
     let (mut sm, l) = populated();
-    sm.leases.get_mut(&l.active).unwrap().retire_after_slot = Some(Slot(50));
+    sm.lease_mut(l.active).unwrap().retire_after_slot = Some(Slot(50));
     assert_eq!(
         violation(&sm),
         V::RetireSlot {
@@ -277,17 +277,17 @@ fn bundles_are_complete_distinct_bounded_and_held() {
         assert_eq!(violation(sm), V::BadBundle { lease, ordinal });
     };
     let (mut sm, l) = populated();
-    sm.leases.get_mut(&l.released).unwrap().member_count = 0;
+    sm.lease_mut(l.released).unwrap().member_count = 0;
     bundle(&sm, l.released, 0);
 
     let (mut sm, l) = populated();
     let over = Config::small().max_bundle_size as u8 + 1;
-    sm.leases.get_mut(&l.released).unwrap().member_count = over;
+    sm.lease_mut(l.released).unwrap().member_count = over;
     bundle(&sm, l.released, over);
 
     // Within the bound, but ordinal 2 was never written.
     let (mut sm, l) = populated();
-    sm.leases.get_mut(&l.released).unwrap().member_count = 3;
+    sm.lease_mut(l.released).unwrap().member_count = 3;
     bundle(&sm, l.released, 2);
 
     let (mut sm, l) = populated();
@@ -300,10 +300,10 @@ fn bundles_are_complete_distinct_bounded_and_held() {
 
     // The first member lives in the lease record itself.
     let (mut sm, l) = populated();
-    sm.leases.get_mut(&l.released).unwrap().first_member = ResourceId(5);
+    sm.lease_mut(l.released).unwrap().first_member = ResourceId(5);
     bundle(&sm, l.released, 1);
     let (mut sm, l) = populated();
-    sm.leases.get_mut(&l.reserved).unwrap().first_member = ResourceId(7);
+    sm.lease_mut(l.reserved).unwrap().first_member = ResourceId(7);
     assert_eq!(
         violation(&sm),
         V::ResourceNotMember {
@@ -536,7 +536,7 @@ fn retire_slots_are_at_most_one_window_ahead() {
     let window = sm.config.history_window_slots;
     let latest = Slot(sm.last_request_slot.0 + window);
     let set_lease_retire = |sm: &mut StateMachine, slot| {
-        sm.leases.get_mut(&l.released).unwrap().retire_after_slot = Some(slot);
+        sm.lease_mut(l.released).unwrap().retire_after_slot = Some(slot);
         sm.lease_retirement.pop_due(Slot(u64::MAX)).unwrap();
         sm.lease_retirement.push(slot, l.released);
     };
@@ -587,4 +587,27 @@ fn operation_records_are_not_from_the_future() {
             last: last(&sm)
         }
     );
+}
+
+#[test]
+fn a_change_the_running_digest_was_not_told_of_is_a_drift() {
+    let (mut sm, _) = populated();
+    let running = sm.digest();
+    sm.check_invariants().unwrap();
+    // Written past `resource_mut`, so no change is noted.
+    let r1 = ResourceId(1);
+    sm.resources.get_mut(&r1).unwrap().version = last(&sm).0 - 1;
+    let recomputed = sm.digest_recomputed();
+    assert_ne!(running, recomputed);
+    assert_eq!(
+        violation(&sm),
+        V::DigestDrift {
+            running,
+            recomputed
+        }
+    );
+    // Told of it, the running digest catches up.
+    sm.resource_mut(r1).unwrap();
+    assert_eq!(sm.digest(), recomputed);
+    sm.check_invariants().unwrap();
 }

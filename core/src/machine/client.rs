@@ -1,6 +1,6 @@
 //! Client commands: bounded idempotency around the command itself.
 
-use super::StateMachine;
+use super::{Changed, StateMachine};
 use crate::command::{ClientRequest, Command};
 use crate::digest::command_hash;
 use crate::ids::{Lsn, Slot};
@@ -46,6 +46,8 @@ impl StateMachine {
                 },
             )
             .expect("checked above: not present and not full");
+        self.running_digest
+            .note(Changed::Operation(request.operation_id));
         (outcome, false)
     }
 

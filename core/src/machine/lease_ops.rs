@@ -1,6 +1,6 @@
 //! The commands themselves: resource creation and every lease transition.
 
-use super::StateMachine;
+use super::{Changed, StateMachine};
 use crate::command::Bundle;
 use crate::ids::{HolderId, LeaseEpoch, LeaseId, Lsn, ResourceId, Slot};
 use crate::outcome::{Outcome, ResultCode};
@@ -16,7 +16,10 @@ impl StateMachine {
             version: 0,
         };
         match self.resources.insert(resource_id, resource) {
-            Ok(()) => Outcome::ResourceCreated,
+            Ok(()) => {
+                self.running_digest.note(Changed::Resource(resource_id));
+                Outcome::ResourceCreated
+            }
             Err(InsertError::Exists) => Outcome::Rejected(ResultCode::AlreadyExists),
             Err(InsertError::Full) => Outcome::Rejected(ResultCode::ResourceTableFull),
         }
@@ -84,10 +87,7 @@ impl StateMachine {
         self.insert_lease(lease, ids)
             .expect("lsn is fresh and the lease table has room");
         for resource_id in ids {
-            let resource = self
-                .resources
-                .get_mut(resource_id)
-                .expect("checked present");
+            let resource = self.resource_mut(*resource_id).expect("checked present");
             resource.state = ResourceState::Reserved;
             resource.current_lease_id = Some(lease_id);
             resource.version += 1;
@@ -236,7 +236,7 @@ impl StateMachine {
     /// Moves a live lease and its members to another live state.
     fn set_lease_state(&mut self, lease_id: LeaseId, state: LeaseState, epoch: LeaseEpoch) {
         let member_state = state.member_state().expect("a live state");
-        let lease = self.leases.get_mut(&lease_id).expect("looked up");
+        let lease = self.lease_mut(lease_id).expect("looked up");
         lease.state = state;
         lease.lease_epoch = epoch;
         let lease = *lease;
@@ -250,7 +250,7 @@ impl StateMachine {
         let retire_after_slot = slot
             .checked_add(self.config.history_window_slots)
             .expect("slot <= max_request_slot leaves room for the history window");
-        let lease = self.leases.get_mut(&lease_id).expect("looked up");
+        let lease = self.lease_mut(lease_id).expect("looked up");
         assert!(!lease.state.is_terminal(), "a terminal lease never changes");
         lease.state = state;
         lease.lease_epoch = epoch;
@@ -272,8 +272,7 @@ impl StateMachine {
                 .member(lease, ordinal)
                 .expect("a lease's members are in the member table");
             let resource = self
-                .resources
-                .get_mut(&resource_id)
+                .resource_mut(resource_id)
                 .expect("members are existing resources");
             assert_eq!(
                 resource.current_lease_id,

@@ -2,9 +2,9 @@
 //! in the member table under `(lease_id, ordinal)`. Every other part of the
 //! machine reaches members through these calls only.
 
-use super::StateMachine;
+use super::{Changed, StateMachine};
 use crate::ids::{LeaseId, ResourceId};
-use crate::record::LeaseRecord;
+use crate::record::{LeaseRecord, Resource};
 use crate::table::{InsertError, MemberKey};
 
 impl StateMachine {
@@ -52,6 +52,7 @@ impl StateMachine {
                 .expect("a new lease's member keys are new, and within the bound");
         }
         self.lease_members += u32::from(lease.member_count);
+        self.running_digest.note(Changed::Lease(lease_id));
         Ok(())
     }
 
@@ -67,7 +68,20 @@ impl StateMachine {
             assert!(removed, "a lease's members are in the member table");
         }
         self.lease_members -= u32::from(lease.member_count);
+        self.running_digest.note(Changed::Lease(lease_id));
         lease
+    }
+
+    /// `lease_id`'s record, to change in place (its members stay).
+    pub(super) fn lease_mut(&mut self, lease_id: LeaseId) -> Option<&mut LeaseRecord> {
+        self.running_digest.note(Changed::Lease(lease_id));
+        self.leases.get_mut(&lease_id)
+    }
+
+    /// `resource_id`'s record, to change in place.
+    pub(super) fn resource_mut(&mut self, resource_id: ResourceId) -> Option<&mut Resource> {
+        self.running_digest.note(Changed::Resource(resource_id));
+        self.resources.get_mut(&resource_id)
     }
 
     /// Starts loading the slots a lease with `member_count` members is

@@ -13,10 +13,14 @@ mod members;
 mod prefetch;
 mod read;
 mod restore;
+mod running_digest;
 
 pub use audit::InvariantViolation;
 pub use read::{Health, Usage};
 pub use restore::{Image, RestoreError};
+pub use running_digest::CHANGE_LOG_CAPACITY;
+
+use running_digest::{Changed, RunningDigest};
 
 use crate::command::LogCommand;
 use crate::config::{Config, ConfigError};
@@ -62,6 +66,7 @@ pub struct StateMachine {
     /// `Lsn(0)` before the first command.
     last_applied_lsn: Lsn,
     last_request_slot: Slot,
+    running_digest: RunningDigest,
 }
 
 impl StateMachine {
@@ -79,6 +84,7 @@ impl StateMachine {
             retired_watermark: Lsn(0),
             last_applied_lsn: Lsn(0),
             last_request_slot: Slot(0),
+            running_digest: RunningDigest::new(),
             config,
         })
     }
@@ -136,12 +142,14 @@ impl StateMachine {
             assert!(lease.state.is_terminal(), "only terminal leases retire");
             self.retired_watermark = self.retired_watermark.max(lease_id.lsn());
         }
-        while let Some((_, operation)) = self.operations.oldest() {
+        while let Some((id, operation)) = self.operations.oldest() {
             if operation.retire_after_slot > now {
                 break;
             }
+            let id = *id;
             self.operations.prefetch_oldest(RETIRE_PREFETCH_DISTANCE);
             self.operations.remove_oldest();
+            self.running_digest.note(Changed::Operation(id));
         }
     }
 

@@ -48,7 +48,7 @@ impl StateMachine {
         self.operations.get(&operation_id).copied()
     }
 
-    fn assemble(&self, record: &LeaseRecord) -> Lease {
+    pub(super) fn assemble(&self, record: &LeaseRecord) -> Lease {
         let mut members = Bundle::EMPTY;
         for ordinal in 0..record.member_count {
             let resource_id = self
@@ -87,8 +87,18 @@ impl StateMachine {
 
     /// The order-independent digest of the logical state; see
     /// [`StateDigest`]. Equal digests after live apply and after recovery is
-    /// the replay-equivalence check.
+    /// the replay-equivalence check. Kept running: it hashes only the
+    /// records changed since the last call.
     pub fn digest(&self) -> u64 {
+        self.running_digest.records(self).finish(
+            self.retired_watermark,
+            self.last_applied_lsn(),
+            self.last_request_slot,
+        )
+    }
+
+    /// [`StateMachine::digest`] from every record, as the audit checks it.
+    pub fn digest_recomputed(&self) -> u64 {
         let mut digest = StateDigest::new();
         for resource in self.resources() {
             digest.add_resource(resource);
