@@ -79,6 +79,13 @@ impl RunningDigest {
         books.changed.push(changed);
     }
 
+    /// Whether the books are kept (a digest was read and no rebuild is
+    /// due): only then can the running digest differ from a recomputation.
+    pub(super) fn is_kept(&self) -> bool {
+        let books = self.books.borrow();
+        !books.rebuild && books.kept.is_some()
+    }
+
     /// The records' part of the digest, brought up to date with `machine`.
     pub(super) fn records(&self, machine: &StateMachine) -> StateDigest {
         let mut books = self.books.borrow_mut();
