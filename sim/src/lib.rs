@@ -16,6 +16,7 @@ pub mod fs_model;
 pub mod lease_ref;
 pub mod liveness;
 pub mod oracle;
+pub mod phase_clock;
 pub mod repro;
 pub mod rng;
 pub mod run;

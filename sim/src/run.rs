@@ -6,6 +6,7 @@ use crate::action::{Action, Unsynced};
 use crate::config_swarm::{seed_config, ConfigChoice};
 use crate::driver::{AuditCadence, RunError, SelfTest, SimConfig, Simulator};
 use crate::liveness::run_liveness;
+use crate::phase_clock::{self, Phase};
 use crate::rng::SimRng;
 use crate::stats::RunStats;
 use crate::swarm::{FaultSelection, Mix};
@@ -114,7 +115,10 @@ pub fn run_seed_watched(spec: &SeedSpec, watch: &mut dyn FnMut(&Simulator) -> bo
     let mut failure = None;
     let mut stopped = false;
     for _ in 0..spec.steps {
-        let action = workload.next(&mut rng, &sim.view());
+        let action = {
+            let _workload = phase_clock::enter(Phase::Workload);
+            workload.next(&mut rng, &sim.view())
+        };
         actions.push(action.clone());
         if let Err(error) = sim.step(&action) {
             failure = Some(error);

@@ -15,6 +15,7 @@ use std::time::SystemTime;
 
 use crate::error::Error;
 use crate::process::{workspace_root, Cmd};
+use crate::sim_phases;
 use crate::Suite;
 
 const DOC: &str = "docs/performance.md";
@@ -270,6 +271,9 @@ const STORAGE: Spec = Spec {
     ],
 };
 
+/// Where a step's time goes (`sim_phases.rs`), after the simulator's table.
+const PHASES_BLOCK: Block = block!("sim-phases");
+
 const SIM_COLUMNS: &[Column] = &[
     Column::Rate,
     Column::Interval,
@@ -361,12 +365,21 @@ pub fn run(suite: Suite, write: bool) -> Result<(), Error> {
         .run()?;
         results.push((spec, read_spec(spec, &criterion, started)?));
     }
+    let phases = if matches!(suite, Suite::All | Suite::Sim) {
+        Some(sim_phases::measure(&target_dir())?)
+    } else {
+        None
+    };
     outln!();
     for (i, (spec, measured)) in results.iter().enumerate() {
         if i > 0 {
             outln!();
         }
         out!("{}", text_report(spec, measured));
+    }
+    if let Some(phases) = &phases {
+        outln!();
+        out!("{}", phases.text());
     }
     if write {
         let path = workspace_root().join(DOC);
@@ -382,12 +395,23 @@ pub fn run(suite: Suite, write: bool) -> Result<(), Error> {
                 reason,
             })?;
         }
+        if let Some(phases) = &phases {
+            doc = replace_block(&doc, &PHASES_BLOCK, &phases.markdown()).map_err(|reason| {
+                Error::Doc {
+                    path: path.clone(),
+                    reason,
+                }
+            })?;
+        }
         fs::write(&path, doc).map_err(|source| Error::Write {
             path: path.clone(),
             source,
         })?;
         for (spec, _) in &results {
             outln!("updated the `bench:{}` block in {DOC}", spec.block.name);
+        }
+        if phases.is_some() {
+            outln!("updated the `bench:{}` block in {DOC}", PHASES_BLOCK.name);
         }
     }
     Ok(())

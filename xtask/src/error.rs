@@ -36,6 +36,8 @@ pub enum Error {
     },
     #[error("criterion result {}: {reason}", path.display())]
     Criterion { path: PathBuf, reason: String },
+    #[error("sim phases result {}: {reason}", path.display())]
+    Phases { path: PathBuf, reason: String },
     #[error("{}: {reason}", path.display())]
     Doc { path: PathBuf, reason: &'static str },
     #[error("cannot explore {file}: {reason}")]

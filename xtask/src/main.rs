@@ -36,6 +36,7 @@ mod process;
 mod replay;
 mod repro_file;
 mod shrink;
+mod sim_phases;
 mod sweep;
 mod tidy;
 

@@ -5,6 +5,7 @@ use super::{RunError, Simulator, StepLine, StepResult};
 use crate::action::{Action, SimCommand};
 use crate::answer::{Answer, Code};
 use crate::oracle::refusal::Door;
+use crate::phase_clock::{self, Phase};
 use crate::view::EngineStatus;
 use allocdb_core::{ClientId, ClientRequest, OperationId};
 
@@ -67,7 +68,10 @@ impl Simulator {
             return Ok(StepLine::new("undelivered: engine down"));
         };
         let before = engine.wal_len();
-        let result = engine.submit(request, slot);
+        let result = {
+            let _engine = phase_clock::enter(Phase::Engine);
+            engine.submit(request, slot)
+        };
         self.settle(client, request, before, result, Door::Commit)
     }
 
@@ -140,7 +144,11 @@ impl Simulator {
                 held: queued.len(),
                 bound,
             };
-            match engine.enqueue(request, slot) {
+            let enqueued = {
+                let _engine = phase_clock::enter(Phase::Engine);
+                engine.enqueue(request, slot)
+            };
+            match enqueued {
                 Ok(()) => {
                     self.check_refusal(door, None)?;
                     queued.push((client, request));
@@ -174,7 +182,11 @@ impl Simulator {
                 continue;
             };
             let before = engine.wal_len();
-            let Some((processed, result)) = engine.process_next() else {
+            let next = {
+                let _engine = phase_clock::enter(Phase::Engine);
+                engine.process_next()
+            };
+            let Some((processed, result)) = next else {
                 return Err(self
                     .engine_behaviour(format!("the queue lost op{operation} without answering")));
             };

@@ -6,6 +6,7 @@ use super::{RunError, SelfTest, Simulator, StepLine, StepResult};
 use crate::oracle::checks;
 use crate::oracle::refusal::Door;
 use crate::oracle::{Oracle, Violation};
+use crate::phase_clock::{self, Phase};
 use crate::transcript::point_label;
 use allocdb_core::engine::fault::CrashPoint;
 use allocdb_core::engine::{CheckpointError, TickReport, TICK_BATCH_LIMIT};
@@ -38,14 +39,20 @@ impl Simulator {
     pub(super) fn tick(&mut self) -> StepResult {
         let limit =
             (self.config.engine.core.max_expirations_per_tick as usize).min(TICK_BATCH_LIMIT);
-        let due = self.model.due_expirations(self.slot, limit);
+        let due = {
+            let _model = phase_clock::enter(Phase::Model);
+            self.model.due_expirations(self.slot, limit)
+        };
         let slot = self.slot;
         let Some(engine) = self.process.running_mut() else {
             return Ok(StepLine::new("undelivered: engine down"));
         };
         let before = engine.wal_len();
         let mut committed = Vec::new();
-        let result = engine.tick_expirations_with(slot, |applied| committed.push(*applied));
+        let result = {
+            let _engine = phase_clock::enter(Phase::Engine);
+            engine.tick_expirations_with(slot, |applied| committed.push(*applied))
+        };
         let after = self.engine_wal_len();
         let expires = self.book_expires(&due, before, after)?;
         self.absorb_fs()?;
@@ -147,6 +154,7 @@ impl Simulator {
     }
 
     pub(super) fn checkpoint(&mut self) -> StepResult {
+        let _checkpoint = phase_clock::enter(Phase::Checkpoint);
         let status = self.process.status();
         let Some(engine) = self.process.up_mut() else {
             return self.no_effect(format!("skipped: engine {status:?}"));

@@ -37,6 +37,7 @@ use crate::fence::Fence;
 use crate::fs_model::{FsModel, SyncSite};
 use crate::oracle::model::Model;
 use crate::oracle::{Oracle, OracleFailure, Violation};
+use crate::phase_clock::{self, Phase};
 use crate::stats::RunStats;
 use crate::transcript::{describe_action, Transcript};
 use crate::view::{EngineStatus, SimView};
@@ -334,6 +335,7 @@ impl Simulator {
     /// Runs one action, then every oracle, and appends the transcript line
     /// (a failed step gets a `FAILED` line and the failure under it).
     pub fn step(&mut self, action: &Action) -> Result<(), RunError> {
+        let _driver = phase_clock::enter(Phase::Driver);
         self.step += 1;
         self.stats.action(action.kind());
         self.event.clear();
@@ -377,6 +379,7 @@ impl Simulator {
 
     fn run_step(&mut self, action: &Action) -> Result<(StepLine, Option<u64>), RunError> {
         let line = self.dispatch(action)?;
+        let _oracles = phase_clock::enter(Phase::Oracles);
         let digest = self.check_live(action)?;
         Ok((line, digest))
     }

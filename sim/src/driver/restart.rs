@@ -9,6 +9,7 @@ use crate::event::{DamageVerdict, FailKind};
 use crate::oracle::checks::{self, ExpectedFailure, ExpectedRecovery};
 use crate::oracle::model::Model;
 use crate::oracle::{Oracle, Violation};
+use crate::phase_clock::{self, Phase};
 use crate::transcript::point_label;
 use allocdb_core::engine::fault::{CrashPoint, Faults};
 use allocdb_core::engine::{Engine, OpenError, RecoveryReport};
@@ -20,6 +21,7 @@ impl Simulator {
     }
 
     pub(super) fn restart(&mut self) -> StepResult {
+        let _restart = phase_clock::enter(Phase::Restart);
         // A restart of a live or halted process keeps every written byte.
         self.kill();
         let mut notes = Vec::new();

@@ -10,6 +10,7 @@ use crate::answer::{Answer, Code};
 use crate::oracle::checks;
 use crate::oracle::refusal::{self, Door};
 use crate::oracle::{Oracle, Violation};
+use crate::phase_clock::{self, Phase};
 use crate::transcript::{describe_applied, point_label};
 use allocdb_core::engine::fault::CrashPoint;
 use allocdb_core::engine::SubmitError;
@@ -21,6 +22,7 @@ use allocdb_core::{
 impl Simulator {
     /// The model's prediction for a command the engine applied.
     pub(super) fn predict(&mut self, lsn: Lsn, command: &LogCommand) -> Result<Applied, RunError> {
+        let _model = phase_clock::enter(Phase::Model);
         let mut predicted = self
             .model
             .apply(lsn, self.slot, command)
