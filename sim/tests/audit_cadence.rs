@@ -76,3 +76,30 @@ fn a_replay_finds_the_first_step_a_sweep_audit_would_catch_later() {
     let replay = first_broken_audit(0, 300, FaultSelection::All, AuditCadence::EVERY_STEP);
     assert_eq!(replay.step, 4);
 }
+
+/// A sweep takes the live model as the one recovery must reach when the
+/// files hold every command it applied; a replay rebuilds it from the
+/// files even then and asserts the two agree. Same transcripts both ways
+/// (the rebuilt model is the live one), over seeds with every fault kind.
+#[test]
+fn the_live_model_a_sweep_expects_after_a_restart_is_the_one_the_files_rebuild() {
+    let mut restarts = 0;
+    for seed in 0..24 {
+        let run = |audit| {
+            run_seed(&SeedSpec {
+                audit,
+                ..SeedSpec::new(seed, 600)
+            })
+        };
+        let (sweep, replay) = (run(AuditCadence::SWEEP), run(AuditCadence::EVERY_STEP));
+        assert!(
+            replay.failure.is_none(),
+            "seed {seed}: {:?}",
+            replay.failure
+        );
+        assert!(sweep.failure.is_none(), "seed {seed}: {:?}", sweep.failure);
+        assert_eq!(sweep.transcript, replay.transcript, "seed {seed}");
+        restarts += replay.transcript.matches(" restart => ").count();
+    }
+    assert!(restarts > 100, "only {restarts} restarts");
+}

@@ -247,8 +247,15 @@ impl Books {
     }
 
     /// What recovery of the files as booked must report, and the model it
-    /// must recover to.
-    pub fn expected_recovery(&self) -> (ExpectedRecovery, Model) {
+    /// must recover to: `None` when that is `live`, the model of every
+    /// command applied so far, because the files hold exactly those. With
+    /// `cross_check` (a replay, a scenario) the model is rebuilt from the
+    /// files even then, and must equal `live`.
+    pub fn expected_recovery(
+        &self,
+        live: &Model,
+        cross_check: bool,
+    ) -> (ExpectedRecovery, Option<Model>) {
         let snapshot = self.snapshot_lsn();
         let RecoveryReach {
             torn_bytes,
@@ -261,7 +268,18 @@ impl Books {
             (true, false) => StartMode::SnapshotOnly,
             (true, true) => StartMode::SnapshotAndWal,
         };
-        let model = self.replay_model();
+        let survived = self.survived_lsn();
+        let rebuilt =
+            (live.last_applied_lsn().unwrap_or(Lsn(0)) != survived).then(|| self.replay_model());
+        if cross_check && rebuilt.is_none() {
+            let replayed = self.replay_model();
+            assert_eq!(
+                (replayed.last_applied_lsn(), replayed.digest()),
+                (live.last_applied_lsn(), live.digest()),
+                "the files hold what the live model applied, so replaying them gives it"
+            );
+        }
+        let model = rebuilt.as_ref().unwrap_or(live);
         let expected = ExpectedRecovery {
             report: RecoveryReport {
                 mode,
@@ -272,6 +290,6 @@ impl Books {
             },
             digest: model.digest(),
         };
-        (expected, model)
+        (expected, rebuilt)
     }
 }

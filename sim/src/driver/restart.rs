@@ -4,7 +4,7 @@
 
 use super::disk::Damage;
 use super::process::Process;
-use super::{RunError, SelfTest, Simulator, StepLine, StepResult};
+use super::{AuditCadence, RunError, SelfTest, Simulator, StepLine, StepResult};
 use crate::event::{DamageVerdict, FailKind};
 use crate::oracle::checks::{self, ExpectedFailure, ExpectedRecovery};
 use crate::oracle::model::Model;
@@ -29,7 +29,10 @@ impl Simulator {
         if let Some(damage) = self.disk.damage().filter(|_| damage_seen) {
             notes.push(self.confirm_fail_closed(damage)?);
         }
-        let (expected, expected_model) = self.books.expected_recovery();
+        // A replay audits everything every step: it rebuilds the expected
+        // model from the files even when the live one is known to be it.
+        let cross_check = self.config.audit == AuditCadence::EVERY_STEP;
+        let (expected, expected_model) = self.books.expected_recovery(&self.model, cross_check);
         if let Some(point) = self.arms.recovery.take() {
             if self.books.recovery_reach().reaches(point) {
                 return self.crash_in_recovery(point, notes);
@@ -52,7 +55,7 @@ impl Simulator {
         &mut self,
         fault: ReadFault,
         expected: &ExpectedRecovery,
-        expected_model: Model,
+        expected_model: Option<Model>,
         mut notes: Vec<String>,
     ) -> StepResult {
         self.fs.arm_read_fault(fault);
@@ -117,7 +120,7 @@ impl Simulator {
         &mut self,
         opened: Result<(Engine, RecoveryReport), OpenError>,
         expected: &ExpectedRecovery,
-        expected_model: Model,
+        expected_model: Option<Model>,
         mut notes: Vec<String>,
     ) -> StepResult {
         let (engine, report) = opened.map_err(|error| {
@@ -132,7 +135,9 @@ impl Simulator {
             .map_err(|v| self.fail(v))?;
         self.stats.recovery(report.mode, report.torn_bytes > 0);
         self.event.recovery = Some(report);
-        self.model = expected_model;
+        if let Some(model) = expected_model {
+            self.model = model;
+        }
         self.books.wal_mut().recovered();
         self.absorb_fs()?;
         assert!(
