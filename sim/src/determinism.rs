@@ -3,16 +3,8 @@
 //! the core's hash), and a difference names the first line that differs.
 
 use crate::run::{run_seed, SeedReport, SeedSpec};
+use crate::transcript::transcript_digest;
 use std::fmt;
-
-/// FNV-1a, 64 bits: fixed, seedless, the same on every machine.
-pub fn transcript_digest(text: &str) -> u64 {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    text.bytes().fold(OFFSET, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(PRIME)
-    })
-}
 
 /// Two runs of one seed that wrote different transcripts.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,14 +83,6 @@ pub fn run_seed_twice(spec: &SeedSpec) -> (SeedReport, Option<Divergence>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_digest_is_fnv1a() {
-        // Published FNV-1a 64 test vectors.
-        assert_eq!(transcript_digest(""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(transcript_digest("a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(transcript_digest("foobar"), 0x8594_4171_f739_67e8);
-    }
 
     #[test]
     fn equal_transcripts_do_not_diverge() {
