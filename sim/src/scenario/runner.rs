@@ -270,12 +270,14 @@ impl Runner {
     /// scenario that is a mistake.
     fn check_rearm(&self, step: u64, action: &Action) -> Result<(), ScenarioFailure> {
         let pending = match action {
-            Action::ArmCrash(point) if point.path() == CrashPath::Recovery => {
-                self.arms.recovery.map(|(s, p)| (s, point_label(p)))
-            }
-            Action::ArmCrash(_) | Action::ArmCrashAfter { .. } => {
-                self.arms.crash.map(|(s, p)| (s, point_label(p)))
-            }
+            Action::ArmCrash(point) if point.path() == CrashPath::Recovery => self
+                .arms
+                .recovery
+                .map(|(s, p)| (s, point_label(p).to_string())),
+            Action::ArmCrash(_) | Action::ArmCrashAfter { .. } => self
+                .arms
+                .crash
+                .map(|(s, p)| (s, point_label(p).to_string())),
             Action::ArmPersistFailure(_) => self.arms.persist.map(|(s, f)| (s, format!("{f:?}"))),
             Action::ArmReadFault { .. } => self.arms.read.map(|(s, f)| (s, format!("{f:?}"))),
             _ => None,

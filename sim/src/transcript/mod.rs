@@ -13,7 +13,7 @@ pub use digest::{transcript_digest, TranscriptDigest};
 
 use allocdb_core::engine::EngineConfig;
 use allocdb_core::{Lsn, Slot};
-use std::fmt::Write;
+use std::fmt::{Display, Write};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Transcript {
@@ -36,18 +36,25 @@ impl Transcript {
         &mut self,
         step: u64,
         slot: Slot,
-        action: &str,
-        outcome: &str,
+        action: impl Display,
+        outcome: impl Display,
         lsn: Option<Lsn>,
         digest: Option<u64>,
     ) {
-        let lsn = lsn.map_or("-".to_string(), |l| l.0.to_string());
-        let digest = digest.map_or("-".to_string(), |d| format!("{d:016x}"));
-        let _ = writeln!(
-            self.text,
-            "{step:>5} slot={:<4} {action} => {outcome} | lsn={lsn} digest={digest}",
+        let text = &mut self.text;
+        let _ = write!(
+            text,
+            "{step:>5} slot={:<4} {action} => {outcome} | lsn=",
             slot.0
         );
+        let _ = match lsn {
+            Some(lsn) => write!(text, "{}", lsn.0),
+            None => text.write_str("-"),
+        };
+        let _ = match digest {
+            Some(digest) => writeln!(text, " digest={digest:016x}"),
+            None => writeln!(text, " digest=-"),
+        };
     }
 
     /// A line that is not a step (an expectation checked, a verdict).
