@@ -15,7 +15,6 @@ use allocdb_sim::determinism::{run_seed_twice, Divergence};
 use allocdb_sim::driver::{AuditCadence, RunError};
 use allocdb_sim::run::{run_seed, SeedReport};
 use allocdb_sim::stats::RunStats;
-use allocdb_sim::transcript::transcript_digest;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -198,7 +197,7 @@ impl Ran {
 
 fn record_failure(args: &SweepArgs, ran: Ran) -> Result<Failed, Error> {
     let Ran { report, diverged } = ran;
-    let transcript_digest = transcript_digest(&report.transcript);
+    let transcript_digest = report.transcript.digest();
     // A run that is not deterministic is reported as that, whatever else
     // it did: its other failures cannot be trusted to replay.
     let (error, oracle, step) = match (&diverged, &report.failure) {

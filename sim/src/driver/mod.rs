@@ -38,7 +38,7 @@ use crate::fs_model::{FsModel, SyncSite};
 use crate::oracle::model::Model;
 use crate::oracle::{Oracle, OracleFailure, Violation};
 use crate::stats::RunStats;
-use crate::transcript::{describe_action, describe_applied, Transcript};
+use crate::transcript::{describe_action, describe_applied, Transcript, TranscriptMode};
 use crate::view::{EngineStatus, SimView};
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
 use allocdb_core::engine::{Engine, EngineConfig};
@@ -103,6 +103,8 @@ pub struct SimConfig {
     /// A seed's last generated step, which the full audit always checks;
     /// `None` for a scenario.
     pub last_step: Option<u64>,
+    /// Whether the transcript keeps its text or only its digest.
+    pub transcript: TranscriptMode,
 }
 
 impl SimConfig {
@@ -113,6 +115,7 @@ impl SimConfig {
             strict: false,
             audit: AuditCadence::EVERY_STEP,
             last_step: None,
+            transcript: TranscriptMode::Text,
         }
     }
 }
@@ -232,12 +235,12 @@ impl Simulator {
             .map_err(|e| io(io::Error::other(e.to_string())))?;
         fs.absorb().map_err(|e| io(io::Error::other(e)))?;
         disk.track(fs.take_changes()).map_err(io)?;
-        let mut transcript = Transcript::new(seed, &config.engine);
+        let mut transcript = Transcript::new(config.transcript, seed, &config.engine);
         for line in header {
             transcript.header(line);
         }
         if let Some(selftest) = config.selftest {
-            transcript.header(&format!("selftest: {selftest:?}"));
+            transcript.header(format_args!("selftest: {selftest:?}"));
         }
         Ok(Simulator {
             seed,
@@ -398,7 +401,8 @@ impl Simulator {
             self.stats.answer(answer);
         }
         if let Err(error) = &result {
-            self.transcript.note(&format!("failed: {}", error.detail()));
+            self.transcript
+                .note(format_args!("failed: {}", error.detail()));
         }
         result
     }

@@ -47,6 +47,7 @@ pub enum ScenarioFailure {
 }
 
 pub struct ScenarioRun {
+    /// The text: a scenario always keeps it (its snapshot is the text).
     pub transcript: String,
     pub stats: RunStats,
     pub result: Result<(), ScenarioFailure>,
@@ -101,7 +102,7 @@ pub fn run_scenario_watched(
     };
     let result = runner.run(&mut sim, scenario, watch);
     ScenarioRun {
-        transcript: sim.transcript().as_str().to_string(),
+        transcript: sim.transcript().text().unwrap_or_default().to_string(),
         stats: sim.stats().clone(),
         result,
     }
