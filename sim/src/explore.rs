@@ -24,7 +24,7 @@
 use crate::action::{Action, Entries, Unsynced};
 use crate::driver::{RunError, SimConfig, Simulator};
 use crate::scenario::Scenario;
-use crate::transcript::point_label;
+use crate::transcript::{point_label, TranscriptMode};
 use allocdb_core::engine::fault::CrashPoint;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -131,13 +131,15 @@ pub enum ExploreError {
 }
 
 /// How exploration runs a scenario: never strict, since the crash it
-/// injects leaves some of the scenario's own steps with nothing to do.
+/// injects leaves some of the scenario's own steps with nothing to do;
+/// keeping no transcript text, since no one reads it.
 fn sim_config(scenario: &Scenario) -> Result<SimConfig, ExploreError> {
     let config = scenario
         .sim_config()
         .map_err(|e| ExploreError::Config(e.to_string()))?;
     Ok(SimConfig {
         strict: false,
+        transcript: TranscriptMode::Digest,
         ..config
     })
 }

@@ -10,6 +10,7 @@ use crate::phase_clock::{self, Phase};
 use crate::rng::SimRng;
 use crate::stats::RunStats;
 use crate::swarm::{FaultSelection, Mix};
+use crate::transcript::{Transcript, TranscriptMode};
 use crate::workload::Workload;
 use allocdb_core::engine::EngineConfig;
 use std::path::PathBuf;
@@ -35,6 +36,9 @@ pub struct SeedSpec {
     pub config: ConfigChoice,
     /// How often the full audit runs besides its fixed occasions.
     pub audit: AuditCadence,
+    /// Whether the report carries the transcript's text or only its
+    /// digest; a sweep needs only the digest.
+    pub transcript: TranscriptMode,
 }
 
 impl SeedSpec {
@@ -47,6 +51,7 @@ impl SeedSpec {
             keep_files: false,
             config: ConfigChoice::Swarm,
             audit: AuditCadence::SWEEP,
+            transcript: TranscriptMode::Digest,
         }
     }
 }
@@ -56,7 +61,8 @@ pub struct SeedReport {
     pub seed: u64,
     /// The engine config the seed ran with.
     pub config: EngineConfig,
-    pub transcript: String,
+    /// Its digest always; its text when the spec asked for it.
+    pub transcript: Transcript,
     pub stats: RunStats,
     /// Every action run, in order (the failing one last, on failure).
     pub actions: Vec<Action>,
@@ -89,6 +95,7 @@ pub fn run_seed_watched(spec: &SeedSpec, watch: &mut dyn FnMut(&Simulator) -> bo
         selftest: spec.selftest,
         audit: spec.audit,
         last_step: Some(spec.steps),
+        transcript: spec.transcript,
         ..SimConfig::new(engine)
     };
     let header = vec![
@@ -104,7 +111,7 @@ pub fn run_seed_watched(spec: &SeedSpec, watch: &mut dyn FnMut(&Simulator) -> bo
             return SeedReport {
                 seed: spec.seed,
                 config: engine,
-                transcript: String::new(),
+                transcript: Transcript::empty(spec.transcript),
                 stats: RunStats::default(),
                 actions,
                 failure: Some(error),
@@ -144,7 +151,7 @@ pub fn run_seed_watched(spec: &SeedSpec, watch: &mut dyn FnMut(&Simulator) -> bo
             }
         }
     }
-    let transcript = sim.transcript().as_str().to_string();
+    let transcript = sim.transcript().clone();
     let stats = sim.stats().clone();
     let kept_files = (failure.is_some() && spec.keep_files).then(|| sim.keep_dir());
     SeedReport {

@@ -41,7 +41,11 @@ fn run(actions: &[Action]) -> Result<String, RunError> {
     for action in actions {
         sim.step(action)?;
     }
-    Ok(sim.transcript().as_str().to_string())
+    Ok(sim
+        .transcript()
+        .text()
+        .expect("a simulator keeps its text unless told")
+        .to_string())
 }
 
 fn script() -> Vec<Action> {

@@ -63,8 +63,12 @@ fn setup() -> Vec<Action> {
 /// Runs `actions`, every one passing the oracles; the answer of the last.
 fn last_answer(sim: &mut Simulator, actions: &[Action]) -> Answer {
     for action in actions {
-        sim.step(action)
-            .unwrap_or_else(|e| panic!("{action:?}: {e}\n{}", sim.transcript().as_str()));
+        sim.step(action).unwrap_or_else(|e| {
+            panic!(
+                "{action:?}: {e}\n{}",
+                sim.transcript().text().unwrap_or_default()
+            )
+        });
     }
     let answers = &sim.event().answers;
     assert_eq!(answers.len(), 1, "{answers:?}");

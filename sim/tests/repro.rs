@@ -10,6 +10,7 @@ use allocdb_sim::repro::{repro, repro_comments};
 use allocdb_sim::run::{run_seed, SeedSpec};
 use allocdb_sim::scenario::{parse, run_scenario, to_ron};
 use allocdb_sim::shrink::{failing_oracle, shrink};
+use allocdb_sim::transcript::TranscriptMode;
 
 /// Transcript step lines (the header differs between a seed and a file).
 fn step_lines(transcript: &str) -> Vec<&str> {
@@ -20,7 +21,10 @@ fn step_lines(transcript: &str) -> Vec<&str> {
 fn seeds_written_as_scenarios_parse_back_and_replay_identically() {
     let mut references = 0;
     for seed in 0..12 {
-        let report = run_seed(&SeedSpec::new(seed, 300));
+        let report = run_seed(&SeedSpec {
+            transcript: TranscriptMode::Text,
+            ..SeedSpec::new(seed, 300)
+        });
         assert!(
             report.failure.is_none(),
             "seed {seed}: {:?}",
@@ -35,7 +39,7 @@ fn seeds_written_as_scenarios_parse_back_and_replay_identically() {
         assert!(run.result.is_ok(), "seed {seed}: {:?}", run.result.err());
         assert_eq!(
             step_lines(&run.transcript),
-            step_lines(&report.transcript),
+            step_lines(report.transcript.text().expect("asked for the text")),
             "seed {seed}"
         );
     }

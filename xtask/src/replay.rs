@@ -7,6 +7,7 @@ use crate::error::Error;
 use allocdb_sim::driver::{AuditCadence, Simulator};
 use allocdb_sim::run::{run_seed_watched, SeedSpec};
 use allocdb_sim::scenario::{load, run_scenario_watched};
+use allocdb_sim::transcript::TranscriptMode;
 
 pub struct ReplayArgs {
     pub source: SourceArgs,
@@ -30,7 +31,7 @@ impl Printer {
     }
 
     fn step(&mut self, sim: &Simulator) {
-        self.flush(sim.transcript().as_str());
+        self.flush(sim.transcript().text().unwrap_or_default());
         if !self.verbose {
             return;
         }
@@ -86,10 +87,11 @@ pub fn run(args: &ReplayArgs) -> Result<bool, Error> {
         Source::Seed(seed) => {
             let spec = SeedSpec {
                 audit: args.audit,
+                transcript: TranscriptMode::Text,
                 ..args.source.run.spec(seed)
             };
             let report = run_seed_watched(&spec, &mut watch);
-            printer.flush(&report.transcript);
+            printer.flush(report.transcript.text().unwrap_or_default());
             report.failure.map(|f| f.to_string())
         }
     };

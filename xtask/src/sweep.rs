@@ -11,7 +11,7 @@ use crate::args::{RunArgs, SeedRange, Shard};
 use crate::error::Error;
 use crate::repro_file::{default_repro_dir, shown, write_repro};
 use allocdb_sim::coverage::{probes, unreached, Probe, NOT_YET};
-use allocdb_sim::determinism::{run_seed_twice, transcript_digest, Divergence};
+use allocdb_sim::determinism::{run_seed_twice, Divergence};
 use allocdb_sim::driver::{AuditCadence, RunError};
 use allocdb_sim::run::{run_seed, SeedReport};
 use allocdb_sim::stats::RunStats;
@@ -197,7 +197,7 @@ impl Ran {
 
 fn record_failure(args: &SweepArgs, ran: Ran) -> Result<Failed, Error> {
     let Ran { report, diverged } = ran;
-    let transcript_digest = transcript_digest(&report.transcript);
+    let transcript_digest = report.transcript.digest();
     // A run that is not deterministic is reported as that, whatever else
     // it did: its other failures cannot be trusted to replay.
     let (error, oracle, step) = match (&diverged, &report.failure) {

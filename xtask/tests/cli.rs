@@ -10,6 +10,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use allocdb_sim::driver::{AuditCadence, SelfTest};
+use allocdb_sim::run::{run_seed, SeedSpec};
+use allocdb_sim::swarm::FaultSelection;
+use allocdb_sim::transcript::{transcript_digest, TranscriptMode};
 use tempfile::TempDir;
 
 const STEPS: &str = "200";
@@ -213,6 +217,100 @@ fn a_determinism_check_runs_each_seed_twice_and_reports_transcript_digests() {
         digest.len() == 16 && digest.chars().all(|c| c.is_ascii_hexdigit()),
         "{digest}"
     );
+}
+
+/// A sweep keeps only each transcript's digest; the digest it reports is
+/// that of the text its replay command prints, with or without the
+/// determinism check.
+#[test]
+fn a_failing_sweep_reports_the_digest_of_the_transcript_its_replay_prints() {
+    let dir = tempdir();
+    for extra in [&[][..], &["--check-determinism"][..]] {
+        let mut args = vec![
+            "sweep",
+            "--seeds",
+            "1..2",
+            "--steps",
+            STEPS,
+            "--selftest",
+            "wrong-model",
+            "--format",
+            "json",
+            "--keep-failures",
+            text(dir.path()),
+        ];
+        args.extend_from_slice(extra);
+        let sweep = xtask(dir.path(), &args);
+        sweep.expect_code(1);
+        let summary: serde_json::Value = serde_json::from_str(&sweep.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON: {e}\n{}", sweep.shown()));
+        let failure = &summary["failures"][0];
+        assert_eq!(failure["oracle"], ORACLE, "{}", sweep.shown());
+        let reported = failure["transcript_digest"].as_str().unwrap_or_default();
+        let replay = failure["replay"].as_str().unwrap_or_default();
+        let replay_args: Vec<&str> = replay
+            .strip_prefix("cargo xtask ")
+            .unwrap_or_else(|| panic!("replay command `{replay}`\n{}", sweep.shown()))
+            .split_whitespace()
+            .collect();
+        let replayed = xtask(dir.path(), &replay_args);
+        replayed.expect_code(1);
+        assert_eq!(
+            format!("{:016x}", transcript_digest(&replayed.stdout)),
+            reported,
+            "{extra:?}: the sweep's digest is not the replayed text's\n{}",
+            replayed.shown()
+        );
+    }
+}
+
+/// For seeds with and without faults and one that fails: a run keeping
+/// only the digest reports the digest of the text the same run keeping
+/// the text writes, and that text is what `replay` prints.
+#[test]
+fn a_seed_run_keeping_its_digest_or_its_text_writes_what_replay_prints() {
+    let dir = tempdir();
+    let cases = [
+        (0, FaultSelection::All, None),
+        (7, FaultSelection::All, None),
+        (3, FaultSelection::None, None),
+        (1, FaultSelection::All, Some(SelfTest::WrongModel)),
+    ];
+    for (seed, faults, selftest) in cases {
+        let spec = SeedSpec {
+            faults: faults.clone(),
+            selftest,
+            // What replay runs by default.
+            audit: AuditCadence::EVERY_STEP,
+            ..SeedSpec::new(seed, STEPS.parse().expect("a step count"))
+        };
+        let run = |transcript| {
+            run_seed(&SeedSpec {
+                transcript,
+                ..spec.clone()
+            })
+        };
+        let digest = run(TranscriptMode::Digest);
+        let text = run(TranscriptMode::Text);
+        let written = text.transcript.text().expect("asked for the text");
+        assert_eq!(digest.transcript.digest(), transcript_digest(written));
+
+        let seed = seed.to_string();
+        let mut args = vec!["replay", "--seed", &seed, "--steps", STEPS];
+        if faults == FaultSelection::None {
+            args.extend(["--faults", "none"]);
+        }
+        if selftest.is_some() {
+            args.extend(["--selftest", "wrong-model"]);
+        }
+        let replayed = xtask(dir.path(), &args);
+        replayed.expect_code(if text.failure.is_some() { 1 } else { 0 });
+        assert!(
+            replayed.stdout == written,
+            "seed {seed}: replay printed another text\n{}",
+            replayed.shown()
+        );
+    }
 }
 
 #[test]

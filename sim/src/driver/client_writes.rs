@@ -94,7 +94,7 @@ impl Simulator {
         let queued = self.enqueue_all(arrivals, &mut parts)?;
         let lsn = self.commit_queued(queued, &mut parts)?;
         Ok(StepLine {
-            outcome: parts.join("; "),
+            outcome: parts.join("; ").into(),
             lsn,
         })
     }

@@ -148,7 +148,7 @@ impl Simulator {
             self.books.acknowledge(applied.lsn);
         }
         Ok(StepLine {
-            outcome: format!("expired {} noop {}", report.expired, report.noops),
+            outcome: format!("expired {} noop {}", report.expired, report.noops).into(),
             lsn: committed.last().map(|a| a.lsn),
         })
     }

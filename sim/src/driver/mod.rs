@@ -39,11 +39,11 @@ use crate::oracle::model::Model;
 use crate::oracle::{Oracle, OracleFailure, Violation};
 use crate::phase_clock::{self, Phase};
 use crate::stats::RunStats;
-use crate::transcript::{describe_action, Transcript};
+use crate::transcript::{describe_action, describe_applied, Transcript, TranscriptMode};
 use crate::view::{EngineStatus, SimView};
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
 use allocdb_core::engine::{Engine, EngineConfig};
-use allocdb_core::{Lsn, Slot};
+use allocdb_core::{Applied, Lsn, Slot};
 pub use audit_cadence::AuditCadence;
 use books::Books;
 use clients::Clients;
@@ -51,6 +51,8 @@ use disk::Disk;
 use live_checks::Verified;
 use process::{Arms, Process};
 use references::Resolved;
+use std::borrow::Cow;
+use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
@@ -102,6 +104,8 @@ pub struct SimConfig {
     /// A seed's last generated step, which the full audit always checks;
     /// `None` for a scenario.
     pub last_step: Option<u64>,
+    /// Whether the transcript keeps its text or only its digest.
+    pub transcript: TranscriptMode,
 }
 
 impl SimConfig {
@@ -112,6 +116,7 @@ impl SimConfig {
             strict: false,
             audit: AuditCadence::EVERY_STEP,
             last_step: None,
+            transcript: TranscriptMode::Text,
         }
     }
 }
@@ -175,15 +180,43 @@ type StepResult = Result<StepLine, RunError>;
 
 /// What one step did, for the transcript.
 struct StepLine {
-    outcome: String,
+    outcome: Said,
     lsn: Option<Lsn>,
 }
 
 impl StepLine {
-    fn new(outcome: impl Into<String>) -> StepLine {
+    fn new(outcome: impl Into<Said>) -> StepLine {
         StepLine {
             outcome: outcome.into(),
             lsn: None,
+        }
+    }
+}
+
+/// What a step's line says after `=>`. A commit, the most common outcome,
+/// is kept as the result itself and named only as the line is written.
+enum Said {
+    Text(Cow<'static, str>),
+    Committed(Applied),
+}
+
+impl From<&'static str> for Said {
+    fn from(text: &'static str) -> Said {
+        Said::Text(Cow::Borrowed(text))
+    }
+}
+
+impl From<String> for Said {
+    fn from(text: String) -> Said {
+        Said::Text(Cow::Owned(text))
+    }
+}
+
+impl fmt::Display for Said {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Said::Text(text) => f.write_str(text),
+            Said::Committed(applied) => describe_applied(applied).fmt(f),
         }
     }
 }
@@ -203,12 +236,12 @@ impl Simulator {
             .map_err(|e| io(io::Error::other(e.to_string())))?;
         fs.absorb().map_err(|e| io(io::Error::other(e)))?;
         disk.track(fs.take_changes()).map_err(io)?;
-        let mut transcript = Transcript::new(seed, &config.engine);
+        let mut transcript = Transcript::new(config.transcript, seed, &config.engine);
         for line in header {
             transcript.header(line);
         }
         if let Some(selftest) = config.selftest {
-            transcript.header(&format!("selftest: {selftest:?}"));
+            transcript.header(format_args!("selftest: {selftest:?}"));
         }
         Ok(Simulator {
             seed,
@@ -339,29 +372,39 @@ impl Simulator {
         self.step += 1;
         self.stats.action(action.kind());
         self.event.clear();
-        let (description, stepped) = match self.resolve(action) {
+        // The line names the action as it ran: with its references
+        // resolved, when they could be.
+        let (described, stepped) = match self.resolve(action) {
             Ok(Resolved::Ready(resolved)) => {
                 self.count_boundaries(&resolved);
-                (describe_action(&resolved), self.run_step(&resolved))
+                let stepped = self.run_step(&resolved);
+                (resolved, stepped)
             }
             Ok(Resolved::Nothing(reason)) => (
-                describe_action(action),
+                Cow::Borrowed(action),
                 self.no_effect(reason)
                     .and_then(|line| Ok((line, self.check_live(action)?))),
             ),
-            Err(error) => (describe_action(action), Err(error)),
+            Err(error) => (Cow::Borrowed(action), Err(error)),
         };
         let (outcome, lsn, digest, result) = match stepped {
             Ok((line, digest)) => (line.outcome, line.lsn, digest, Ok(())),
-            Err(error) => ("FAILED".to_string(), None, None, Err(error)),
+            Err(error) => (Said::from("FAILED"), None, None, Err(error)),
         };
-        self.transcript
-            .step(self.step, self.slot, &description, &outcome, lsn, digest);
+        self.transcript.step(
+            self.step,
+            self.slot,
+            describe_action(&described),
+            &outcome,
+            lsn,
+            digest,
+        );
         for &(_, answer) in &self.event.answers {
             self.stats.answer(answer);
         }
         if let Err(error) = &result {
-            self.transcript.note(&format!("failed: {}", error.detail()));
+            self.transcript
+                .note(format_args!("failed: {}", error.detail()));
         }
         result
     }

@@ -155,7 +155,7 @@ impl Simulator {
             report.torn_bytes
         ));
         Ok(StepLine {
-            outcome: notes.join("; "),
+            outcome: notes.join("; ").into(),
             lsn: report.last_applied_lsn,
         })
     }

@@ -4,14 +4,14 @@
 
 use super::books::NamedFiles;
 use super::process::Process;
-use super::{RunError, SelfTest, Simulator, StepLine, StepResult};
+use super::{RunError, Said, SelfTest, Simulator, StepLine, StepResult};
 use crate::action::persist_failure_name;
 use crate::answer::{Answer, Code};
 use crate::oracle::checks;
 use crate::oracle::refusal::{self, Door};
 use crate::oracle::{Oracle, Violation};
 use crate::phase_clock::{self, Phase};
-use crate::transcript::{describe_applied, point_label};
+use crate::transcript::point_label;
 use allocdb_core::engine::fault::CrashPoint;
 use allocdb_core::engine::SubmitError;
 use allocdb_core::fs::FileName;
@@ -187,7 +187,7 @@ impl Simulator {
         }
         self.clients.resolved(operation);
         Ok(StepLine {
-            outcome: describe_applied(applied),
+            outcome: Said::Committed(*applied),
             lsn: Some(lsn),
         })
     }

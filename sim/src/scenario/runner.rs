@@ -47,6 +47,7 @@ pub enum ScenarioFailure {
 }
 
 pub struct ScenarioRun {
+    /// The text: a scenario always keeps it (its snapshot is the text).
     pub transcript: String,
     pub stats: RunStats,
     pub result: Result<(), ScenarioFailure>,
@@ -101,7 +102,7 @@ pub fn run_scenario_watched(
     };
     let result = runner.run(&mut sim, scenario, watch);
     ScenarioRun {
-        transcript: sim.transcript().as_str().to_string(),
+        transcript: sim.transcript().text().unwrap_or_default().to_string(),
         stats: sim.stats().clone(),
         result,
     }
@@ -270,12 +271,14 @@ impl Runner {
     /// scenario that is a mistake.
     fn check_rearm(&self, step: u64, action: &Action) -> Result<(), ScenarioFailure> {
         let pending = match action {
-            Action::ArmCrash(point) if point.path() == CrashPath::Recovery => {
-                self.arms.recovery.map(|(s, p)| (s, point_label(p)))
-            }
-            Action::ArmCrash(_) | Action::ArmCrashAfter { .. } => {
-                self.arms.crash.map(|(s, p)| (s, point_label(p)))
-            }
+            Action::ArmCrash(point) if point.path() == CrashPath::Recovery => self
+                .arms
+                .recovery
+                .map(|(s, p)| (s, point_label(p).to_string())),
+            Action::ArmCrash(_) | Action::ArmCrashAfter { .. } => self
+                .arms
+                .crash
+                .map(|(s, p)| (s, point_label(p).to_string())),
             Action::ArmPersistFailure(_) => self.arms.persist.map(|(s, f)| (s, format!("{f:?}"))),
             Action::ArmReadFault { .. } => self.arms.read.map(|(s, f)| (s, format!("{f:?}"))),
             _ => None,
