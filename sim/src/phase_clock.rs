@@ -55,7 +55,7 @@ impl Phase {
     }
 
     /// Keeps the time of every phase entered within it.
-    #[cfg(feature = "phase-clock")]
+    #[cfg(any(test, feature = "phase-clock"))]
     fn is_whole(self) -> bool {
         matches!(self, Phase::Restart | Phase::Checkpoint)
     }
@@ -64,7 +64,9 @@ impl Phase {
 /// Nanoseconds per phase, indexed as [`Phase::ALL`].
 pub type PhaseTimes = [u64; Phase::ALL.len()];
 
-#[cfg(feature = "phase-clock")]
+// Compiled for the crate's own tests too, so the clock is tested in
+// every `cargo test` run; only the feature wires it into the driver.
+#[cfg(any(test, feature = "phase-clock"))]
 mod clock {
     use super::{Phase, PhaseTimes};
     use std::cell::RefCell;
@@ -176,7 +178,7 @@ pub fn take() -> PhaseTimes {
     }
 }
 
-#[cfg(all(test, feature = "phase-clock"))]
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -185,27 +187,28 @@ mod tests {
         while start.elapsed().as_micros() < u128::from(micros) {}
     }
 
+    /// The clock itself, as the feature's guards drive it.
+    fn within(phase: Phase, inner: impl FnOnce()) {
+        let pushed = clock::enter(phase);
+        inner();
+        if pushed {
+            clock::leave();
+        }
+    }
+
     #[test]
     fn time_goes_to_the_innermost_phase_except_within_a_whole_one() {
-        take();
-        {
-            let _driver = enter(Phase::Driver);
+        clock::take();
+        within(Phase::Driver, || {
             spin(2_000);
-            {
-                let _model = enter(Phase::Model);
-                spin(2_000);
-            }
-            {
-                let _restart = enter(Phase::Restart);
-                let _engine = enter(Phase::Engine);
-                spin(2_000);
-            }
-        }
-        let times = take();
+            within(Phase::Model, || spin(2_000));
+            within(Phase::Restart, || within(Phase::Engine, || spin(2_000)));
+        });
+        let times = clock::take();
         for phase in [Phase::Driver, Phase::Model, Phase::Restart] {
             assert!(times[phase as usize] >= 2_000_000, "{phase:?}: {times:?}");
         }
         assert_eq!(times[Phase::Engine as usize], 0);
-        assert_eq!(take(), [0; Phase::ALL.len()]);
+        assert_eq!(clock::take(), [0; Phase::ALL.len()]);
     }
 }

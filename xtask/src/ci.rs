@@ -73,6 +73,20 @@ pub fn steps() -> Vec<Step> {
                 "warnings",
             ],
         ),
+        Step::cargo(
+            "clippy (phase clock)",
+            &[
+                "clippy",
+                "-p",
+                "allocdb-sim",
+                "--all-targets",
+                "--features",
+                "phase-clock",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
         tests,
         Step::cargo(
             "doc tests (production core: no fault seams)",
@@ -145,6 +159,7 @@ mod tests {
                 "tidy",
                 "clippy",
                 "clippy (production core)",
+                "clippy (phase clock)",
                 "tests",
                 "doc tests (production core: no fault seams)",
                 "doc tests",
@@ -160,24 +175,28 @@ mod tests {
             commands[2],
             "cargo clippy --workspace --all-targets -- -D warnings"
         );
+        assert_eq!(
+            commands[4],
+            "cargo clippy -p allocdb-sim --all-targets --features phase-clock -- -D warnings"
+        );
         let pinned = "env -u INSTA_GLOB_FILTER -u INSTA_FORCE_PASS INSTA_UPDATE=\"no\" ";
         assert!(
-            commands[4] == format!("{pinned}cargo nextest run --workspace")
-                || commands[4] == format!("{pinned}cargo test --workspace"),
+            commands[5] == format!("{pinned}cargo nextest run --workspace")
+                || commands[5] == format!("{pinned}cargo test --workspace"),
             "{}",
-            commands[4]
+            commands[5]
         );
-        assert_eq!(commands[5], "cargo test -p allocdb-core --doc");
+        assert_eq!(commands[6], "cargo test -p allocdb-core --doc");
         assert_eq!(
-            commands[7],
+            commands[8],
             "RUSTDOCFLAGS=\"-D warnings\" cargo doc --workspace --no-deps --document-private-items"
         );
         assert_eq!(
-            commands[8],
+            commands[9],
             "cargo xtask sweep --seeds 0..2000 --require-coverage"
         );
         assert_eq!(
-            commands[9],
+            commands[10],
             "cargo xtask sweep --seeds 0..200 --check-determinism"
         );
     }
