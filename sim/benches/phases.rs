@@ -1,7 +1,7 @@
 //! Where a step's time goes: the default sweep's seeds run one after
-//! another with the phase clock on (`--features phase-clock`), and each
-//! phase's share of the wall time is printed, and written as JSON to the
-//! path after `--out` for `cargo xtask bench sim`.
+//! another with the phase clock on (`--features phase-clock`); each
+//! phase's nanoseconds are printed as JSON, and written to the path after
+//! `--out` for `cargo xtask bench sim`, which lays them out.
 
 use allocdb_sim::phase_clock::{self, Phase};
 use allocdb_sim::run::{run_seed, SeedSpec};
@@ -30,31 +30,17 @@ fn main() {
     }
     let wall = started.elapsed().as_nanos() as u64;
     let measured: u64 = totals.iter().sum();
-    let rest = wall.saturating_sub(measured);
-    let per_step = |ns: u64| ns as f64 / steps as f64 / 1000.0;
-    println!(
-        "sim phases: {SEEDS} seeds, {steps} steps, {:.2} us a step ({:.0} steps/s with the clock on)",
-        per_step(wall),
-        steps as f64 / (wall as f64 / 1e9)
-    );
     let mut json =
         format!("{{\"seeds\": {SEEDS}, \"steps\": {steps}, \"wall_ns\": {wall}, \"phases\": {{");
-    for (i, phase) in Phase::ALL.iter().enumerate() {
-        println!(
-            "  {:<10} {:>6.2} us {:>5.1}%",
-            phase.name(),
-            per_step(totals[i]),
-            100.0 * totals[i] as f64 / wall as f64
-        );
-        json.push_str(&format!("\"{}\": {}, ", phase.name(), totals[i]));
+    for (phase, total) in Phase::ALL.iter().zip(totals) {
+        json.push_str(&format!("\"{}\": {total}, ", phase.name()));
     }
-    println!(
-        "  {:<10} {:>6.2} us {:>5.1}%",
-        "other",
-        per_step(rest),
-        100.0 * rest as f64 / wall as f64
-    );
-    json.push_str(&format!("\"other\": {rest}}}}}\n"));
+    json.push_str(&format!(
+        "\"other\": {}}}}}\n",
+        wall.saturating_sub(measured)
+    ));
+    // The layout is `cargo xtask bench sim`'s (xtask/src/sim_phases.rs).
+    print!("{json}");
     if let Some(out) = out {
         std::fs::write(out, json).unwrap_or_else(|e| panic!("writing {out}: {e}"));
     }

@@ -83,6 +83,13 @@ impl Phases {
         100.0 * ns as f64 / self.wall_ns as f64
     }
 
+    /// Each phase: its name, microseconds a step and share of the time.
+    fn rows(&self) -> impl Iterator<Item = (&'static str, f64, f64)> + '_ {
+        self.shares
+            .iter()
+            .map(|&(name, ns)| (name, self.micros_a_step(ns), self.percent(ns)))
+    }
+
     pub fn text(&self) -> String {
         let mut out = format!(
             "Where a step's time goes ({} seeds, {} steps, {:.2} us a step with the phase clock on):\n",
@@ -90,13 +97,8 @@ impl Phases {
             self.steps,
             self.micros_a_step(self.wall_ns)
         );
-        for &(name, ns) in &self.shares {
-            let _ = writeln!(
-                out,
-                "  {name:<10} {:>6.2} us {:>5.1}%",
-                self.micros_a_step(ns),
-                self.percent(ns)
-            );
+        for (name, micros, percent) in self.rows() {
+            let _ = writeln!(out, "  {name:<10} {micros:>6.2} us {percent:>5.1}%");
         }
         out
     }
@@ -112,13 +114,8 @@ impl Phases {
             self.steps,
             self.micros_a_step(self.wall_ns)
         );
-        for &(name, ns) in &self.shares {
-            let _ = writeln!(
-                out,
-                "| {name} | {:.2} | {:.1}% |",
-                self.micros_a_step(ns),
-                self.percent(ns)
-            );
+        for (name, micros, percent) in self.rows() {
+            let _ = writeln!(out, "| {name} | {micros:.2} | {percent:.1}% |");
         }
         out
     }
