@@ -42,8 +42,9 @@ struct Books {
     /// Reserved at start-up, never grown past its capacity.
     changed: Vec<Changed>,
     rebuild: bool,
-    /// Built at the first digest: production never asks for one.
-    kept: Option<Kept>,
+    /// Built at the first digest: production never asks for one. Boxed so
+    /// that the state machine apply works in stays small.
+    kept: Option<Box<Kept>>,
 }
 
 /// The sum of every record's hash, and each hash by key.
@@ -66,6 +67,7 @@ impl RunningDigest {
     }
 
     /// Allocates nothing: past the log's capacity a rebuild is due instead.
+    #[inline(always)]
     pub(super) fn note(&mut self, changed: Changed) {
         let books = self.books.get_mut();
         if books.rebuild {
@@ -91,7 +93,7 @@ impl RunningDigest {
         let mut books = self.books.borrow_mut();
         let books = &mut *books;
         if books.rebuild || books.kept.is_none() {
-            books.kept = Some(Kept::from_records(machine));
+            books.kept = Some(Box::new(Kept::from_records(machine)));
             books.rebuild = false;
             books.changed.clear();
         }
