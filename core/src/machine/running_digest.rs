@@ -151,24 +151,14 @@ impl Kept {
             operations: FixedTable::with_capacity(config.max_operations),
         };
         for (&id, resource) in machine.resources.iter() {
-            rehash(
-                &mut kept.sum,
-                &mut kept.resources,
-                id,
-                Some(resource_hash(resource)),
-            );
+            kept.rehash(Changed::Resource(id), Some(resource_hash(resource)));
         }
         for (&id, lease) in machine.leases.iter() {
             let hash = lease_hash(&machine.assemble(lease));
-            rehash(&mut kept.sum, &mut kept.leases, id, Some(hash));
+            kept.rehash(Changed::Lease(id), Some(hash));
         }
         for (&id, operation) in machine.operations.iter() {
-            rehash(
-                &mut kept.sum,
-                &mut kept.operations,
-                id,
-                Some(operation_hash(operation)),
-            );
+            kept.rehash(Changed::Operation(id), Some(operation_hash(operation)));
         }
         kept
     }

@@ -29,10 +29,6 @@ impl Simulator {
         if let Some(damage) = self.disk.damage().filter(|_| damage_seen) {
             notes.push(self.confirm_fail_closed(damage)?);
         }
-        // A replay audits everything every step: it rebuilds the expected
-        // model from the files even when the live one is known to be it.
-        let cross_check = self.config.audit == AuditCadence::EVERY_STEP;
-        let (expected, expected_model) = self.books.expected_recovery(&self.model, cross_check);
         if let Some(point) = self.arms.recovery.take() {
             if self.books.recovery_reach().reaches(point) {
                 return self.crash_in_recovery(point, notes);
@@ -40,6 +36,10 @@ impl Simulator {
             self.event.recovery_point_unreached = Some(point);
             notes.push(format!("{} not reached", point_label(point)));
         }
+        // A replay audits everything every step: it rebuilds the expected
+        // model from the files even when the live one is known to be it.
+        let cross_check = self.config.audit == AuditCadence::EVERY_STEP;
+        let (expected, expected_model) = self.books.expected_recovery(&self.model, cross_check);
         if let Some(fault) = self.arms.read.take() {
             return self.recover_past_read_fault(fault, &expected, expected_model, notes);
         }
