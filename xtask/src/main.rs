@@ -31,6 +31,8 @@ mod error;
 mod explore;
 mod format_fixtures;
 mod fuzz;
+#[allow(unsafe_code)]
+mod heap;
 mod mutants;
 mod process;
 mod replay;
@@ -210,6 +212,7 @@ enum Suite {
 }
 
 fn main() -> ExitCode {
+    heap::keep_freed_memory();
     // Bad arguments exit with clap's code 2 here.
     let cli = Cli::parse();
     match run(cli.task) {
