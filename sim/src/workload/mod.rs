@@ -171,7 +171,7 @@ impl Workload {
         }
         // Clients told the operation table is full back off while records
         // retire: time moves on, so a slow seed is not stuck there.
-        if view.model.operations().count() >= self.config.max_operations as usize
+        if view.model.operations().len() >= self.config.max_operations as usize
             && rng.chance(self.mix.rates.operations_full_advance_per_mille)
         {
             return advance(view, rng.between(1, 2));

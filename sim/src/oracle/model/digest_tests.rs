@@ -100,7 +100,7 @@ fn every_kind_of_write() -> Model {
     );
     assert_eq!(run.model.leases().count(), 0, "every lease retired");
     assert_eq!(
-        run.model.operations().count(),
+        run.model.operations().len(),
         1,
         "only the last record is held"
     );

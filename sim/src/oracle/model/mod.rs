@@ -151,17 +151,17 @@ impl Model {
     }
 
     /// Every resource, in id order.
-    pub fn resources(&self) -> impl Iterator<Item = &Resource> {
+    pub fn resources(&self) -> impl ExactSizeIterator<Item = &Resource> {
         self.store.resources().values()
     }
 
     /// Every live or terminal-but-not-yet-retired lease, in id order.
-    pub fn leases(&self) -> impl Iterator<Item = &Lease> {
+    pub fn leases(&self) -> impl ExactSizeIterator<Item = &Lease> {
         self.store.leases().values()
     }
 
     /// Every retained operation record, in id order.
-    pub fn operations(&self) -> impl Iterator<Item = &Operation> {
+    pub fn operations(&self) -> impl ExactSizeIterator<Item = &Operation> {
         self.store
             .operations()
             .values()
