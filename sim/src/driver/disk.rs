@@ -16,6 +16,7 @@ use allocdb_core::snapshot::SNAPSHOT_FILE_NAME;
 use allocdb_core::wal::WAL_FILE_NAME;
 use std::fs::{self, OpenOptions};
 use std::io;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 /// A bit the simulator flipped while the engine was down; the next restart
@@ -173,11 +174,17 @@ impl Disk {
     }
 }
 
+/// Reads the one byte at `offset` and writes it back with `bit` flipped:
+/// the file's length and every other byte stay as they are.
 fn flip_bit(path: &Path, offset: u64, bit: u8) -> io::Result<()> {
-    let mut bytes = fs::read(path)?;
-    let byte = bytes
-        .get_mut(offset as usize)
-        .ok_or_else(|| io::Error::other(format!("offset {offset} beyond {}", path.display())))?;
-    *byte ^= 1 << bit;
-    fs::write(path, &bytes)
+    let file = OpenOptions::new().read(true).write(true).open(path)?;
+    let mut byte = [0u8; 1];
+    file.read_exact_at(&mut byte, offset).map_err(|error| {
+        io::Error::new(
+            error.kind(),
+            format!("offset {offset} beyond {}: {error}", path.display()),
+        )
+    })?;
+    byte[0] ^= 1 << bit;
+    file.write_all_at(&byte, offset)
 }
