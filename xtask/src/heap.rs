@@ -6,7 +6,7 @@
 //! back to the kernel when they are freed (its arena trims its top, and a
 //! block past the mmap threshold is unmapped), then faults them in again a
 //! page at a time at the next restart. In a 300-seed sweep that was about
-//! 70,000 page faults and an eighth of its CPU time (`docs/performance.md`).
+//! 70,000 page faults and a tenth of its CPU time (`docs/performance.md`).
 //! A fixed trim threshold past any heap a sweep reaches, and the largest
 //! mmap threshold glibc takes, keep the pages: a sweep's heap stays at its
 //! high-water mark, which the engine configs bound.

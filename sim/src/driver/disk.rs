@@ -182,7 +182,7 @@ fn flip_bit(path: &Path, offset: u64, bit: u8) -> io::Result<()> {
     file.read_exact_at(&mut byte, offset).map_err(|error| {
         io::Error::new(
             error.kind(),
-            format!("offset {offset} beyond {}: {error}", path.display()),
+            format!("reading byte {offset} of {}: {error}", path.display()),
         )
     })?;
     byte[0] ^= 1 << bit;
