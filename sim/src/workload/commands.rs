@@ -272,7 +272,7 @@ impl Workload {
             };
         }
         let holder = self.holder(rng);
-        build(LeaseRef::Id(self.dead_lease(rng, view)), holder, 1)
+        build(self.dead_lease(rng, view), holder, 1)
     }
 
     /// Revoke (`reclaim == false`: of an active lease) or reclaim (of a
@@ -295,7 +295,7 @@ impl Workload {
             if !leases.is_empty() && rng.chance(self.mix.rates.misdirected_live_lease_per_mille) {
                 return Some(build(name(view, rng.pick::<&Lease>(&leases))));
             }
-            return Some(build(LeaseRef::Id(self.dead_lease(rng, view))));
+            return Some(build(self.dead_lease(rng, view)));
         }
         let wanted = if reclaim {
             LeaseState::Revoking
@@ -309,20 +309,26 @@ impl Workload {
         Some(build(name(view, rng.pick::<&Lease>(&candidates))))
     }
 
-    /// A lease id that names no lease in the table: a retired one (below
-    /// the watermark), LSN 0, another shard's, or one not yet created.
-    pub(super) fn dead_lease(&self, rng: &mut SimRng, view: &SimView) -> u128 {
+    /// A lease that is not in the table: a retired one (below the
+    /// watermark: named by the reserve that made it, when one did, so a
+    /// shrinker keeps that reserve and nothing else), LSN 0, another
+    /// shard's, or one not yet created.
+    pub(super) fn dead_lease(&self, rng: &mut SimRng, view: &SimView) -> LeaseRef {
         let shard = self.config.shard_id;
         let watermark = view.model.retired_watermark().0;
-        match rng.below(4) {
-            0 | 1 if watermark > 0 => LeaseId::new(shard, Lsn(rng.between(1, watermark))).0,
+        let id = match rng.below(4) {
+            0 | 1 if watermark > 0 => {
+                let retired = LeaseId::new(shard, Lsn(rng.between(1, watermark)));
+                return view.model.lease_names().reference(retired);
+            }
             2 => LeaseId::new(shard.wrapping_add(1), Lsn(rng.between(1, 8))).0,
             3 => LeaseId::new(shard, Lsn(0)).0,
             _ => {
                 let last = view.model.last_applied_lsn().map_or(0, |lsn| lsn.0);
                 LeaseId::new(shard, Lsn(last.saturating_add(rng.between(1_000, 2_000)))).0
             }
-        }
+        };
+        LeaseRef::Id(id)
     }
 }
 

@@ -19,10 +19,10 @@ use allocdb_core::{LeaseState, ResourceId, BUNDLE_SIZE_LIMIT};
 use super::{Workload, COLD_BASE};
 use crate::action::{Action, SimCommand};
 use crate::fence::Fence;
-use crate::lease_ref::LeaseRef;
 use crate::oracle::model::windows::last_request_slot;
 use crate::rng::SimRng;
 use crate::view::SimView;
+use allocdb_core::LeaseId;
 
 /// Kinds of edge, picked uniformly.
 const EDGE_KINDS: u64 = 6;
@@ -152,8 +152,10 @@ impl Workload {
         let (lease, retire) = pick_ahead(rng, view, terminal)?;
         let target = retire - u64::from(last_inside);
         let commit = self.submit_fresh(rng, view);
+        // Named by its reserve: the read still aims at it after the lease
+        // retires and a shrinker deletes earlier steps.
         let read = Action::ReadLease {
-            lease: LeaseRef::Id(lease),
+            lease: view.model.lease_names().reference(LeaseId(lease)),
             required_lsn: None,
         };
         Some(self.at_slot(view, target, vec![commit, read]))

@@ -7,7 +7,6 @@ use allocdb_core::Lease;
 use super::{Workload, UNKNOWN_RESOURCE_BASE};
 use crate::action::Action;
 use crate::fence::Fence;
-use crate::lease_ref::LeaseRef;
 use crate::rng::SimRng;
 use crate::view::SimView;
 
@@ -221,7 +220,7 @@ impl Workload {
                 if !leases.is_empty() && rng.chance(self.mix.rates.read_live_lease_per_mille) {
                     super::commands::name(view, rng.pick::<&Lease>(&leases))
                 } else {
-                    LeaseRef::Id(self.dead_lease(rng, view))
+                    self.dead_lease(rng, view)
                 };
             Action::ReadLease {
                 lease,
