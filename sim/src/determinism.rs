@@ -7,7 +7,8 @@
 //! unless this check is failing, so the difference usually comes back.
 //! When it does not, the divergence is still reported, by its digests.
 
-use crate::run::{run_seed, SeedReport, SeedSpec};
+use crate::driver::Simulator;
+use crate::run::{run_seed, run_seed_watched, SeedReport, SeedSpec};
 use crate::transcript::{transcript_digest, TranscriptMode};
 use std::fmt;
 
@@ -94,6 +95,15 @@ pub fn divergence(first: &str, second: &str) -> Option<Divergence> {
 /// the first report, and how the second run's transcript differs.
 pub fn run_seed_twice(spec: &SeedSpec) -> (SeedReport, Option<Divergence>) {
     run_twice_with(spec, &mut run_seed)
+}
+
+/// [`run_seed_twice`], each run watched as [`run_seed_watched`] watches
+/// it (a watchdog's step mark).
+pub fn run_seed_twice_watched(
+    spec: &SeedSpec,
+    watch: &mut dyn FnMut(&Simulator) -> bool,
+) -> (SeedReport, Option<Divergence>) {
+    run_twice_with(spec, &mut |spec| run_seed_watched(spec, watch))
 }
 
 /// [`run_seed_twice`] with `run` for [`run_seed`]: a test plants a

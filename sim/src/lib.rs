@@ -14,7 +14,6 @@ pub mod fence;
 pub mod format_fixture;
 pub mod fs_model;
 pub mod lease_ref;
-pub mod liveness;
 pub mod oracle;
 pub mod phase_clock;
 pub mod repro;

@@ -37,6 +37,14 @@ impl RunDir {
         })
     }
 
+    /// The whole run's directory (the engine's and the simulator's links).
+    pub fn root(&self) -> &Path {
+        self.dir.as_ref().map_or_else(
+            || self.engine.parent().unwrap_or(&self.engine),
+            |d| d.path(),
+        )
+    }
+
     /// The engine's directory.
     pub fn path(&self) -> &Path {
         &self.engine

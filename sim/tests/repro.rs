@@ -9,7 +9,7 @@ use allocdb_sim::lease_ref::LeaseRef;
 use allocdb_sim::repro::{repro, repro_comments};
 use allocdb_sim::run::{run_seed, SeedSpec};
 use allocdb_sim::scenario::{parse, run_scenario, to_ron};
-use allocdb_sim::shrink::{failing_oracle, shrink};
+use allocdb_sim::shrink::{failing as how_it_fails, shrink};
 use allocdb_sim::transcript::TranscriptMode;
 
 /// Transcript step lines (the header differs between a seed and a file).
@@ -75,19 +75,20 @@ fn a_failing_seed_repro_fails_the_same_oracle_and_shrinks() {
     let allocdb_sim::driver::RunError::Oracle(oracle_failure) = failure else {
         panic!("not an oracle failure: {failure}");
     };
-    let (oracle, step) = failing_oracle(&parsed).unwrap();
+    let failing_parsed = how_it_fails(&parsed).unwrap();
+    let oracle = failing_parsed.signature.oracle;
     assert_eq!(oracle, oracle_failure.oracle);
-    assert_eq!(step, oracle_failure.step);
+    assert_eq!(failing_parsed.step, oracle_failure.step);
 
     let shrunk = shrink(&parsed, 2_000).unwrap();
-    assert_eq!(shrunk.oracle, oracle);
+    assert_eq!(shrunk.signature.oracle, oracle);
     assert!(
         shrunk.steps < failing.actions.len(),
         "{} steps, not fewer than {}",
         shrunk.steps,
         failing.actions.len()
     );
-    let (again, _) = failing_oracle(&shrunk.scenario).unwrap();
+    let again = how_it_fails(&shrunk.scenario).unwrap().signature.oracle;
     assert_eq!(again, oracle);
     let text = to_ron(&shrunk.scenario, &[]).unwrap();
     assert_eq!(parse(&text, "shrunk.ron").unwrap(), shrunk.scenario);
@@ -181,8 +182,11 @@ fn a_lease_named_by_its_reserve_survives_shrinking() {
     let (scenario, oracle) = late_failing_repro(SelfTest::WrongActivate, 40);
     let before = scenario.actions().len();
     let shrunk = shrink(&scenario, 2_000).unwrap();
-    assert_eq!(shrunk.oracle, oracle);
-    assert_eq!(failing_oracle(&shrunk.scenario).unwrap().0, oracle);
+    assert_eq!(shrunk.signature.oracle, oracle);
+    assert_eq!(
+        how_it_fails(&shrunk.scenario).unwrap().signature.oracle,
+        oracle
+    );
     let actions = shrunk.scenario.actions();
     // Create, reserve, activate: nothing else is needed.
     assert!(actions.len() <= 3, "{before} -> {actions:?}");
@@ -217,7 +221,7 @@ fn a_late_failure_under_a_drawn_config_shrinks_to_what_it_names() {
         late_failing_repro_on(SelfTest::WrongActivate, 200, ConfigChoice::Swarm);
     let before = scenario.actions().len();
     let shrunk = shrink(&scenario, 2_000).unwrap();
-    assert_eq!(shrunk.oracle, oracle);
+    assert_eq!(shrunk.signature.oracle, oracle);
     let actions = shrunk.scenario.actions();
     assert!(actions.len() <= 3, "{before} -> {actions:?}");
     assert!(
@@ -236,7 +240,7 @@ fn a_flip_counted_from_the_end_survives_shrinking() {
     let (scenario, oracle) = late_failing_repro(SelfTest::CallDamageLegal, 100);
     let before = scenario.actions().len();
     let shrunk = shrink(&scenario, 2_000).unwrap();
-    assert_eq!(shrunk.oracle, oracle);
+    assert_eq!(shrunk.signature.oracle, oracle);
     let actions = shrunk.scenario.actions();
     // Something written, the process down (a crash, or a restart that a
     // read fault stops), the flip, and at most a restart.
@@ -253,5 +257,8 @@ fn a_flip_counted_from_the_end_survives_shrinking() {
     );
     // The restart that meets the damage may be the liveness phase's, which
     // every repro ends with.
-    assert_eq!(failing_oracle(&shrunk.scenario).unwrap().0, oracle);
+    assert_eq!(
+        how_it_fails(&shrunk.scenario).unwrap().signature.oracle,
+        oracle
+    );
 }

@@ -107,6 +107,15 @@ impl Books {
             ));
         }
         let lsn = self.next_lsn();
+        if let Some(partial) = self.wal.frames().last().filter(|f| !f.is_complete()) {
+            // Only recovery may write after a partial frame: it truncates
+            // it first. An engine that kept running after a failed append
+            // (instead of halting) gets here.
+            return Err(format!(
+                "the engine appended {written} bytes after the partial frame of lsn {} ({} of {} bytes) without recovering first",
+                partial.lsn.0, partial.written, partial.len
+            ));
+        }
         self.wal
             .push(lsn, FrameContent::Command { slot, command }, len, written);
         Ok(Some(lsn))

@@ -45,6 +45,11 @@ impl Disk {
         self.dir.path()
     }
 
+    /// The whole run's directory.
+    pub fn root(&self) -> &Path {
+        self.dir.root()
+    }
+
     /// Keeps the run directory (for a failure) and returns its path.
     pub fn keep(self) -> PathBuf {
         self.dir.keep()

@@ -170,6 +170,15 @@ impl Simulator {
                     )));
                 }
                 self.checkpoint_reached(snapshot_lsn, true)?;
+                match self.config.selftest {
+                    Some(SelfTest::SimulatorPanic) => {
+                        panic!("self-test: the simulator panics after a checkpoint")
+                    }
+                    Some(SelfTest::Hang) => loop {
+                        std::thread::sleep(std::time::Duration::from_secs(1));
+                    },
+                    _ => {}
+                }
                 Ok(StepLine::new(format!(
                     "snapshot at lsn {}, {} frames kept",
                     snapshot_lsn.0, report.frames_kept
@@ -199,7 +208,15 @@ impl Simulator {
         snapshot_lsn: Lsn,
         wal_rewritten: bool,
     ) -> Result<(), RunError> {
-        let len = self.disk.snapshot_len().map_err(|e| self.io(e))?;
+        let len = self.disk.snapshot_len().map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                self.engine_behaviour(
+                    "the checkpoint got past its snapshot, but there is no snapshot file",
+                )
+            } else {
+                self.io(e)
+            }
+        })?;
         // The model has not taken in the checkpoint's reports yet: it still
         // says what the two names held before.
         let replaced = self.named_files();

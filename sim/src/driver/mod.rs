@@ -36,7 +36,7 @@ use crate::event::StepEvent;
 use crate::fence::Fence;
 use crate::fs_model::{FsModel, SyncSite};
 use crate::oracle::model::Model;
-use crate::oracle::{Oracle, OracleFailure, Violation};
+use crate::oracle::{isolate, Oracle, OracleFailure, Panicked, Violation};
 use crate::phase_clock::{self, Phase};
 use crate::stats::RunStats;
 use crate::transcript::{describe_action, describe_applied, Transcript, TranscriptMode};
@@ -88,6 +88,16 @@ pub enum SelfTest {
     /// The books count every frame the engine appends one byte longer than
     /// it wrote: `engine_behaviour` fails at the first commit.
     MiscountFrame,
+    /// The simulator panics after every checkpoint that succeeds: `panic`
+    /// (from the simulator) fails at the first.
+    SimulatorPanic,
+    /// Every restart first opens a second observer of the engine's
+    /// directory, which the core's fault seam asserts never happens:
+    /// `panic` (from the engine) fails at the first restart.
+    EngineAssertion,
+    /// The simulator never returns from a checkpoint that succeeds: the
+    /// watchdog names the first (nothing else can end the step).
+    Hang,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,7 +142,26 @@ pub enum RunError {
     Io { step: u64, source: io::Error },
 }
 
+/// A panic at `step` of `seed`, as a run's failure (oracle `panic`).
+pub fn panicked_failure(seed: u64, step: u64, panicked: Panicked) -> RunError {
+    RunError::Oracle(OracleFailure {
+        oracle: Oracle::Panic,
+        seed,
+        step,
+        detail: panicked.to_string(),
+        panic: Some(Box::new(panicked)),
+    })
+}
+
 impl RunError {
+    /// What panicked, when the run failed by a panic.
+    pub fn panicked(&self) -> Option<&Panicked> {
+        match self {
+            RunError::Oracle(failure) => failure.panic.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The message without the step (for reports that name it already).
     pub fn detail(&self) -> String {
         match self {
@@ -177,6 +206,9 @@ pub struct Simulator {
 }
 
 type StepResult = Result<StepLine, RunError>;
+
+/// A step that passed: its line, and the engine's digest after it.
+type Stepped = (StepLine, Option<u64>);
 
 /// What one step did, for the transcript.
 struct StepLine {
@@ -232,7 +264,8 @@ impl Simulator {
             _ => None,
         };
         let mut fs = FsModel::new(disk.path(), ignored);
-        let (engine, _) = Engine::open(disk.path(), config.engine)
+        let (engine, _) = isolate(|| Engine::open(disk.path(), config.engine))
+            .map_err(|panicked| panicked_failure(seed, 0, panicked))?
             .map_err(|e| io(io::Error::other(e.to_string())))?;
         fs.absorb().map_err(|e| io(io::Error::other(e)))?;
         disk.track(fs.take_changes()).map_err(io)?;
@@ -339,6 +372,12 @@ impl Simulator {
         self.transcript.note(line);
     }
 
+    /// The run's directory (the engine's files and the simulator's
+    /// links), removed when the simulator is dropped unless kept.
+    pub fn run_dir(&self) -> &std::path::Path {
+        self.disk.root()
+    }
+
     /// Keeps the run directory (for a failure) and returns its path.
     pub fn keep_dir(self) -> PathBuf {
         self.disk.keep()
@@ -373,19 +412,11 @@ impl Simulator {
         self.stats.action(action.kind());
         self.event.clear();
         // The line names the action as it ran: with its references
-        // resolved, when they could be.
-        let (described, stepped) = match self.resolve(action) {
-            Ok(Resolved::Ready(resolved)) => {
-                self.count_boundaries(&resolved);
-                let stepped = self.run_step(&resolved);
-                (resolved, stepped)
-            }
-            Ok(Resolved::Nothing(reason)) => (
-                Cow::Borrowed(action),
-                self.no_effect(reason)
-                    .and_then(|line| Ok((line, self.check_live(action)?))),
-            ),
-            Err(error) => (Cow::Borrowed(action), Err(error)),
+        // resolved, when they could be. A panic anywhere in the step is
+        // its failure; the simulator is not used again after one.
+        let (described, stepped) = match isolate(|| self.resolve_and_run(action)) {
+            Ok(done) => done,
+            Err(panicked) => (Cow::Borrowed(action), Err(self.panicked(panicked))),
         };
         let (outcome, lsn, digest, result) = match stepped {
             Ok((line, digest)) => (line.outcome, line.lsn, digest, Ok(())),
@@ -409,6 +440,25 @@ impl Simulator {
         result
     }
 
+    fn resolve_and_run<'a>(
+        &mut self,
+        action: &'a Action,
+    ) -> (Cow<'a, Action>, Result<Stepped, RunError>) {
+        match self.resolve(action) {
+            Ok(Resolved::Ready(resolved)) => {
+                self.count_boundaries(&resolved);
+                let stepped = self.run_step(&resolved);
+                (resolved, stepped)
+            }
+            Ok(Resolved::Nothing(reason)) => (
+                Cow::Borrowed(action),
+                self.no_effect(reason)
+                    .and_then(|line| Ok((line, self.check_live(action)?))),
+            ),
+            Err(error) => (Cow::Borrowed(action), Err(error)),
+        }
+    }
+
     /// The bounds a step sent to a running engine meets exactly.
     fn count_boundaries(&mut self, action: &Action) {
         if self.process.status() != EngineStatus::Up {
@@ -420,7 +470,7 @@ impl Simulator {
         });
     }
 
-    fn run_step(&mut self, action: &Action) -> Result<(StepLine, Option<u64>), RunError> {
+    fn run_step(&mut self, action: &Action) -> Result<Stepped, RunError> {
         let line = self.dispatch(action)?;
         let _oracles = phase_clock::enter(Phase::Oracles);
         let digest = self.check_live(action)?;
@@ -490,7 +540,13 @@ impl Simulator {
             seed: self.seed,
             step: self.step,
             detail: violation.detail,
+            panic: None,
         })
+    }
+
+    /// A panic at the current step, as the run's failure.
+    pub(crate) fn panicked(&self, panicked: Panicked) -> RunError {
+        panicked_failure(self.seed, self.step, panicked)
     }
 
     /// An action that can do nothing: a transcript note in a generated run,

@@ -24,6 +24,11 @@ impl Simulator {
         let _restart = phase_clock::enter(Phase::Restart);
         // A restart of a live or halted process keeps every written byte.
         self.kill();
+        if self.config.selftest == Some(SelfTest::EngineAssertion) {
+            // The fault seam allows one observer per directory, and the
+            // file-system model holds it: the core's assertion fires.
+            let _second = allocdb_core::fs::observe(self.disk.path());
+        }
         let mut notes = Vec::new();
         let damage_seen = self.config.selftest != Some(SelfTest::CallDamageLegal);
         if let Some(damage) = self.disk.damage().filter(|_| damage_seen) {

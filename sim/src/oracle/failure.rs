@@ -1,6 +1,7 @@
 //! Typed oracle failures: which oracle, at which step of which seed, and
 //! what differed.
 
+use super::panic::Panicked;
 use std::fmt;
 
 #[derive(
@@ -34,6 +35,13 @@ pub enum Oracle {
     /// The engine answered in a way no correct engine may (an unexpected
     /// error, a crash at a point that was not armed, ...).
     EngineBehaviour,
+    /// The step panicked: one of the engine's own assertions, or the
+    /// simulator's (`OracleFailure::panic` says which, and where).
+    Panic,
+    /// A step did not return within the seed's time budget: a watchdog's
+    /// verdict from another thread or process (a stuck step cannot judge
+    /// itself), never a check inside a run.
+    Hang,
 }
 
 impl Oracle {
@@ -49,6 +57,8 @@ impl Oracle {
             Oracle::FailClosed => "fail_closed",
             Oracle::Liveness => "liveness",
             Oracle::EngineBehaviour => "engine_behaviour",
+            Oracle::Panic => "panic",
+            Oracle::Hang => "hang",
         }
     }
 }
@@ -76,6 +86,39 @@ pub struct OracleFailure {
     pub seed: u64,
     pub step: u64,
     pub detail: String,
+    /// What panicked, for oracle `panic` (`detail` says it in one line).
+    pub panic: Option<Box<Panicked>>,
+}
+
+impl OracleFailure {
+    /// What a shrunk run must keep to fail "the same way": the oracle,
+    /// and for a panic the source location that panicked. The location,
+    /// not the message: a message often carries values (an LSN, a length)
+    /// that change as the shrinker deletes steps, while the assertion that
+    /// fires stays where it is.
+    pub fn signature(&self) -> FailureSignature {
+        FailureSignature {
+            oracle: self.oracle,
+            panicked_at: self.panic.as_ref().map(|p| p.location.clone()),
+        }
+    }
+}
+
+/// See [`OracleFailure::signature`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailureSignature {
+    pub oracle: Oracle,
+    pub panicked_at: Option<String>,
+}
+
+impl fmt::Display for FailureSignature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "oracle `{}`", self.oracle.name())?;
+        if let Some(location) = &self.panicked_at {
+            write!(f, " at {location}")?;
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Display for OracleFailure {

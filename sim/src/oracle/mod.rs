@@ -3,7 +3,9 @@
 pub mod checks;
 pub mod failure;
 pub mod model;
+pub mod panic;
 pub mod records;
 pub mod refusal;
 
-pub use failure::{Oracle, OracleFailure, Violation};
+pub use failure::{FailureSignature, Oracle, OracleFailure, Violation};
+pub use panic::{isolate, PanicOrigin, Panicked};

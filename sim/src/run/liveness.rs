@@ -101,15 +101,21 @@ pub fn verdict(
     Ok(())
 }
 
-/// Runs the phase on `sim`, pushing each action it takes to `actions`.
-pub fn run_liveness(sim: &mut Simulator, actions: &mut Vec<Action>) -> Result<(), RunError> {
+/// Runs the phase on `sim`, each action it takes through `step` (which
+/// runs it; `Ok(false)`: the caller ends the run there, and the phase
+/// with it, unjudged).
+pub fn run_liveness(
+    sim: &mut Simulator,
+    step: &mut dyn FnMut(&mut Simulator, Action) -> Result<bool, RunError>,
+) -> Result<(), RunError> {
     let bound = bound(&sim.view());
     for _ in 0..bound {
         let Some(action) = next(&sim.view()) else {
             return Ok(());
         };
-        actions.push(action.clone());
-        sim.step(&action)?;
+        if !step(sim, action)? {
+            return Ok(());
+        }
     }
     let view = sim.view();
     verdict(view.status, owed(&view), &due(&view), bound).map_err(|v| sim.fail(v))

@@ -4,8 +4,8 @@
 
 use crate::action::{Action, Unsynced};
 use crate::config_swarm::{seed_config, ConfigChoice};
-use crate::driver::{AuditCadence, RunError, SelfTest, SimConfig, Simulator};
-use crate::liveness::run_liveness;
+use crate::driver::{panicked_failure, AuditCadence, RunError, SelfTest, SimConfig, Simulator};
+use crate::oracle::isolate;
 use crate::phase_clock::{self, Phase};
 use crate::rng::SimRng;
 use crate::stats::RunStats;
@@ -13,7 +13,10 @@ use crate::swarm::{FaultSelection, Mix};
 use crate::transcript::{Transcript, TranscriptMode};
 use crate::workload::Workload;
 use allocdb_core::engine::EngineConfig;
+use liveness::run_liveness;
 use std::path::PathBuf;
+
+pub mod liveness;
 
 /// Simulated clients per seed: enough that same-slot ingress interleaves.
 pub const DEFAULT_CLIENTS: u32 = 6;
@@ -30,7 +33,8 @@ pub struct SeedSpec {
     pub steps: u64,
     pub faults: FaultSelection,
     pub selftest: Option<SelfTest>,
-    /// Keep the run directory (WAL, snapshot) when the run fails.
+    /// Keep the run directory (WAL, snapshot) when the run fails (or is
+    /// stopped before a step, `stop_before`).
     pub keep_files: bool,
     /// Drawn for the seed, or the fixed small config.
     pub config: ConfigChoice,
@@ -39,6 +43,10 @@ pub struct SeedSpec {
     /// Whether the report carries the transcript's text or only its
     /// digest; a sweep needs only the digest.
     pub transcript: TranscriptMode,
+    /// Record this step's action but do not run it, and end the run
+    /// there: the repro of a step that hung, derived by running the seed
+    /// again up to it.
+    pub stop_before: Option<u64>,
 }
 
 impl SeedSpec {
@@ -52,6 +60,7 @@ impl SeedSpec {
             config: ConfigChoice::Swarm,
             audit: AuditCadence::SWEEP,
             transcript: TranscriptMode::Digest,
+            stop_before: None,
         }
     }
 }
@@ -81,7 +90,8 @@ pub fn run_seed(spec: &SeedSpec) -> SeedReport {
     run_seed_watched(spec, &mut |_| true)
 }
 
-/// [`run_seed`], calling `watch` after every successful step; the run ends
+/// [`run_seed`], calling `watch` once when the simulator has started
+/// (at step 0) and after every step that passed; the run ends there
 /// (without the closing actions) when `watch` returns false.
 pub fn run_seed_watched(spec: &SeedSpec, watch: &mut dyn FnMut(&Simulator) -> bool) -> SeedReport {
     let mut rng = SimRng::new(spec.seed);
@@ -103,7 +113,7 @@ pub fn run_seed_watched(spec: &SeedSpec, watch: &mut dyn FnMut(&Simulator) -> bo
         format!("config drawn: {}", kind.name()),
         format!("mix: {}", mix.describe()),
     ];
-    let mut workload = Workload::new(mix, &config.engine, DEFAULT_CLIENTS);
+    let workload = Workload::new(mix, &config.engine, DEFAULT_CLIENTS);
     let mut actions = Vec::with_capacity(spec.steps as usize + 2);
     let mut sim = match Simulator::new(spec.seed, config, &header) {
         Ok(sim) => sim,
@@ -119,41 +129,23 @@ pub fn run_seed_watched(spec: &SeedSpec, watch: &mut dyn FnMut(&Simulator) -> bo
             }
         }
     };
-    let mut failure = None;
-    let mut stopped = false;
-    for _ in 0..spec.steps {
-        let action = {
-            let _workload = phase_clock::enter(Phase::Workload);
-            workload.next(&mut rng, &sim.view())
-        };
-        actions.push(action.clone());
-        if let Err(error) = sim.step(&action) {
-            failure = Some(error);
-            break;
-        }
-        if !watch(&sim) {
-            stopped = true;
-            break;
-        }
-    }
-    if failure.is_none() && !stopped {
-        failure = run_liveness(&mut sim, &mut actions).err();
-    }
-    if failure.is_none() && !stopped {
-        for action in closing_actions() {
-            actions.push(action.clone());
-            if let Err(error) = sim.step(&action) {
-                failure = Some(error);
-                break;
-            }
-            if !watch(&sim) {
-                break;
-            }
-        }
-    }
+    let mut steps = Steps {
+        actions: &mut actions,
+        watch,
+        stop_before: spec.stop_before,
+        ended: false,
+    };
+    // Every step isolates its own panics; this catches the workload's.
+    let failure = match isolate(|| steps.run_phases(&mut sim, spec.steps, workload, rng)) {
+        Ok(result) => result.err(),
+        Err(panicked) => Some(panicked_failure(spec.seed, sim.steps() + 1, panicked)),
+    };
     let transcript = sim.transcript().clone();
     let stats = sim.stats().clone();
-    let kept_files = (failure.is_some() && spec.keep_files).then(|| sim.keep_dir());
+    // A run stopped before a step that hung keeps its files as that step
+    // found them.
+    let kept_files = ((failure.is_some() || spec.stop_before.is_some()) && spec.keep_files)
+        .then(|| sim.keep_dir());
     SeedReport {
         seed: spec.seed,
         config: engine,
@@ -162,5 +154,66 @@ pub fn run_seed_watched(spec: &SeedSpec, watch: &mut dyn FnMut(&Simulator) -> bo
         actions,
         failure,
         kept_files,
+    }
+}
+
+/// Every action of a seed's three phases (generated steps, liveness,
+/// the closing crash and restart) goes through [`Steps::step`].
+struct Steps<'a> {
+    actions: &'a mut Vec<Action>,
+    watch: &'a mut dyn FnMut(&Simulator) -> bool,
+    stop_before: Option<u64>,
+    /// The watcher or `stop_before` ended the run.
+    ended: bool,
+}
+
+impl Steps<'_> {
+    fn run_phases(
+        &mut self,
+        sim: &mut Simulator,
+        steps: u64,
+        mut workload: Workload,
+        mut rng: SimRng,
+    ) -> Result<(), RunError> {
+        self.ended = !(self.watch)(sim);
+        for _ in 0..steps {
+            if self.ended {
+                return Ok(());
+            }
+            let action = {
+                let _workload = phase_clock::enter(Phase::Workload);
+                workload.next(&mut rng, &sim.view())
+            };
+            self.step(sim, action)?;
+        }
+        if self.ended {
+            return Ok(());
+        }
+        run_liveness(sim, &mut |sim, action| {
+            self.step(sim, action)?;
+            Ok(!self.ended)
+        })?;
+        for action in closing_actions() {
+            if self.ended {
+                return Ok(());
+            }
+            self.step(sim, action)?;
+        }
+        Ok(())
+    }
+
+    /// Records `action` as the next step and runs it, unless it is
+    /// `stop_before`: that one is recorded, not run, and ends the run
+    /// (what a watchdog needs to write the repro of a step that never
+    /// returned).
+    fn step(&mut self, sim: &mut Simulator, action: Action) -> Result<(), RunError> {
+        self.actions.push(action);
+        if self.stop_before == Some(sim.steps() + 1) {
+            self.ended = true;
+            return Ok(());
+        }
+        sim.step(self.actions.last().expect("just pushed"))?;
+        self.ended = !(self.watch)(sim);
+        Ok(())
     }
 }

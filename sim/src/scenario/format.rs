@@ -31,7 +31,7 @@ pub struct Scenario {
     #[serde(default = "strict_by_default", skip_serializing_if = "is_strict")]
     pub strict: bool,
     /// After the last step, the liveness phase every seed ends with
-    /// (`crate::liveness`): faults stop, every operation in flight gets a
+    /// (`crate::run::liveness`): faults stop, every operation in flight gets a
     /// definite answer and every due expiry commits, within its bound.
     /// Repros of generated runs say `liveness: true`.
     #[serde(default, skip_serializing_if = "is_false")]

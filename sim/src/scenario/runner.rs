@@ -7,10 +7,10 @@ use super::format::{numbered, Entry, Expect, LeaseStateName, Mode, ResourceState
 use super::validate::{action_name, expect_name};
 use crate::action::Action;
 use crate::answer::Answer;
-use crate::driver::{RunError, Simulator};
+use crate::driver::{panicked_failure, RunError, Simulator};
 use crate::event::DamageVerdict;
-use crate::liveness::run_liveness;
-use crate::oracle::OracleFailure;
+use crate::oracle::{isolate, OracleFailure};
+use crate::run::liveness::run_liveness;
 use crate::stats::RunStats;
 use crate::transcript::point_label;
 use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
@@ -44,6 +44,16 @@ pub enum ScenarioFailure {
         entry: &'static str,
         message: String,
     },
+}
+
+impl ScenarioFailure {
+    /// The run error behind it, if a step failed.
+    pub fn run_error(&self) -> Option<&RunError> {
+        match self {
+            ScenarioFailure::Run { source, .. } => Some(source),
+            _ => None,
+        }
+    }
 }
 
 pub struct ScenarioRun {
@@ -100,7 +110,14 @@ pub fn run_scenario_watched(
         strict: scenario.strict,
         ..Runner::default()
     };
-    let result = runner.run(&mut sim, scenario, watch);
+    // Every step isolates its own panics; this catches an expectation's.
+    let result = isolate(|| runner.run(&mut sim, scenario, watch)).unwrap_or_else(|panicked| {
+        Err(ScenarioFailure::Run {
+            step: sim.steps(),
+            entry: "expectation",
+            source: panicked_failure(scenario.seed, sim.steps(), panicked),
+        })
+    });
     ScenarioRun {
         transcript: sim.transcript().text().unwrap_or_default().to_string(),
         stats: sim.stats().clone(),
@@ -144,7 +161,11 @@ impl Runner {
             });
         }
         if scenario.liveness {
-            run_liveness(sim, &mut Vec::new()).map_err(|source| ScenarioFailure::Run {
+            let mut step = |sim: &mut Simulator, action: Action| {
+                sim.step(&action)?;
+                Ok(watch(sim))
+            };
+            run_liveness(sim, &mut step).map_err(|source| ScenarioFailure::Run {
                 step: sim.steps(),
                 entry: "liveness",
                 source,

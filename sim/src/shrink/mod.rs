@@ -1,5 +1,5 @@
 //! Shrinking a failing scenario to the fewest steps that still fail the
-//! same oracle: first the failing step with only what it needs by name
+//! same way (the same oracle; for a panic, at the same source location): first the failing step with only what it needs by name
 //! (`slice.rs`), then delta debugging over the step list (drop chunks while the
 //! failure stays), then over the requests inside each burst, then simpler
 //! values step by step (shorter slot jumps, smaller bundles and TTLs,
@@ -13,7 +13,7 @@ mod slice;
 
 use crate::action::{Action, Entries, FlipTarget, SimCommand, Unsynced};
 use crate::driver::RunError;
-use crate::oracle::Oracle;
+use crate::oracle::FailureSignature;
 use crate::scenario::validate::validate;
 use crate::scenario::{run_scenario, Scenario, ScenarioFailure};
 use allocdb_core::engine::fault::{CrashPath, CrashPoint};
@@ -26,7 +26,8 @@ pub enum ShrinkError {
 
 pub struct Shrunk {
     pub scenario: Scenario,
-    pub oracle: Oracle,
+    /// The failure it still fails with.
+    pub signature: FailureSignature,
     /// Actions before and after.
     pub original_steps: usize,
     pub steps: usize,
@@ -37,27 +38,52 @@ pub struct Shrunk {
     pub budget_spent: bool,
 }
 
-/// The oracle a scenario fails and the step where, if it fails one.
-pub fn failing_oracle(scenario: &Scenario) -> Result<(Oracle, u64), String> {
+/// How a scenario fails: what a candidate must keep
+/// ([`crate::oracle::OracleFailure::signature`]) and the step where it fails.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failing {
+    pub signature: FailureSignature,
+    pub step: u64,
+}
+
+/// How `scenario` fails, run in this process, or why it does not fail an
+/// oracle.
+pub fn failing(scenario: &Scenario) -> Result<Failing, String> {
     match run_scenario(scenario).result {
         Err(ScenarioFailure::Run {
             step,
             source: RunError::Oracle(failure),
             ..
-        }) => Ok((failure.oracle, step)),
+        }) => Ok(Failing {
+            signature: failure.signature(),
+            step,
+        }),
         Err(other) => Err(format!("fails, but not an oracle: {other}")),
         Ok(()) => Err("passes".to_string()),
     }
 }
 
 /// Shrinks `scenario` (expectations are dropped: they describe the long
-/// run) trying at most `max_runs` candidates.
+/// run) trying at most `max_runs` candidates, each run in this process.
 pub fn shrink(scenario: &Scenario, max_runs: u64) -> Result<Shrunk, ShrinkError> {
+    let original =
+        failing(&scenario.repro_of(&scenario.actions())).map_err(ShrinkError::NotFailing)?;
+    shrink_judged(scenario, original, max_runs, &mut failing)
+}
+
+/// [`shrink`] of a scenario that fails as `original` says, with `judge`
+/// saying how each candidate fails: a failure this process cannot survive
+/// (a step that never returns) is judged in another process.
+pub fn shrink_judged(
+    scenario: &Scenario,
+    original: Failing,
+    max_runs: u64,
+    judge: &mut dyn FnMut(&Scenario) -> Result<Failing, String>,
+) -> Result<Shrunk, ShrinkError> {
     let mut actions = scenario.actions();
     let base = scenario.repro_of(&actions);
-    let (oracle, step) = failing_oracle(&base).map_err(ShrinkError::NotFailing)?;
     let original_steps = actions.len();
-    actions.truncate(step as usize);
+    actions.truncate(original.step as usize);
 
     let runs = std::cell::Cell::new(0u64);
     let mut fails_the_same = |candidate: &[Action]| {
@@ -66,7 +92,8 @@ pub fn shrink(scenario: &Scenario, max_runs: u64) -> Result<Shrunk, ShrinkError>
         }
         runs.set(runs.get() + 1);
         let scenario = base.repro_of(candidate);
-        validate(&scenario).is_ok() && failing_oracle(&scenario).is_ok_and(|(o, _)| o == oracle)
+        validate(&scenario).is_ok()
+            && judge(&scenario).is_ok_and(|f| f.signature == original.signature)
     };
     // The failing step and what it needs by name, with and without the
     // clock's steps: one run each, and most failures need nothing else.
@@ -94,7 +121,7 @@ pub fn shrink(scenario: &Scenario, max_runs: u64) -> Result<Shrunk, ShrinkError>
     Ok(Shrunk {
         steps: actions.len(),
         scenario: base.repro_of(&actions),
-        oracle,
+        signature: original.signature,
         original_steps,
         runs: runs.get(),
         budget_spent,
