@@ -8,17 +8,23 @@ use allocdb_sim::run::SeedSpec;
 use allocdb_sim::swarm::FaultSelection;
 use clap::{ArgGroup, Args, ValueEnum};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-/// `A..B`: the seeds `A` up to, not including, `B`.
+/// `--seeds`: `START..END` (END excluded), `START..` (no end: only with
+/// `--for`), or `random` (a base seed drawn once from the OS).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SeedRange {
-    pub start: u64,
-    pub end: u64,
+pub enum SeedsArg {
+    Range { start: u64, end: Option<u64> },
+    Random,
 }
 
-impl SeedRange {
-    pub fn parse(text: &str) -> Result<SeedRange, String> {
-        let expected = "expected START..END, e.g. 0..10000 (END excluded)";
+impl SeedsArg {
+    pub fn parse(text: &str) -> Result<SeedsArg, String> {
+        let expected =
+            "expected START..END (END excluded, e.g. 0..10000), START.. (with --for) or `random`";
+        if text.trim() == "random" {
+            return Ok(SeedsArg::Random);
+        }
         let (start, end) = text
             .split_once("..")
             .ok_or_else(|| format!("`{text}`: {expected}"))?;
@@ -27,19 +33,54 @@ impl SeedRange {
                 .parse::<u64>()
                 .map_err(|_| format!("`{part}` is not a seed (0 to 2^64-1): {expected}"))
         };
-        let (start, end) = (number(start)?, number(end)?);
+        let start = number(start)?;
+        if end.trim().is_empty() {
+            return Ok(SeedsArg::Range { start, end: None });
+        }
+        let end = number(end)?;
         if start >= end {
             return Err(format!(
                 "`{text}` is empty: START must be below END ({expected})"
             ));
         }
-        Ok(SeedRange { start, end })
+        Ok(SeedsArg::Range {
+            start,
+            end: Some(end),
+        })
     }
 }
 
-impl std::fmt::Display for SeedRange {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}..{}", self.start, self.end)
+/// `--for`: a wall-clock budget such as `90s`, `30m` or `2h`.
+pub fn duration(text: &str) -> Result<Duration, String> {
+    let expected = "expected a whole number with a unit, e.g. 90s, 30m or 2h";
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("`{text}` has no unit: {expected}"))?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}`: {expected}"))?;
+    let seconds = match unit {
+        "s" => Some(number),
+        "m" => number.checked_mul(60),
+        "h" => number.checked_mul(3600),
+        _ => return Err(format!("`{text}`: unknown unit `{unit}`: {expected}")),
+    }
+    .ok_or_else(|| format!("`{text}` is too long"))?;
+    if seconds == 0 {
+        return Err(format!("`{text}` is no time at all: {expected}"));
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+/// `--seed-timeout SECS`: at least one second.
+pub fn seed_timeout(text: &str) -> Result<Duration, String> {
+    match text.trim().parse::<u64>() {
+        Ok(seconds) if seconds > 0 => Ok(Duration::from_secs(seconds)),
+        _ => Err(format!(
+            "`{text}`: expected a number of seconds, at least 1"
+        )),
     }
 }
 
@@ -78,10 +119,12 @@ impl Shard {
         Ok(Shard { index, count })
     }
 
-    /// Seed `seed` of `range` belongs to this shard: seeds are dealt out
-    /// in turn, so every shard gets an even share of the range.
-    pub fn holds(&self, range: SeedRange, seed: u64) -> bool {
-        (seed - range.start) % self.count == self.index - 1
+    /// Seed `seed` of a range starting at `start` belongs to this shard:
+    /// seeds are dealt out in turn, so every shard gets an even share
+    /// (`SeedPlan::nth` deals them so; the tests hold it to this).
+    #[cfg(test)]
+    pub fn holds(&self, start: u64, seed: u64) -> bool {
+        (seed - start) % self.count == self.index - 1
     }
 }
 
@@ -105,6 +148,14 @@ pub enum SelfTestArg {
     MisplaceDamage,
     /// The books count every appended frame one byte long.
     MiscountFrame,
+    /// The simulator panics after every checkpoint that succeeds.
+    SimulatorPanic,
+    /// Every restart trips one of the core's own assertions (a second
+    /// observer of the engine's directory, which its fault seam forbids).
+    EngineAssertion,
+    /// The simulator never returns from a checkpoint that succeeds: only
+    /// the watchdog (`--seed-timeout`) ends the run.
+    Hang,
     /// The file-system model ignores every sync at the `wal_open` site.
     #[value(name = "ignore-sync=wal_open")]
     IgnoreSyncWalOpen,
@@ -139,6 +190,9 @@ impl SelfTestArg {
             SelfTestArg::LateDeadline => SelfTest::LateDeadline,
             SelfTestArg::MisplaceDamage => SelfTest::MisplaceDamage,
             SelfTestArg::MiscountFrame => SelfTest::MiscountFrame,
+            SelfTestArg::SimulatorPanic => SelfTest::SimulatorPanic,
+            SelfTestArg::EngineAssertion => SelfTest::EngineAssertion,
+            SelfTestArg::Hang => SelfTest::Hang,
             SelfTestArg::IgnoreSyncWalOpen => SelfTest::IgnoreSync(SyncSite::WalOpen),
             SelfTestArg::IgnoreSyncWalSync => SelfTest::IgnoreSync(SyncSite::WalSync),
             SelfTestArg::IgnoreSyncWalTruncate => SelfTest::IgnoreSync(SyncSite::WalTruncate),
@@ -161,6 +215,9 @@ impl SelfTestArg {
             SelfTestArg::LateDeadline => "late-deadline",
             SelfTestArg::MisplaceDamage => "misplace-damage",
             SelfTestArg::MiscountFrame => "miscount-frame",
+            SelfTestArg::SimulatorPanic => "simulator-panic",
+            SelfTestArg::EngineAssertion => "engine-assertion",
+            SelfTestArg::Hang => "hang",
             SelfTestArg::IgnoreSyncWalOpen => "ignore-sync=wal_open",
             SelfTestArg::IgnoreSyncWalSync => "ignore-sync=wal_sync",
             SelfTestArg::IgnoreSyncWalTruncate => "ignore-sync=wal_truncate",
@@ -226,6 +283,25 @@ impl RunArgs {
     }
 }
 
+/// `--seed-timeout SECS`: the watchdog's budget for one seed (or one run
+/// of a scenario) before it counts as hung.
+#[derive(Args, Clone, Copy, Debug)]
+pub struct WatchdogArgs {
+    /// A run that takes longer than this has hung: its seed and the step
+    /// that did not return are reported and the process ends (exit 1).
+    /// Default: 5 s per 1,000 steps, at least 5 s.
+    #[arg(long, value_name = "SECS", value_parser = seed_timeout)]
+    pub seed_timeout: Option<Duration>,
+}
+
+impl WatchdogArgs {
+    /// The budget for a run of `steps` steps.
+    pub fn seed_timeout(&self, steps: u64) -> Duration {
+        self.seed_timeout
+            .unwrap_or_else(|| crate::watchdog::default_seed_timeout(steps))
+    }
+}
+
 /// What `replay` and `shrink` work on: a scenario file, or a seed run
 /// exactly as the sweep runs it.
 #[derive(Args, Clone, Debug)]
@@ -277,16 +353,38 @@ mod tests {
     #[test]
     fn seed_ranges_parse_and_refuse_what_is_not_one() {
         assert_eq!(
-            SeedRange::parse("0..10000"),
-            Ok(SeedRange {
+            SeedsArg::parse("0..10000"),
+            Ok(SeedsArg::Range {
                 start: 0,
-                end: 10000
+                end: Some(10000)
             })
         );
-        assert!(SeedRange::parse("5..2").unwrap_err().contains("is empty"));
-        assert!(SeedRange::parse("5..5").is_err());
-        assert!(SeedRange::parse("5").unwrap_err().contains("START..END"));
-        assert!(SeedRange::parse("a..3").unwrap_err().contains("not a seed"));
+        assert_eq!(
+            SeedsArg::parse("7.."),
+            Ok(SeedsArg::Range {
+                start: 7,
+                end: None
+            })
+        );
+        assert_eq!(SeedsArg::parse("random"), Ok(SeedsArg::Random));
+        assert!(SeedsArg::parse("5..2").unwrap_err().contains("is empty"));
+        assert!(SeedsArg::parse("5..5").is_err());
+        assert!(SeedsArg::parse("5").unwrap_err().contains("START..END"));
+        assert!(SeedsArg::parse("a..3").unwrap_err().contains("not a seed"));
+        assert!(SeedsArg::parse("randomly").is_err());
+    }
+
+    #[test]
+    fn durations_take_a_unit() {
+        assert_eq!(duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(duration("2h"), Ok(Duration::from_secs(7200)));
+        assert!(duration("90").unwrap_err().contains("no unit"));
+        assert!(duration("3d").unwrap_err().contains("unknown unit `d`"));
+        assert!(duration("0s").unwrap_err().contains("no time at all"));
+        assert!(duration("m").is_err());
+        assert!(seed_timeout("0").is_err());
+        assert_eq!(seed_timeout("12"), Ok(Duration::from_secs(12)));
     }
 
     #[test]
@@ -294,12 +392,11 @@ mod tests {
         assert!(Shard::parse("4/3").is_err());
         assert!(Shard::parse("0/3").is_err());
         assert!(Shard::parse("1/0").is_err());
-        let range = SeedRange::parse("10..110").unwrap();
         let shards: Vec<Shard> = (1..=3)
             .map(|i| Shard::parse(&format!("{i}/3")).unwrap())
             .collect();
-        for seed in range.start..range.end {
-            assert_eq!(shards.iter().filter(|s| s.holds(range, seed)).count(), 1);
+        for seed in 10..110 {
+            assert_eq!(shards.iter().filter(|s| s.holds(10, seed)).count(), 1);
         }
     }
 }

@@ -47,13 +47,16 @@ pub enum Error {
     /// A scenario file that cannot be used: bad input, exit code 2.
     #[error(transparent)]
     Scenario(#[from] allocdb_sim::scenario::LoadError),
+    /// Arguments that parse but do not go together: exit code 2.
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl Error {
     /// Bad input (like bad arguments) exits with 2, anything else with 1.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Scenario(_) => 2,
+            Error::Scenario(_) | Error::Usage(_) => 2,
             _ => 1,
         }
     }

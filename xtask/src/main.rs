@@ -27,6 +27,8 @@ mod out;
 mod args;
 mod bench;
 mod ci;
+#[allow(unsafe_code)]
+mod cpu_time;
 mod error;
 mod explore;
 mod format_fixtures;
@@ -41,13 +43,16 @@ mod shrink;
 mod sim_phases;
 mod sweep;
 mod tidy;
+mod watchdog;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::args::{audit_every, existing_file, RunArgs, SeedRange, Shard, SourceArgs};
+use crate::args::{
+    audit_every, duration, existing_file, RunArgs, SeedsArg, Shard, SourceArgs, WatchdogArgs,
+};
 use crate::error::{report, Error};
 use allocdb_sim::driver::AuditCadence;
 
@@ -86,9 +91,17 @@ enum Task {
     /// Run a seed sweep across cores; on failure print the replay command
     /// and write a RON repro.
     Sweep {
-        /// Seeds to run, START..END (END excluded).
-        #[arg(long, default_value = "0..10000", value_parser = SeedRange::parse)]
-        seeds: SeedRange,
+        /// Seeds to run: START..END (END excluded; default 0..10000),
+        /// START.. (with --for), or `random` (a base seed drawn from the
+        /// OS and printed first, with the 10,000 seeds from it).
+        #[arg(long, value_parser = SeedsArg::parse)]
+        seeds: Option<SeedsArg>,
+        /// Run seeds until this much time has passed (e.g. 90s, 30m, 2h),
+        /// from the range's start on (and not past its end, if it has one).
+        #[arg(long = "for", value_name = "DURATION", value_parser = duration)]
+        run_for: Option<std::time::Duration>,
+        #[command(flatten)]
+        watchdog: WatchdogArgs,
         #[command(flatten)]
         run: RunArgs,
         /// The full audit (the core's invariants and running digest, the
@@ -136,6 +149,8 @@ enum Task {
         /// Engine-level detail under each step.
         #[arg(long)]
         verbose: bool,
+        #[command(flatten)]
+        watchdog: WatchdogArgs,
     },
     /// Crash a scenario at every storage event it passes, in every way the
     /// unsynced bytes can fare, and judge each recovery.
@@ -168,6 +183,8 @@ enum Task {
         /// Most candidate runs to try.
         #[arg(long, default_value_t = 5000)]
         max_runs: u64,
+        #[command(flatten)]
+        watchdog: WatchdogArgs,
     },
     /// Fuzz one decoder in this process for a time budget; each finding
     /// goes to fuzz/findings/TARGET/SEED-ITERATION.bin (exit 1).
@@ -238,6 +255,8 @@ fn run(task: Task) -> Result<bool, Error> {
         Task::Bench { suite, write } => bench::run(suite, write).map(|()| true),
         Task::Sweep {
             seeds,
+            run_for,
+            watchdog,
             run,
             audit_every,
             jobs,
@@ -248,12 +267,12 @@ fn run(task: Task) -> Result<bool, Error> {
             check_determinism,
             require_coverage,
         } => sweep::run(&sweep::SweepArgs {
-            seeds,
+            plan: sweep::SeedPlan::new(seeds, shard, run_for.is_some())?,
+            run_for,
+            seed_timeout: watchdog.seed_timeout(run.steps),
             run,
             audit: audit_every,
-            jobs: jobs
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-            shard,
+            jobs: jobs.unwrap_or_else(default_jobs),
             keep_failures,
             keep_going,
             format,
@@ -265,11 +284,13 @@ fn run(task: Task) -> Result<bool, Error> {
             until,
             audit_every,
             verbose,
-        } => replay::run(&replay::ReplayArgs {
+            watchdog,
+        } => replay::run(replay::ReplayArgs {
             source,
             until,
             audit: audit_every,
             verbose,
+            seed_timeout: watchdog.seed_timeout,
         }),
         Task::Explore {
             file,
@@ -287,11 +308,13 @@ fn run(task: Task) -> Result<bool, Error> {
             out_dir,
             into,
             max_runs,
+            watchdog,
         } => shrink::run(&shrink::ShrinkArgs {
             source,
             out_dir,
             into,
             max_runs,
+            seed_timeout: watchdog.seed_timeout,
         }),
         Task::Fuzz {
             target,

@@ -4,10 +4,13 @@
 
 use crate::args::{Source, SourceArgs};
 use crate::error::Error;
-use allocdb_sim::driver::{AuditCadence, Simulator};
+use crate::watchdog::{default_seed_timeout, run_up_to, run_watched, StepMark};
+use allocdb_sim::driver::{AuditCadence, RunError, Simulator};
+use allocdb_sim::oracle::Oracle;
 use allocdb_sim::run::{run_seed_watched, SeedSpec};
-use allocdb_sim::scenario::{load, run_scenario_watched};
+use allocdb_sim::scenario::{load, run_scenario_watched, Scenario};
 use allocdb_sim::transcript::TranscriptMode;
+use std::time::Duration;
 
 pub struct ReplayArgs {
     pub source: SourceArgs,
@@ -15,6 +18,8 @@ pub struct ReplayArgs {
     /// For a seed: the periodic full audit's cadence.
     pub audit: AuditCadence,
     pub verbose: bool,
+    /// The watchdog's budget (default: by the run's length).
+    pub seed_timeout: Option<Duration>,
 }
 
 /// Prints what the run adds to its transcript as it goes (with engine
@@ -66,46 +71,101 @@ impl Printer {
     }
 }
 
-/// `Ok(false)` when the run failed.
-pub fn run(args: &ReplayArgs) -> Result<bool, Error> {
+/// What a replay runs.
+enum Replayed {
+    File(Scenario),
+    Seed(SeedSpec),
+}
+
+/// `Ok(false)` when the run failed (a step that never returns is named,
+/// and fails it).
+pub fn run(args: ReplayArgs) -> Result<bool, Error> {
+    let replayed = match args.source.source() {
+        Source::File(path) => Replayed::File(load(path)?),
+        Source::Seed(seed) => Replayed::Seed(SeedSpec {
+            audit: args.audit,
+            transcript: TranscriptMode::Text,
+            ..args.source.run.spec(seed)
+        }),
+    };
+    let steps = match &replayed {
+        Replayed::File(scenario) => scenario.actions().len() as u64,
+        Replayed::Seed(spec) => spec.steps,
+    };
+    let budget = args
+        .seed_timeout
+        .unwrap_or_else(|| default_seed_timeout(steps));
+    let (until, verbose) = (args.until, args.verbose);
+    let hung = match run_watched(budget, move |mark| replay(&replayed, until, verbose, mark)) {
+        Ok(passed) => return Ok(passed),
+        Err(hung) => hung,
+    };
+    // The stuck step's action: the file's, or the seed's run again up to it.
+    let action = match args.source.source() {
+        Source::File(path) => load(path)?.actions().get(hung.step as usize - 1).cloned(),
+        Source::Seed(seed) => {
+            let spec = args.source.run.spec(seed);
+            run_up_to(&spec, hung)
+                .actions
+                .get(hung.step as usize - 1)
+                .cloned()
+        }
+    };
+    eprintln!(
+        "replay FAILED: oracle `{}` failed at step {}: {}",
+        Oracle::Hang.name(),
+        hung.step,
+        hung.detail(action.as_ref())
+    );
+    Ok(false)
+}
+
+fn backtrace(error: &RunError) -> Option<String> {
+    error.panicked().and_then(|p| p.backtrace.clone())
+}
+
+/// The replay itself, publishing each step that returns in `mark`.
+fn replay(replayed: &Replayed, until: Option<u64>, verbose: bool, mark: &StepMark) -> bool {
     let mut printer = Printer {
         printed: 0,
-        verbose: args.verbose,
+        verbose,
     };
-    let until = args.until.unwrap_or(u64::MAX);
+    let until = until.unwrap_or(u64::MAX);
     let mut watch = |sim: &Simulator| {
+        mark.returned(sim.steps());
         printer.step(sim);
         sim.steps() < until
     };
-    let failure = match args.source.source() {
-        Source::File(path) => {
-            let scenario = load(path)?;
-            let run = run_scenario_watched(&scenario, &mut watch);
+    // The failure's line, and a panic's backtrace when one was taken.
+    let failure = match replayed {
+        Replayed::File(scenario) => {
+            let run = run_scenario_watched(scenario, &mut watch);
             printer.flush(&run.transcript);
-            run.result.err().map(|f| f.to_string())
+            run.result.err().map(|f| {
+                let backtrace = f.run_error().and_then(backtrace);
+                (f.to_string(), backtrace)
+            })
         }
-        Source::Seed(seed) => {
-            let spec = SeedSpec {
-                audit: args.audit,
-                transcript: TranscriptMode::Text,
-                ..args.source.run.spec(seed)
-            };
-            let report = run_seed_watched(&spec, &mut watch);
+        Replayed::Seed(spec) => {
+            let report = run_seed_watched(spec, &mut watch);
             printer.flush(report.transcript.text().unwrap_or_default());
-            report.failure.map(|f| f.to_string())
+            report.failure.map(|f| (f.to_string(), backtrace(&f)))
         }
     };
     match failure {
-        Some(failure) => {
+        Some((failure, backtrace)) => {
             eprintln!("replay FAILED: {failure}");
-            Ok(false)
+            if let Some(backtrace) = backtrace {
+                eprintln!("backtrace of the panic:\n{backtrace}");
+            }
+            false
         }
         None => {
-            match args.until {
-                Some(until) => eprintln!("replay passed (up to step {until})"),
-                None => eprintln!("replay passed"),
+            match until {
+                u64::MAX => eprintln!("replay passed"),
+                until => eprintln!("replay passed (up to step {until})"),
             }
-            Ok(true)
+            true
         }
     }
 }

@@ -605,3 +605,185 @@ fn a_failing_sweep_leaves_the_tracked_tree_clean() {
     assert_eq!(corpus_listing(), corpus_before);
     assert_eq!(git_status(), status_before, "the sweep changed git status");
 }
+
+/// A panic in one of the engine's own assertions is a failure like any
+/// oracle's: the sweep names seed, step, oracle `panic`, where it panicked
+/// and whose code it was; its repro replays to the same panic and shrinks.
+#[test]
+fn a_panicking_sweep_names_the_panic_and_its_repro_shrinks() {
+    let dir = tempdir();
+    let sweep = small_sweep(
+        dir.path(),
+        &[
+            "--selftest",
+            "engine-assertion",
+            "--keep-failures",
+            text(dir.path()),
+        ],
+    );
+    sweep
+        .expect_code(1)
+        .expect_stdout("oracle `panic` failed at step ")
+        .expect_stdout("the engine panicked at core/src/fs.rs:")
+        .expect_stdout("panicked: engine code, at core/src/fs.rs:");
+    assert_eq!(sweep.stdout_field("oracle:"), "panic", "{}", sweep.shown());
+    assert!(
+        !sweep.stderr.contains("thread '"),
+        "the default hook printed the panic\n{}",
+        sweep.shown()
+    );
+    let repro = repro_of(&sweep);
+    xtask(dir.path(), &["replay", text(&repro)])
+        .expect_code(1)
+        .expect_stdout("=> FAILED")
+        .expect_stderr("oracle `panic` failed: the engine panicked at core/src/fs.rs:");
+    let out_dir = dir.path().join("shrunk");
+    xtask(
+        dir.path(),
+        &["shrink", text(&repro), "--out-dir", text(&out_dir)],
+    )
+    .expect_code(0)
+    .expect_stdout("still failing oracle `panic` at core/src/fs.rs:");
+}
+
+/// A step that never returns: the watchdog names the seed and the step,
+/// writes the repro up to and including it and ends the process (exit 1);
+/// a replay of the repro names the same step; shrinking judges each
+/// candidate in a child process. Each run bounds its own time.
+#[test]
+fn a_hung_seed_is_named_by_the_watchdog_and_its_repro_shrinks() {
+    let dir = tempdir();
+    let started = std::time::Instant::now();
+    let sweep = small_sweep(
+        dir.path(),
+        &[
+            "--selftest",
+            "hang",
+            "--seed-timeout",
+            "1",
+            "--keep-failures",
+            text(dir.path()),
+        ],
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "the watchdog took {:?}",
+        started.elapsed()
+    );
+    sweep
+        .expect_code(1)
+        .expect_stdout("did not return within 1 s: checkpoint");
+    assert_eq!(sweep.stdout_field("oracle:"), "hang", "{}", sweep.shown());
+    let failed = sweep.stdout_field("FAILED seed ");
+    let step = failed
+        .split_once(" failed at step ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no step\n{}", sweep.shown()))
+        .to_string();
+    let repro = repro_of(&sweep);
+    let repro_text = std::fs::read_to_string(&repro).unwrap();
+    assert!(
+        repro_text.contains("        Checkpoint,\n    ],"),
+        "the repro ends with the step that hung\n{repro_text}"
+    );
+    xtask(dir.path(), &["replay", text(&repro), "--seed-timeout", "1"])
+        .expect_code(1)
+        .expect_stderr(&format!(
+            "replay FAILED: oracle `hang` failed at step {step}: step {step} did not return within 1 s: checkpoint"
+        ));
+    let out_dir = dir.path().join("shrunk");
+    xtask(
+        dir.path(),
+        &[
+            "shrink",
+            text(&repro),
+            "--out-dir",
+            text(&out_dir),
+            "--seed-timeout",
+            "1",
+        ],
+    )
+    .expect_code(0)
+    .expect_stdout("each candidate runs in a child process")
+    .expect_stdout("steps -> 1 steps")
+    .expect_stdout("still failing oracle `hang`");
+}
+
+/// `--for` runs seeds until the budget ends and says which ran; `--seeds
+/// random` draws a base seed, prints it first, and the JSON summary says
+/// which seeds ran and which failed.
+#[test]
+fn a_time_boxed_random_sweep_says_which_seeds_ran() {
+    let dir = tempdir();
+    let timed = xtask(
+        dir.path(),
+        &[
+            "sweep", "--seeds", "random", "--for", "2s", "--steps", STEPS, "--jobs", JOBS,
+            "--format", "json",
+        ],
+    );
+    timed
+        .expect_code(0)
+        .expect_stderr("sweep: --seeds random drew base seed ");
+    let summary: serde_json::Value = serde_json::from_str(&timed.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON: {e}\n{}", timed.shown()));
+    let base = summary["random_base_seed"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no base seed\n{}", timed.shown()));
+    assert!(
+        timed.stderr.contains(&format!("--seeds {base}..")),
+        "{}",
+        timed.shown()
+    );
+    assert_eq!(summary["run_for_seconds"], 2);
+    let ran: Vec<u64> = summary["seeds_run"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_u64().unwrap())
+        .collect();
+    assert!(!ran.is_empty(), "{}", timed.shown());
+    assert_eq!(
+        ran,
+        (base..base + ran.len() as u64).collect::<Vec<_>>(),
+        "seeds run in order from the base, none skipped"
+    );
+    assert_eq!(summary["seeds_failed"], serde_json::json!([]));
+    assert!(summary["cpu_user_us_per_step"].as_f64().unwrap() > 0.0);
+
+    // A failing time-boxed run with --keep-going names every failure.
+    let failing = xtask(
+        dir.path(),
+        &[
+            "sweep",
+            "--seeds",
+            "0..",
+            "--for",
+            "1s",
+            "--steps",
+            STEPS,
+            "--jobs",
+            JOBS,
+            "--selftest",
+            "wrong-model",
+            "--keep-going",
+            "--keep-failures",
+            text(dir.path()),
+            "--format",
+            "json",
+        ],
+    );
+    failing.expect_code(1);
+    let summary: serde_json::Value = serde_json::from_str(&failing.stdout).unwrap();
+    let failed = summary["seeds_failed"].as_array().unwrap();
+    assert!(!failed.is_empty(), "{}", failing.shown());
+    assert_eq!(failed.len(), summary["failures"].as_array().unwrap().len());
+
+    // An open range needs a budget; a budget needs a unit.
+    xtask(dir.path(), &["sweep", "--seeds", "5.."])
+        .expect_code(2)
+        .expect_stderr("has no end");
+    xtask(dir.path(), &["sweep", "--for", "90"])
+        .expect_code(2)
+        .expect_stderr("has no unit");
+}

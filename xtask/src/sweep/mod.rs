@@ -5,21 +5,34 @@
 //! Seeds are claimed in increasing order; on the first failure workers
 //! finish the seed they hold and stop. Every seed below the highest one
 //! claimed has then run, so the lowest failing seed reported is the same
-//! whatever the timing.
+//! whatever the timing. A time budget (`--for`) stops the claiming the
+//! same way. A seed that outlives `--seed-timeout` has hung: the sweep
+//! names it, writes its repro and ends the process (`hang.rs`).
+//!
+//! Rooms: `plan.rs` which seeds run, `hang.rs` the watchdog,
+//! `report.rs` the summary and the progress shown while it runs.
 
-use crate::args::{RunArgs, SeedRange, Shard};
+mod hang;
+mod plan;
+mod report;
+
+pub use plan::SeedPlan;
+
+use crate::args::RunArgs;
+use crate::cpu_time::CpuTime;
 use crate::error::Error;
-use crate::repro_file::{default_repro_dir, shown, write_repro};
-use allocdb_sim::coverage::{probes, unreached, Probe, NOT_YET};
-use allocdb_sim::determinism::{run_seed_twice, Divergence};
-use allocdb_sim::driver::{AuditCadence, RunError};
-use allocdb_sim::run::{run_seed, SeedReport};
+use crate::repro_file::{default_repro_dir, write_repro};
+use allocdb_sim::coverage::{probes, unreached};
+use allocdb_sim::determinism::{run_seed_twice_watched, Divergence};
+use allocdb_sim::driver::{AuditCadence, RunError, Simulator};
+use allocdb_sim::oracle::Panicked;
+use allocdb_sim::run::{run_seed_watched, SeedReport, SeedSpec};
 use allocdb_sim::stats::RunStats;
 use clap::ValueEnum;
-use indicatif::{ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
+use hang::{Slot, Workers};
+use report::Progress;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -31,12 +44,15 @@ pub enum Format {
 
 #[derive(Clone)]
 pub struct SweepArgs {
-    pub seeds: SeedRange,
+    pub plan: SeedPlan,
+    /// Claim no seed after this much wall-clock time.
+    pub run_for: Option<Duration>,
+    /// A seed running longer than this has hung.
+    pub seed_timeout: Duration,
     pub run: RunArgs,
     /// The periodic full audit's cadence.
     pub audit: AuditCadence,
     pub jobs: usize,
-    pub shard: Option<Shard>,
     pub keep_failures: Option<PathBuf>,
     pub keep_going: bool,
     pub format: Format,
@@ -46,14 +62,35 @@ pub struct SweepArgs {
     pub require_coverage: bool,
 }
 
+impl SweepArgs {
+    fn spec(&self, seed: u64) -> SeedSpec {
+        SeedSpec {
+            keep_files: self.keep_failures.is_some(),
+            audit: self.audit,
+            ..self.run.spec(seed)
+        }
+    }
+
+    /// How long one seed may run: both runs of it when it runs twice.
+    fn seed_budget(&self) -> Duration {
+        self.seed_timeout * if self.check_determinism { 2 } else { 1 }
+    }
+
+    fn replay_command(&self, seed: u64) -> String {
+        format!("cargo xtask replay --seed {seed} {}", self.run.flags())
+    }
+}
+
 /// A failed seed, as reported.
-struct Failed {
+pub(crate) struct Failed {
     seed: u64,
-    /// Of the (first) run's transcript.
-    transcript_digest: u64,
+    /// Of the (first) run's transcript; none for a hang.
+    transcript_digest: Option<u64>,
     error: String,
     oracle: Option<&'static str>,
     step: Option<u64>,
+    /// For a panic: what panicked (its backtrace is shown once, here).
+    panic: Option<Panicked>,
     replay: String,
     repro: Option<PathBuf>,
     files: Option<PathBuf>,
@@ -65,31 +102,64 @@ struct Totals {
     stats: RunStats,
     failures: Vec<Failed>,
     elapsed: Duration,
+    cpu: CpuTime,
+    /// The seed that took longest, and how long.
+    slowest: Option<(u64, Duration)>,
 }
 
-/// Plain progress lines (not a terminal) every this many seeds at least.
-const PLAIN_PROGRESS_EVERY: usize = 500;
+impl Totals {
+    fn new() -> Totals {
+        Totals {
+            seeds: Vec::new(),
+            steps: 0,
+            stats: RunStats::default(),
+            failures: Vec::new(),
+            elapsed: Duration::ZERO,
+            cpu: CpuTime::default(),
+            slowest: None,
+        }
+    }
+
+    fn add(&mut self, ran: &Ran) {
+        let report = &ran.report;
+        self.seeds.push(report.seed);
+        self.steps += report.actions.len() as u64;
+        self.stats.merge(&report.stats);
+        if self.slowest.is_none_or(|(_, took)| ran.took > took) {
+            self.slowest = Some((report.seed, ran.took));
+        }
+    }
+}
 
 /// Runs the sweep; `Ok(false)` when a seed failed.
 pub fn run(args: &SweepArgs) -> Result<bool, Error> {
-    let seeds: Vec<u64> = (args.seeds.start..args.seeds.end)
-        .filter(|&seed| args.shard.is_none_or(|s| s.holds(args.seeds, seed)))
-        .collect();
-    let jobs = args.jobs.clamp(1, seeds.len().max(1));
-    let shard = args.shard.map_or(String::new(), |s| {
-        format!(", shard {}/{}", s.index, s.count)
-    });
+    let jobs = match args.plan.len() {
+        Some(len) => args
+            .jobs
+            .clamp(1, usize::try_from(len).unwrap_or(usize::MAX).max(1)),
+        None => args.jobs.max(1),
+    };
     let twice = if args.check_determinism {
         ", each run twice"
     } else {
         ""
     };
+    let budget = args
+        .run_for
+        .map_or(String::new(), |d| format!(", for {} s", d.as_secs()));
+    if args.plan.drawn {
+        eprintln!(
+            "sweep: --seeds random drew base seed {}: --seeds {} runs these seeds again",
+            args.plan.start,
+            args.plan.seeds_flag()
+        );
+    }
     eprintln!(
-        "sweep: {} seeds of {}{shard}, {} steps each, faults {}, {jobs} jobs{twice}",
-        seeds.len(),
-        args.seeds,
+        "sweep: seeds {}{budget}, {} steps each, faults {}, {jobs} jobs{twice}, seed timeout {} s",
+        args.plan,
         args.run.steps,
-        args.run.faults
+        args.run.faults,
+        args.seed_timeout.as_secs()
     );
     for idle in args.run.faults.idle_kinds() {
         eprintln!("sweep: warning: --faults {}: {idle}", args.run.faults);
@@ -98,50 +168,51 @@ pub fn run(args: &SweepArgs) -> Result<bool, Error> {
         jobs,
         ..args.clone()
     };
-    let totals = sweep(args, &seeds, jobs)?;
-    let probes = probes(&totals.stats);
-    match args.format {
-        Format::Human => print_human(args, &totals, &probes),
-        Format::Json => print_json(args, &totals, &probes),
-    }
-    let covered = !args.require_coverage || unreached(&probes).is_empty();
+    let totals = sweep(args)?;
+    report::print(args, &totals);
+    let covered = !args.require_coverage || unreached(&probes(&totals.stats)).is_empty();
     Ok(totals.failures.is_empty() && covered)
 }
 
-fn sweep(args: &SweepArgs, seeds: &[u64], jobs: usize) -> Result<Totals, Error> {
-    let next = AtomicUsize::new(0);
+/// One seed's run (the first, when it ran twice), how a second run of
+/// it differed, and how long it took.
+struct Ran {
+    report: SeedReport,
+    diverged: Option<Divergence>,
+    took: Duration,
+}
+
+impl Ran {
+    fn failed(&self) -> bool {
+        self.report.failure.is_some() || self.diverged.is_some()
+    }
+}
+
+/// How often the main thread looks for a hung seed while results come in.
+const WATCH_EVERY: Duration = Duration::from_millis(100);
+
+fn sweep(args: &SweepArgs) -> Result<Totals, Error> {
+    let next = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let (sender, receiver) = mpsc::channel::<Ran>();
-    let progress = Progress::new(seeds.len(), args.format);
-    let started = Instant::now();
-    let mut totals = Totals {
-        seeds: Vec::with_capacity(seeds.len()),
-        steps: 0,
-        stats: RunStats::default(),
-        failures: Vec::new(),
-        elapsed: Duration::ZERO,
-    };
-    let mut failed_reports = Vec::new();
+    let progress = Progress::new(args.plan.len(), args.run_for, args.format);
+    let workers = Workers::new(args.jobs);
+    let clock = Clock::start();
+    let mut totals = Totals::new();
+    let mut failed = Vec::new();
     std::thread::scope(|scope| {
-        for _ in 0..jobs {
+        for worker in 0..args.jobs {
             let sender = sender.clone();
-            let (next, stop) = (&next, &stop);
+            let (next, stop, workers) = (&next, &stop, &workers);
             scope.spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
+                let out_of_time = || args.run_for.is_some_and(|budget| clock.elapsed() >= budget);
+                while !stop.load(Ordering::Relaxed) && !out_of_time() {
                     let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&seed) = seeds.get(index) else { break };
-                    let mut spec = args.run.spec(seed);
-                    spec.keep_files = args.keep_failures.is_some();
-                    spec.audit = args.audit;
-                    let ran = if args.check_determinism {
-                        let (report, diverged) = run_seed_twice(&spec);
-                        Ran { report, diverged }
-                    } else {
-                        Ran {
-                            report: run_seed(&spec),
-                            diverged: None,
-                        }
+                    let Some(seed) = args.plan.nth(index) else {
+                        break;
                     };
+                    let ran = run_one(args, seed, workers.begin(worker, seed));
+                    workers.end(worker);
                     if ran.failed() && !args.keep_going {
                         stop.store(true, Ordering::Relaxed);
                     }
@@ -152,98 +223,203 @@ fn sweep(args: &SweepArgs, seeds: &[u64], jobs: usize) -> Result<Totals, Error> 
             });
         }
         drop(sender);
-        for ran in receiver {
-            let report = &ran.report;
-            totals.seeds.push(report.seed);
-            totals.steps += report.actions.len() as u64;
-            totals.stats.merge(&report.stats);
-            progress.seed_done(ran.failed());
-            if ran.failed() {
-                failed_reports.push(ran);
+        let mut watched = Instant::now();
+        loop {
+            match receiver.recv_timeout(WATCH_EVERY) {
+                Ok(ran) => {
+                    totals.add(&ran);
+                    progress.seed_done(ran.failed());
+                    if ran.failed() {
+                        failed.push(ran);
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+            if watched.elapsed() < WATCH_EVERY {
+                continue;
+            }
+            watched = Instant::now();
+            if let Some(stuck) = workers.hung(args.seed_budget()) {
+                // The scope would wait for the stuck worker forever: the
+                // report is made here, and the process ends after it.
+                let failed = std::mem::take(&mut failed);
+                end_hung(
+                    args,
+                    &mut totals,
+                    failed,
+                    &clock,
+                    &progress,
+                    &workers,
+                    stuck,
+                );
             }
         }
     });
-    totals.elapsed = started.elapsed();
+    finish(args, &mut totals, failed, &clock, &progress)?;
+    Ok(totals)
+}
+
+/// Reports a sweep a seed of which hung, and ends the process: the stuck
+/// thread cannot be stopped.
+fn end_hung(
+    args: &SweepArgs,
+    totals: &mut Totals,
+    failed: Vec<Ran>,
+    clock: &Clock,
+    progress: &Progress,
+    workers: &Workers,
+    stuck: hang::Stuck,
+) -> ! {
+    let reported =
+        finish(args, totals, failed, clock, progress).and_then(|()| hang::record(args, stuck));
+    match reported {
+        Ok(hang) => {
+            totals.failures.push(hang);
+            report::print(args, totals);
+        }
+        Err(error) => eprintln!("{}", crate::error::report(&error)),
+    }
+    workers.abandon();
+    std::process::exit(1);
+}
+
+/// When the sweep started, by the wall clock and the CPU's.
+#[derive(Clone, Copy)]
+struct Clock {
+    wall: Instant,
+    cpu: CpuTime,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock {
+            wall: Instant::now(),
+            cpu: CpuTime::now(),
+        }
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.wall.elapsed()
+    }
+}
+
+/// The totals of the seeds that ran, with their failures recorded.
+fn finish(
+    args: &SweepArgs,
+    totals: &mut Totals,
+    mut failed: Vec<Ran>,
+    clock: &Clock,
+    progress: &Progress,
+) -> Result<(), Error> {
+    totals.elapsed = clock.elapsed();
+    totals.cpu = CpuTime::now().since(clock.cpu);
     progress.finish();
     totals.seeds.sort_unstable();
-    failed_reports.sort_by_key(|r| r.report.seed);
+    failed.sort_by_key(|r| r.report.seed);
     if !args.keep_going {
         // Only the lowest failing seed is reported (the others depend on
         // timing); their kept run directories go too.
-        for dropped in failed_reports.drain(1.min(failed_reports.len())..) {
+        for dropped in failed.drain(1.min(failed.len())..) {
             if let Some(dir) = dropped.report.kept_files {
                 let _ = std::fs::remove_dir_all(dir);
             }
         }
     }
-    for ran in failed_reports {
+    for ran in failed {
         totals.failures.push(record_failure(args, ran)?);
     }
-    Ok(totals)
+    Ok(())
 }
 
-/// One seed's run (the first, when it ran twice) and how a second run
-/// of it differed.
-struct Ran {
-    report: SeedReport,
-    diverged: Option<Divergence>,
-}
-
-impl Ran {
-    fn failed(&self) -> bool {
-        self.report.failure.is_some() || self.diverged.is_some()
+/// One seed, watched: its slot says where it runs and which step it is on.
+fn run_one(args: &SweepArgs, seed: u64, slot: &Slot) -> Ran {
+    let started = Instant::now();
+    let spec = args.spec(seed);
+    let mut watch = |sim: &Simulator| {
+        let step = sim.steps();
+        if step == 0 {
+            slot.started_in(sim.run_dir());
+        }
+        slot.mark().returned(step);
+        true
+    };
+    let (report, diverged) = if args.check_determinism {
+        run_seed_twice_watched(&spec, &mut watch)
+    } else {
+        (run_seed_watched(&spec, &mut watch), None)
+    };
+    Ran {
+        report,
+        diverged,
+        took: started.elapsed(),
     }
 }
 
 fn record_failure(args: &SweepArgs, ran: Ran) -> Result<Failed, Error> {
-    let Ran { report, diverged } = ran;
+    let Ran {
+        report, diverged, ..
+    } = ran;
     let transcript_digest = report.transcript.digest();
     // A run that is not deterministic is reported as that, whatever else
     // it did: its other failures cannot be trusted to replay.
-    let (error, oracle, step) = match (&diverged, &report.failure) {
-        (Some(diverged), _) => (diverged.to_string(), Some("determinism"), None),
+    let (error, oracle, step, panic) = match (&diverged, &report.failure) {
+        (Some(diverged), _) => (diverged.to_string(), Some("determinism"), None, None),
         (None, Some(failure)) => {
-            let (oracle, step) = match failure {
-                RunError::Oracle(f) => (Some(f.oracle.name()), Some(f.step)),
+            let (oracle, step, panic) = match failure {
+                RunError::Oracle(f) => (
+                    Some(f.oracle.name()),
+                    Some(f.step),
+                    f.panic.as_deref().cloned(),
+                ),
                 RunError::InvalidAction { step, .. } | RunError::Io { step, .. } => {
-                    (None, Some(*step))
+                    (None, Some(*step), None)
                 }
             };
-            (failure.to_string(), oracle, step)
+            (failure.to_string(), oracle, step, panic)
         }
         (None, None) => unreachable!("only failed runs are recorded"),
     };
     let dir = args.keep_failures.clone().unwrap_or_else(default_repro_dir);
-    let selftest = args.run.selftest.map(|s| s.selftest());
-    let repro = write_repro(
-        &dir,
-        &format!("seed-{}", report.seed),
-        args.run.steps,
-        selftest,
-        &report,
-        &error,
-    )?;
-    let files = match report.kept_files {
-        Some(kept) => Some(keep_files(
-            &kept,
-            &dir.join(format!("seed-{}.files", report.seed)),
-        )?),
-        None => None,
-    };
+    let repro = write_seed_repro(&dir, args, &report, &error)?;
+    let files = keep_files_of(&dir, &report)?;
     Ok(Failed {
         seed: report.seed,
-        transcript_digest,
+        transcript_digest: Some(transcript_digest),
         error,
         oracle,
         step,
-        replay: format!(
-            "cargo xtask replay --seed {} {}",
-            report.seed,
-            args.run.flags()
-        ),
+        panic,
+        replay: args.replay_command(report.seed),
         repro: Some(repro),
         files,
     })
+}
+
+/// The repro of a failed seed, `seed-N.ron` in `dir`.
+fn write_seed_repro(
+    dir: &Path,
+    args: &SweepArgs,
+    report: &SeedReport,
+    error: &str,
+) -> Result<PathBuf, Error> {
+    let selftest = args.run.selftest.map(|s| s.selftest());
+    write_repro(
+        dir,
+        &format!("seed-{}", report.seed),
+        args.run.steps,
+        selftest,
+        report,
+        error,
+    )
+}
+
+/// The run's kept directory, moved beside the repros.
+fn keep_files_of(dir: &Path, report: &SeedReport) -> Result<Option<PathBuf>, Error> {
+    let Some(kept) = &report.kept_files else {
+        return Ok(None);
+    };
+    keep_files(kept, &dir.join(format!("seed-{}.files", report.seed))).map(Some)
 }
 
 /// Moves a failed run's directory (often on /dev/shm) under `to`.
@@ -263,197 +439,4 @@ fn keep_files(from: &Path, to: &Path) -> Result<PathBuf, Error> {
     }
     let _ = std::fs::remove_dir_all(from);
     Ok(to.to_path_buf())
-}
-
-/// A progress bar on a terminal, plain lines on stderr otherwise.
-struct Progress {
-    bar: Option<ProgressBar>,
-    total: usize,
-    done: AtomicUsize,
-    failed: AtomicUsize,
-}
-
-impl Progress {
-    fn new(total: usize, format: Format) -> Progress {
-        let bar = (format == Format::Human && std::io::stderr().is_terminal()).then(|| {
-            let bar = ProgressBar::new(total as u64);
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{bar:40} {pos}/{len} seeds  {per_sec}  eta {eta}  {msg}",
-                )
-                .expect("the template is valid"),
-            );
-            bar
-        });
-        Progress {
-            bar,
-            total,
-            done: AtomicUsize::new(0),
-            failed: AtomicUsize::new(0),
-        }
-    }
-
-    fn seed_done(&self, failed: bool) {
-        let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        let failed = self
-            .failed
-            .fetch_add(usize::from(failed), Ordering::Relaxed)
-            + usize::from(failed);
-        match &self.bar {
-            Some(bar) => {
-                bar.inc(1);
-                if failed > 0 {
-                    bar.set_message(format!("{failed} failed"));
-                }
-            }
-            None => {
-                let every = (self.total / 10).clamp(1, PLAIN_PROGRESS_EVERY);
-                if done % every == 0 {
-                    eprintln!("sweep: {done}/{} seeds, {failed} failed", self.total);
-                }
-            }
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
-}
-
-fn rates(totals: &Totals) -> (f64, f64) {
-    let seconds = totals.elapsed.as_secs_f64().max(1e-9);
-    (
-        totals.seeds.len() as f64 / seconds,
-        totals.steps as f64 / seconds,
-    )
-}
-
-fn print_human(args: &SweepArgs, totals: &Totals, probes: &[Probe]) {
-    let (seeds_per_second, steps_per_second) = rates(totals);
-    let verdict = if totals.failures.is_empty() {
-        "passed"
-    } else {
-        "FAILED"
-    };
-    outln!(
-        "sweep {verdict}: {} seeds, {} steps in {:.1} s ({seeds_per_second:.1} seeds/s, {steps_per_second:.0} steps/s, {} jobs)",
-        totals.seeds.len(),
-        totals.steps,
-        totals.elapsed.as_secs_f64(),
-        args.jobs
-    );
-    outln!("exercised:");
-    for line in totals.stats.report() {
-        outln!("  {line}");
-    }
-    print_coverage(args, probes);
-    for failure in &totals.failures {
-        outln!();
-        outln!("FAILED seed {}: {}", failure.seed, failure.error);
-        if let Some(oracle) = failure.oracle {
-            outln!("  oracle: {oracle}");
-        }
-        outln!("  replay: {}", failure.replay);
-        if let Some(repro) = &failure.repro {
-            outln!("  repro:  {}", shown(repro));
-            outln!(
-                "  shrink: cargo xtask shrink {} --into corpus/seed-{}.ron",
-                shown(repro),
-                failure.seed
-            );
-        }
-        if let Some(files) = &failure.files {
-            outln!("  files:  {}", shown(files));
-        }
-    }
-    if !totals.failures.is_empty() && !args.keep_going {
-        outln!("(stopped at the first failure; --keep-going runs every seed)");
-    }
-}
-
-/// The probes' verdict: how many of the required ones were reached, which
-/// were not, and those not required yet.
-fn print_coverage(args: &SweepArgs, probes: &[Probe]) {
-    let missed = unreached(probes);
-    let required = probes.iter().filter(|p| p.required()).count();
-    outln!(
-        "coverage: {} of {required} required probes reached{}",
-        required - missed.len(),
-        if args.require_coverage {
-            " (--require-coverage)"
-        } else {
-            ""
-        }
-    );
-    for probe in &missed {
-        outln!("  UNREACHED {}", probe.name);
-    }
-    for (name, why) in NOT_YET {
-        let count = probes
-            .iter()
-            .find(|p| p.name == *name)
-            .map_or(0, |p| p.count);
-        outln!("  not required yet: {name} {count} ({why})");
-    }
-    if args.require_coverage && !missed.is_empty() {
-        outln!(
-            "coverage gate FAILED: {} required probes never reached",
-            missed.len()
-        );
-    }
-}
-
-fn print_json(args: &SweepArgs, totals: &Totals, probes: &[Probe]) {
-    let (seeds_per_second, steps_per_second) = rates(totals);
-    let mut counts = serde_json::Map::new();
-    for line in totals.stats.report() {
-        if let Some((name, count)) = line.rsplit_once(' ') {
-            let count: u64 = count.parse().unwrap_or(0);
-            counts.insert(name.to_string(), count.into());
-        }
-    }
-    let failures: Vec<serde_json::Value> = totals
-        .failures
-        .iter()
-        .map(|f| {
-            serde_json::json!({
-                "seed": f.seed,
-                "transcript_digest": format!("{:016x}", f.transcript_digest),
-                "error": f.error,
-                "oracle": f.oracle,
-                "step": f.step,
-                "replay": f.replay,
-                "repro": f.repro.as_deref().map(shown),
-                "files": f.files.as_deref().map(shown),
-            })
-        })
-        .collect();
-    let summary = serde_json::json!({
-        "passed": totals.failures.is_empty(),
-        "seed_range": args.seeds.to_string(),
-        "shard": args.shard.map(|s| format!("{}/{}", s.index, s.count)),
-        "steps_per_seed": args.run.steps,
-        "faults": args.run.faults.to_string(),
-        "jobs": args.jobs,
-        "check_determinism": args.check_determinism,
-        "seeds_run": totals.seeds,
-        "steps": totals.steps,
-        "elapsed_seconds": totals.elapsed.as_secs_f64(),
-        "seeds_per_second": seeds_per_second,
-        "steps_per_second": steps_per_second,
-        "counts": counts,
-        "coverage": probes
-            .iter()
-            .map(|p| (p.name.clone(), serde_json::Value::from(p.count)))
-            .collect::<serde_json::Map<_, _>>(),
-        "unreached": unreached(probes).iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
-        "require_coverage": args.require_coverage,
-        "failures": failures,
-    });
-    outln!(
-        "{}",
-        serde_json::to_string_pretty(&summary).expect("json values serialise")
-    );
 }
