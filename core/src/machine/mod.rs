@@ -133,7 +133,14 @@ impl StateMachine {
     /// Retires every terminal lease and operation record whose
     /// `retire_after_slot` has been reached.
     fn retire_due(&mut self, now: Slot) {
+        // Each pass removes a record, so neither loop can outrun its table.
+        let mut retired = 0u32;
         while let Some(lease_id) = self.lease_retirement.pop_due(now) {
+            retired += 1;
+            assert!(
+                retired <= self.config.max_leases,
+                "retirement removed more leases than the table holds"
+            );
             if let Some(ahead) = self.lease_retirement.peek(RETIRE_PREFETCH_DISTANCE) {
                 // Its member count is in the record, not loaded yet.
                 self.prefetch_lease(ahead, 0);
@@ -142,10 +149,16 @@ impl StateMachine {
             assert!(lease.state.is_terminal(), "only terminal leases retire");
             self.retired_watermark = self.retired_watermark.max(lease_id.lsn());
         }
+        let mut retired = 0u32;
         while let Some((id, operation)) = self.operations.oldest() {
             if operation.retire_after_slot > now {
                 break;
             }
+            retired += 1;
+            assert!(
+                retired <= self.config.max_operations,
+                "retirement removed more operations than the table holds"
+            );
             let id = *id;
             self.operations.prefetch_oldest(RETIRE_PREFETCH_DISTANCE);
             self.operations.remove_oldest();

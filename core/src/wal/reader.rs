@@ -16,7 +16,7 @@ use std::io::{self, Read};
 
 use thiserror::Error;
 
-use super::frame::MAX_FRAME_LEN;
+use super::frame::{FRAME_HEADER_LEN, MAX_FRAME_LEN};
 use super::scan::{Corruption, ScanCursor, ScanEnd, ScanReport, ScannedFrame, Step, Tally};
 
 /// The reader's buffer: large enough that refills are rare and cheap next to
@@ -93,7 +93,9 @@ impl<R: Read> WalReader<R> {
     /// the whole input.
     pub fn scan(mut self) -> Result<ScanReport, WalReadError> {
         let mut tally = Tally::default();
-        loop {
+        // Every frame holds at least a header: the scan ends within this many.
+        let steps_bound = self.len / FRAME_HEADER_LEN + 1;
+        for _ in 0..=steps_bound {
             match self.step()? {
                 Step::Frame(scanned) => tally.count(&scanned),
                 Step::End(end) => return Ok(tally.report(end, self.valid_len())),
@@ -101,6 +103,10 @@ impl<R: Read> WalReader<R> {
                 Step::Done => unreachable!("a scan ends by End or Corrupt before Done"),
             }
         }
+        panic!(
+            "the scan went past its bound of {steps_bound} frames for {} bytes",
+            self.len
+        )
     }
 
     /// How the input ended; `None` while reading or after an error.

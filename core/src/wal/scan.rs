@@ -143,7 +143,9 @@ pub enum NotTorn {
 pub fn scan(bytes: &[u8]) -> Result<ScanReport, Corruption> {
     let mut frames = Frames::new(bytes);
     let mut tally = Tally::default();
-    loop {
+    // Every frame holds at least a header: the scan ends within this many.
+    let steps_bound = bytes.len() / FRAME_HEADER_LEN + 1;
+    for _ in 0..=steps_bound {
         match frames.step() {
             Step::Frame(scanned) => tally.count(&scanned),
             Step::End(end) => return Ok(tally.report(end, frames.valid_len())),
@@ -151,6 +153,10 @@ pub fn scan(bytes: &[u8]) -> Result<ScanReport, Corruption> {
             Step::Done => unreachable!("a scan ends by End or Corrupt before Done"),
         }
     }
+    panic!(
+        "the scan went past its bound of {steps_bound} frames for {} bytes",
+        bytes.len()
+    )
 }
 
 /// What a scan remembers of the frames it checked, for its [`ScanReport`].
