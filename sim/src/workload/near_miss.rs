@@ -11,7 +11,7 @@ use crate::action::{Action, SimCommand};
 use crate::lease_ref::LeaseRef;
 use crate::rng::SimRng;
 use crate::view::SimView;
-use allocdb_core::BUNDLE_SIZE_LIMIT;
+use allocdb_core::{LeaseId, BUNDLE_SIZE_LIMIT};
 
 impl Workload {
     /// A request under `operation` one field away from the one sent.
@@ -22,6 +22,7 @@ impl Workload {
         operation: u128,
     ) -> Option<Action> {
         let (client, command) = view.sent.sent(operation)?;
+        let command = named_by_reserve(view, command);
         let fields = field_count(&command);
         let field = rng.below(fields + 1);
         if field == fields {
@@ -81,6 +82,22 @@ impl Workload {
         }
         changed
     }
+}
+
+/// `command` (as it was sent: a lease by its id) with its lease named by
+/// the reserve that made it, as every generated step names one: a shrinker
+/// then keeps that reserve, whatever earlier steps it deletes.
+fn named_by_reserve(view: &SimView, mut command: SimCommand) -> SimCommand {
+    if let SimCommand::Activate { lease, .. }
+    | SimCommand::Release { lease, .. }
+    | SimCommand::Revoke { lease }
+    | SimCommand::Reclaim { lease } = &mut command
+    {
+        if let LeaseRef::Id(id) = *lease {
+            *lease = view.model.lease_names().reference(LeaseId(id));
+        }
+    }
+    command
 }
 
 /// The fields of `command` a near miss may change (the client besides).
