@@ -9,6 +9,16 @@ use std::path::{Path, PathBuf};
 const ENGINE_DIR: &str = "db";
 const INODES_DIR: &str = "inodes";
 
+/// A run directory left on disk for a failure: the caller removes `root`
+/// when done with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeptRun {
+    /// The whole run's directory.
+    pub root: PathBuf,
+    /// The engine's files (WAL, snapshot) inside it.
+    pub engine: PathBuf,
+}
+
 pub struct RunDir {
     dir: Option<tempfile::TempDir>,
     engine: PathBuf,
@@ -55,9 +65,12 @@ impl RunDir {
         &self.inodes
     }
 
-    /// Keeps the directory on disk and returns where the engine's is.
-    pub fn keep(mut self) -> PathBuf {
-        let _root = self.dir.take().expect("present until kept").keep();
-        self.engine
+    /// Keeps the directory on disk and says where it is.
+    pub fn keep(mut self) -> KeptRun {
+        let root = self.dir.take().expect("present until kept").keep();
+        KeptRun {
+            root,
+            engine: self.engine.clone(),
+        }
     }
 }

@@ -289,7 +289,8 @@ impl RunArgs {
 pub struct WatchdogArgs {
     /// A run that takes longer than this has hung: its seed and the step
     /// that did not return are reported and the process ends (exit 1).
-    /// Default: 5 s per 1,000 steps, at least 5 s.
+    /// Default: 5 s per 1,000 steps, at least 5 s (shrink: 1 s per 1,000
+    /// steps, at least 1 s, for each candidate).
     #[arg(long, value_name = "SECS", value_parser = seed_timeout)]
     pub seed_timeout: Option<Duration>,
 }

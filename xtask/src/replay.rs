@@ -132,7 +132,7 @@ fn replay(replayed: &Replayed, until: Option<u64>, verbose: bool, mark: &StepMar
     };
     let until = until.unwrap_or(u64::MAX);
     let mut watch = |sim: &Simulator| {
-        mark.returned(sim.steps());
+        mark.saw(sim);
         printer.step(sim);
         sim.steps() < until
     };

@@ -10,10 +10,10 @@
 use crate::args::{Source, SourceArgs};
 use crate::error::Error;
 use crate::repro_file::{default_repro_dir, shown, write_scenario, write_scenario_at};
-use crate::watchdog::{default_seed_timeout, run_up_to, run_watched};
+use crate::watchdog::{default_seed_timeout, default_shrink_timeout, run_up_to, run_watched};
 use allocdb_sim::oracle::{FailureSignature, Oracle};
 use allocdb_sim::repro::repro;
-use allocdb_sim::run::run_seed;
+use allocdb_sim::run::run_seed_watched;
 use allocdb_sim::scenario::{load, to_ron, Scenario};
 use allocdb_sim::shrink::{shrink, shrink_judged, Failing};
 use std::path::PathBuf;
@@ -50,7 +50,12 @@ pub fn run(args: &ShrinkArgs) -> Result<bool, Error> {
                 .seed_timeout
                 .unwrap_or_else(|| default_seed_timeout(spec.steps));
             let watched = spec.clone();
-            let report = match run_watched(budget, move |_| run_seed(&watched)) {
+            let report = match run_watched(budget, move |mark| {
+                run_seed_watched(&watched, &mut |sim| {
+                    mark.saw(sim);
+                    true
+                })
+            }) {
                 Ok(report) => report,
                 // Its actions up to the one that hung (the stuck run stays
                 // where it is: nothing can stop it).
@@ -68,7 +73,7 @@ pub fn run(args: &ShrinkArgs) -> Result<bool, Error> {
     };
     let budget = args
         .seed_timeout
-        .unwrap_or_else(|| default_seed_timeout(scenario.actions().len() as u64));
+        .unwrap_or_else(|| default_shrink_timeout(scenario.actions().len() as u64));
     let hang = judge_in_child(&scenario, budget)
         .ok()
         .filter(|failing| failing.signature.oracle == Oracle::Hang);

@@ -10,10 +10,12 @@
 //! step gives every action up to and including it: the hang's repro.
 
 use allocdb_sim::action::Action;
+use allocdb_sim::driver::Simulator;
 use allocdb_sim::run::{run_seed, SeedReport, SeedSpec};
 use allocdb_sim::transcript::describe_action;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 /// Seconds a seed may take per 1,000 steps before it counts as hung, and
@@ -23,23 +25,63 @@ use std::time::Duration;
 /// seconds.
 pub const SECONDS_PER_THOUSAND_STEPS: u64 = 5;
 
+/// The same for a shrink's candidates. A shrink judges a hanging repro's
+/// candidates one at a time in child processes, and every candidate that
+/// hangs costs its whole budget, so it takes a fifth of the sweep's: the
+/// candidates are no longer than the repro, whose passing steps take
+/// milliseconds, and `--seed-timeout` raises it where that is not so.
+pub const SHRINK_SECONDS_PER_THOUSAND_STEPS: u64 = 1;
+
 /// The default `--seed-timeout` for seeds of `steps` steps.
 pub fn default_seed_timeout(steps: u64) -> Duration {
     Duration::from_secs(SECONDS_PER_THOUSAND_STEPS * steps.div_ceil(1000).max(1))
 }
 
-/// The last step of a run that returned (0: none yet).
+/// The default `--seed-timeout` of a shrink's runs of `steps` steps.
+pub fn default_shrink_timeout(steps: u64) -> Duration {
+    Duration::from_secs(SHRINK_SECONDS_PER_THOUSAND_STEPS * steps.div_ceil(1000).max(1))
+}
+
+/// What a run publishes for its watchdog: the last step that returned
+/// (0: none yet), and its directory once its simulator started.
 #[derive(Debug, Default)]
-pub struct StepMark(AtomicU64);
+pub struct StepMark {
+    returned: AtomicU64,
+    dir: Mutex<Option<PathBuf>>,
+}
 
 impl StepMark {
-    pub fn returned(&self, step: u64) {
-        self.0.store(step, Ordering::Relaxed);
+    /// A run's watch callback: at the start (step 0) and after each step.
+    pub fn saw(&self, sim: &Simulator) {
+        let step = sim.steps();
+        if step == 0 {
+            *self.dir.lock().expect("never poisoned") = Some(sim.run_dir().to_path_buf());
+        }
+        self.returned.store(step, Ordering::Relaxed);
+    }
+
+    /// A new run starts: nothing of the last one holds.
+    pub fn reset(&self) {
+        self.returned.store(0, Ordering::Relaxed);
+        *self.dir.lock().expect("never poisoned") = None;
+    }
+
+    /// Whether the run's simulator has started.
+    pub fn started(&self) -> bool {
+        self.dir.lock().expect("never poisoned").is_some()
     }
 
     /// The step running now: the one after the last that returned.
     pub fn running(&self) -> u64 {
-        self.0.load(Ordering::Relaxed) + 1
+        self.returned.load(Ordering::Relaxed) + 1
+    }
+
+    /// Removes the run's directory: the run is stuck, and the process
+    /// ends under it without dropping what would have removed it.
+    pub fn abandon(&self) {
+        if let Some(dir) = self.dir.lock().expect("never poisoned").take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
@@ -85,10 +127,13 @@ pub fn run_watched<T: Send + 'static>(
         Err(mpsc::RecvTimeoutError::Disconnected) => {
             panic!("a watched run ended without a result: it panicked outside its isolation")
         }
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(Hung {
-            step: mark.running(),
-            budget,
-        }),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            mark.abandon();
+            Err(Hung {
+                step: mark.running(),
+                budget,
+            })
+        }
     }
 }
 
@@ -108,7 +153,7 @@ mod tests {
     #[test]
     fn a_run_that_ends_in_time_gives_its_result() {
         let result = run_watched(Duration::from_secs(10), |mark| {
-            mark.returned(3);
+            assert!(!mark.started());
             7
         });
         assert_eq!(result, Ok(7));
@@ -117,7 +162,7 @@ mod tests {
     #[test]
     fn a_run_that_does_not_end_is_named_by_its_step() {
         let hung = run_watched(Duration::from_millis(200), |mark| {
-            mark.returned(4);
+            mark.returned.store(4, Ordering::Relaxed);
             loop {
                 std::thread::sleep(Duration::from_secs(1));
             }
@@ -132,5 +177,7 @@ mod tests {
         assert_eq!(default_seed_timeout(1000), Duration::from_secs(5));
         assert_eq!(default_seed_timeout(10), Duration::from_secs(5));
         assert_eq!(default_seed_timeout(20_000), Duration::from_secs(100));
+        assert_eq!(default_shrink_timeout(300), Duration::from_secs(1));
+        assert_eq!(default_shrink_timeout(20_000), Duration::from_secs(20));
     }
 }

@@ -10,7 +10,7 @@
 
 use super::wal_book::WalBook;
 use crate::fs_model::{CrashPlan, EntryMap, FsModel, InodeChanges, InodeId};
-use crate::run_dir::RunDir;
+use crate::run_dir::{KeptRun, RunDir};
 use allocdb_core::fs::FileName;
 use allocdb_core::snapshot::SNAPSHOT_FILE_NAME;
 use allocdb_core::wal::WAL_FILE_NAME;
@@ -50,8 +50,8 @@ impl Disk {
         self.dir.root()
     }
 
-    /// Keeps the run directory (for a failure) and returns its path.
-    pub fn keep(self) -> PathBuf {
+    /// Keeps the run directory (for a failure) and says where it is.
+    pub fn keep(self) -> KeptRun {
         self.dir.keep()
     }
 

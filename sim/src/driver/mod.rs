@@ -38,6 +38,7 @@ use crate::fs_model::{FsModel, SyncSite};
 use crate::oracle::model::Model;
 use crate::oracle::{isolate, Oracle, OracleFailure, Panicked, Violation};
 use crate::phase_clock::{self, Phase};
+use crate::run_dir::KeptRun;
 use crate::stats::RunStats;
 use crate::transcript::{describe_action, describe_applied, Transcript, TranscriptMode};
 use crate::view::{EngineStatus, SimView};
@@ -54,7 +55,6 @@ use references::Resolved;
 use std::borrow::Cow;
 use std::fmt;
 use std::io;
-use std::path::PathBuf;
 
 /// Self-test switches of the simulator (never of the core): they make the
 /// simulator itself wrong so the whole failure path can be exercised.
@@ -378,8 +378,8 @@ impl Simulator {
         self.disk.root()
     }
 
-    /// Keeps the run directory (for a failure) and returns its path.
-    pub fn keep_dir(self) -> PathBuf {
+    /// Keeps the run directory (for a failure) and says where it is.
+    pub fn keep_dir(self) -> KeptRun {
         self.disk.keep()
     }
 

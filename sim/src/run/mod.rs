@@ -8,13 +8,13 @@ use crate::driver::{panicked_failure, AuditCadence, RunError, SelfTest, SimConfi
 use crate::oracle::isolate;
 use crate::phase_clock::{self, Phase};
 use crate::rng::SimRng;
+use crate::run_dir::KeptRun;
 use crate::stats::RunStats;
 use crate::swarm::{FaultSelection, Mix};
 use crate::transcript::{Transcript, TranscriptMode};
 use crate::workload::Workload;
 use allocdb_core::engine::EngineConfig;
 use liveness::run_liveness;
-use std::path::PathBuf;
 
 pub mod liveness;
 
@@ -77,7 +77,7 @@ pub struct SeedReport {
     pub actions: Vec<Action>,
     pub failure: Option<RunError>,
     /// The run directory, kept because the run failed and the spec asked.
-    pub kept_files: Option<PathBuf>,
+    pub kept_files: Option<KeptRun>,
 }
 
 /// The actions that close every run: the process dies keeping its page

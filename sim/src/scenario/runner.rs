@@ -76,8 +76,9 @@ pub fn run_scenario(scenario: &Scenario) -> ScenarioRun {
     run_scenario_watched(scenario, &mut |_| true)
 }
 
-/// [`run_scenario`], calling `watch` after every action that ran; the run
-/// ends early, passing, when `watch` returns false.
+/// [`run_scenario`], calling `watch` once when the simulator has started
+/// (at step 0) and after every action that ran; the run ends early,
+/// passing, when `watch` returns false.
 pub fn run_scenario_watched(
     scenario: &Scenario,
     watch: &mut dyn FnMut(&Simulator) -> bool,
@@ -111,7 +112,13 @@ pub fn run_scenario_watched(
         ..Runner::default()
     };
     // Every step isolates its own panics; this catches an expectation's.
-    let result = isolate(|| runner.run(&mut sim, scenario, watch)).unwrap_or_else(|panicked| {
+    let result = isolate(|| {
+        if !watch(&sim) {
+            return Ok(());
+        }
+        runner.run(&mut sim, scenario, watch)
+    })
+    .unwrap_or_else(|panicked| {
         Err(ScenarioFailure::Run {
             step: sim.steps(),
             entry: "expectation",

@@ -12,7 +12,6 @@ use crate::error::Error;
 use crate::repro_file::default_repro_dir;
 use crate::watchdog::{run_up_to, Hung, StepMark};
 use allocdb_sim::oracle::Oracle;
-use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -30,8 +29,6 @@ pub struct Slot {
 struct Running {
     seed: u64,
     started: Instant,
-    /// The run's directory, once its simulator started.
-    dir: Option<PathBuf>,
 }
 
 /// A seed that did not return.
@@ -45,13 +42,6 @@ impl Slot {
     pub fn mark(&self) -> &StepMark {
         &self.mark
     }
-
-    /// The seed's simulator started in `dir`.
-    pub fn started_in(&self, dir: &Path) {
-        if let Some(running) = self.running.lock().expect("never poisoned").as_mut() {
-            running.dir = Some(dir.to_path_buf());
-        }
-    }
 }
 
 impl Workers {
@@ -63,11 +53,10 @@ impl Workers {
 
     pub fn begin(&self, worker: usize, seed: u64) -> &Slot {
         let slot = &self.slots[worker];
-        slot.mark.returned(0);
+        slot.mark.reset();
         *slot.running.lock().expect("never poisoned") = Some(Running {
             seed,
             started: Instant::now(),
-            dir: None,
         });
         slot
     }
@@ -80,9 +69,8 @@ impl Workers {
     /// is about to end under them, and nothing else would.
     pub fn abandon(&self) {
         for slot in &self.slots {
-            let running = slot.running.lock().expect("never poisoned");
-            if let Some(dir) = running.as_ref().and_then(|r| r.dir.as_ref()) {
-                let _ = std::fs::remove_dir_all(dir);
+            if slot.running.lock().expect("never poisoned").is_some() {
+                slot.mark.abandon();
             }
         }
     }
@@ -94,7 +82,7 @@ impl Workers {
             let running = running.as_ref().filter(|r| r.started.elapsed() > budget)?;
             Some(Stuck {
                 seed: running.seed,
-                hung: running.dir.is_some().then(|| Hung {
+                hung: slot.mark.started().then(|| Hung {
                     step: slot.mark.running(),
                     budget,
                 }),

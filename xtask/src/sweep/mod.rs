@@ -27,6 +27,7 @@ use allocdb_sim::determinism::{run_seed_twice_watched, Divergence};
 use allocdb_sim::driver::{AuditCadence, RunError, Simulator};
 use allocdb_sim::oracle::Panicked;
 use allocdb_sim::run::{run_seed_watched, SeedReport, SeedSpec};
+use allocdb_sim::run_dir::KeptRun;
 use allocdb_sim::stats::RunStats;
 use clap::ValueEnum;
 use hang::{Slot, Workers};
@@ -321,8 +322,8 @@ fn finish(
         // Only the lowest failing seed is reported (the others depend on
         // timing); their kept run directories go too.
         for dropped in failed.drain(1.min(failed.len())..) {
-            if let Some(dir) = dropped.report.kept_files {
-                let _ = std::fs::remove_dir_all(dir);
+            if let Some(kept) = dropped.report.kept_files {
+                let _ = std::fs::remove_dir_all(kept.root);
             }
         }
     }
@@ -337,11 +338,7 @@ fn run_one(args: &SweepArgs, seed: u64, slot: &Slot) -> Ran {
     let started = Instant::now();
     let spec = args.spec(seed);
     let mut watch = |sim: &Simulator| {
-        let step = sim.steps();
-        if step == 0 {
-            slot.started_in(sim.run_dir());
-        }
-        slot.mark().returned(step);
+        slot.mark().saw(sim);
         true
     };
     let (report, diverged) = if args.check_determinism {
@@ -422,8 +419,10 @@ fn keep_files_of(dir: &Path, report: &SeedReport) -> Result<Option<PathBuf>, Err
     keep_files(kept, &dir.join(format!("seed-{}.files", report.seed))).map(Some)
 }
 
-/// Moves a failed run's directory (often on /dev/shm) under `to`.
-fn keep_files(from: &Path, to: &Path) -> Result<PathBuf, Error> {
+/// Moves a failed run's files (often on /dev/shm) under `to`, and removes
+/// the rest of its directory.
+fn keep_files(kept: &KeptRun, to: &Path) -> Result<PathBuf, Error> {
+    let from = &kept.engine;
     let write = |source| Error::Write {
         path: to.to_path_buf(),
         source,
@@ -437,6 +436,6 @@ fn keep_files(from: &Path, to: &Path) -> Result<PathBuf, Error> {
         let entry = entry.map_err(write)?;
         std::fs::copy(entry.path(), to.join(entry.file_name())).map_err(write)?;
     }
-    let _ = std::fs::remove_dir_all(from);
+    let _ = std::fs::remove_dir_all(&kept.root);
     Ok(to.to_path_buf())
 }
