@@ -143,6 +143,10 @@ fn semantic_errors_name_the_step() {
         "bad.ron: step 1 (ExpectOracleFailure): an oracle failure ends the run: it must be the last entry"
     );
     assert_eq!(
+        error("Scenario(steps: [Tick, ExpectOracleFailure(Hang)])"),
+        "bad.ron: step 1 (ExpectOracleFailure): a hang is a watchdog's verdict from outside the run (a stuck step cannot judge itself): no run can expect it"
+    );
+    assert_eq!(
         error(
             "Scenario(steps: [Crash(unsynced: Keep), FlipBit(target: Snapshot(byte: 0), bit: 8)])"
         ),

@@ -254,6 +254,8 @@ fn every_selftest_switch_fails_its_own_oracle_inside_the_driver() {
         (SelfTest::MiscountFrame, Oracle::EngineBehaviour),
         (SelfTest::CallDamageLegal, Oracle::ReplayEquivalence),
         (SelfTest::IgnoreSync(SyncSite::WalSync), Oracle::Durability),
+        (SelfTest::SimulatorPanic, Oracle::Panic),
+        (SelfTest::EngineAssertion, Oracle::Panic),
     ];
     for (selftest, oracle) in cases {
         let failure = (0..50)

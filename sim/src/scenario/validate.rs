@@ -4,6 +4,7 @@
 
 use super::format::{numbered, Entry, Expect, LeaseStateName, ResourceStateName, Scenario};
 use crate::action::Action;
+use crate::oracle::Oracle;
 use crate::run::sweep_config;
 use allocdb_core::engine::fault::{CrashPath, CrashPoint};
 use std::collections::BTreeSet;
@@ -126,6 +127,11 @@ pub fn validate(scenario: &Scenario) -> Result<(), Semantic> {
                     message,
                 };
                 check_expect(expect, last_action, &submitted).map_err(error)?;
+                if matches!(expect, Expect::ExpectOracleFailure(Oracle::Hang)) {
+                    return Err(error(
+                        "a hang is a watchdog's verdict from outside the run (a stuck step cannot judge itself): no run can expect it".to_string(),
+                    ));
+                }
                 if matches!(expect, Expect::ExpectOracleFailure(_)) && index + 1 != entries.len() {
                     return Err(error(
                         "an oracle failure ends the run: it must be the last entry".to_string(),
