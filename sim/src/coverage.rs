@@ -126,7 +126,7 @@ pub fn unreached(probes: &[Probe]) -> Vec<&Probe> {
 mod tests {
     use super::*;
     use crate::run::{run_seed, SeedSpec};
-    use crate::swarm::FaultSelection;
+    use crate::workload::mix::FaultSelection;
 
     fn stats_of(seeds: std::ops::Range<u64>, faults: FaultSelection) -> RunStats {
         let mut stats = RunStats::default();

@@ -4,7 +4,6 @@
 pub mod action;
 pub mod answer;
 pub mod boundary_probes;
-pub mod config_swarm;
 pub mod coverage;
 pub mod determinism;
 pub mod driver;
@@ -23,7 +22,6 @@ pub mod run_dir;
 pub mod scenario;
 pub mod shrink;
 pub mod stats;
-pub mod swarm;
 pub mod transcript;
 pub mod view;
 pub mod workload;

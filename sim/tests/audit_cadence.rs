@@ -7,8 +7,8 @@
 use allocdb_sim::driver::{AuditCadence, RunError, SelfTest};
 use allocdb_sim::oracle::{Oracle, OracleFailure};
 use allocdb_sim::run::{run_seed, SeedSpec};
-use allocdb_sim::swarm::FaultSelection;
 use allocdb_sim::transcript::TranscriptMode;
+use allocdb_sim::workload::mix::FaultSelection;
 
 fn first_broken_audit(
     seed: u64,

@@ -3,7 +3,6 @@
 //! repro fails the same oracle, before and after shrinking.
 
 use allocdb_sim::action::{Action, FlipTarget, SimCommand};
-use allocdb_sim::config_swarm::ConfigChoice;
 use allocdb_sim::driver::SelfTest;
 use allocdb_sim::lease_ref::LeaseRef;
 use allocdb_sim::repro::{repro, repro_comments};
@@ -11,6 +10,7 @@ use allocdb_sim::run::{run_seed, SeedSpec};
 use allocdb_sim::scenario::{parse, run_scenario, to_ron};
 use allocdb_sim::shrink::{failing as how_it_fails, shrink};
 use allocdb_sim::transcript::TranscriptMode;
+use allocdb_sim::workload::config::ConfigChoice;
 
 /// Transcript step lines (the header differs between a seed and a file).
 fn step_lines(transcript: &str) -> Vec<&str> {

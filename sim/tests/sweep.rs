@@ -8,8 +8,8 @@ use allocdb_sim::fs_model::SyncSite;
 use allocdb_sim::oracle::Oracle;
 use allocdb_sim::run::{run_seed, SeedSpec};
 use allocdb_sim::stats::RunStats;
-use allocdb_sim::swarm::FaultSelection;
 use allocdb_sim::transcript::TranscriptMode;
+use allocdb_sim::workload::mix::FaultSelection;
 
 #[test]
 fn same_seed_same_transcript_different_seed_different_transcript() {

@@ -6,8 +6,8 @@
 
 use allocdb_sim::driver::SelfTest;
 use allocdb_sim::run::{run_seed, SeedReport, SeedSpec};
-use allocdb_sim::swarm::FaultSelection;
 use allocdb_sim::transcript::{transcript_digest, TranscriptMode};
+use allocdb_sim::workload::mix::FaultSelection;
 
 fn run(spec: &SeedSpec, transcript: TranscriptMode) -> SeedReport {
     run_seed(&SeedSpec {

@@ -1,11 +1,11 @@
 //! Argument types shared by the simulator commands, each with a parser
 //! whose error says what was expected (clap shows it and exits with 2).
 
-use allocdb_sim::config_swarm::ConfigChoice;
 use allocdb_sim::driver::{AuditCadence, SelfTest};
 use allocdb_sim::fs_model::SyncSite;
 use allocdb_sim::run::SeedSpec;
-use allocdb_sim::swarm::FaultSelection;
+use allocdb_sim::workload::config::ConfigChoice;
+use allocdb_sim::workload::mix::FaultSelection;
 use clap::{ArgGroup, Args, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::time::Duration;

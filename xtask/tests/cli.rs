@@ -12,8 +12,8 @@ use std::process::Command;
 
 use allocdb_sim::driver::{AuditCadence, SelfTest};
 use allocdb_sim::run::{run_seed, SeedSpec};
-use allocdb_sim::swarm::FaultSelection;
 use allocdb_sim::transcript::{transcript_digest, TranscriptMode};
+use allocdb_sim::workload::mix::FaultSelection;
 use tempfile::TempDir;
 
 const STEPS: &str = "200";

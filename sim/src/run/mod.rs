@@ -3,15 +3,15 @@
 //! replayed, shrunk and written as a scenario.
 
 use crate::action::{Action, Unsynced};
-use crate::config_swarm::{seed_config, ConfigChoice};
 use crate::driver::{panicked_failure, AuditCadence, RunError, SelfTest, SimConfig, Simulator};
 use crate::oracle::isolate;
 use crate::phase_clock::{self, Phase};
 use crate::rng::SimRng;
 use crate::run_dir::KeptRun;
 use crate::stats::RunStats;
-use crate::swarm::{FaultSelection, Mix};
 use crate::transcript::{Transcript, TranscriptMode};
+use crate::workload::config::{seed_config, ConfigChoice};
+use crate::workload::mix::{FaultSelection, Mix};
 use crate::workload::Workload;
 use allocdb_core::engine::EngineConfig;
 use liveness::run_liveness;

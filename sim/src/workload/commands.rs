@@ -9,8 +9,8 @@ use super::{Workload, COLD_BASE, HOT_BASE, UNKNOWN_RESOURCE_BASE};
 use crate::action::SimCommand;
 use crate::lease_ref::LeaseRef;
 use crate::rng::SimRng;
-use crate::swarm::ClientOp;
 use crate::view::SimView;
+use crate::workload::mix::ClientOp;
 
 impl Workload {
     pub(super) fn command(&self, rng: &mut SimRng, view: &SimView) -> SimCommand {

@@ -14,8 +14,8 @@ use super::Workload;
 use crate::action::{Action, Entries, FlipTarget, ReadTarget, Unsynced};
 use crate::driver::wal_book::marker_frame_len;
 use crate::rng::SimRng;
-use crate::swarm::FaultKind;
 use crate::view::{EngineStatus, SimView};
+use crate::workload::mix::FaultKind;
 
 /// Most damaging actions in a row while down before a restart is forced.
 pub(super) const MAX_DOWN_ACTIONS: u32 = 3;

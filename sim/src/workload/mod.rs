@@ -38,21 +38,23 @@
 //! while halted or down; `fake.rs` is a toy driver for `tests.rs`.
 //!
 //! Every probability is a field of the [`Mix`]: drawn for the seed, or one
-//! of the fixed [`crate::swarm::FixedRates`] in `mix.rates`.
+//! of the fixed [`crate::workload::mix::FixedRates`] in `mix.rates`.
 
 use allocdb_core::engine::EngineConfig;
 use allocdb_core::Config;
 
 use crate::action::Action;
 use crate::rng::SimRng;
-use crate::swarm::Mix;
 use crate::view::{EngineStatus, SimView};
+pub use mix::{FaultKind, FaultSelection, Mix};
 
 mod commands;
+pub mod config;
 mod edges;
 #[cfg(test)]
 mod fake;
 mod faults;
+pub mod mix;
 mod near_miss;
 #[cfg(test)]
 mod tests;

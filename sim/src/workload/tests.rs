@@ -10,8 +10,8 @@ use super::faults::MAX_DOWN_ACTIONS;
 use super::Workload;
 use crate::action::{Action, ActionKind};
 use crate::rng::SimRng;
-use crate::swarm::{FaultSelection, Mix};
 use crate::view::EngineStatus;
+use crate::workload::mix::{FaultSelection, Mix};
 
 fn setup(seed: u64, selection: &FaultSelection) -> (Workload, SimRng, Fake) {
     let config = EngineConfig::small();
