@@ -13,7 +13,6 @@ use super::{crash_point, CheckpointError, Engine, Lifecycle};
 use crate::ids::Lsn;
 use crate::snapshot::write_snapshot;
 use crate::wal::{encode_record_frame, frames, WalRecord, MAX_FRAME_LEN};
-use std::io;
 
 #[cfg(feature = "fault-injection")]
 use {super::fault::CrashPoint, crate::snapshot::WriteStep};
@@ -47,6 +46,8 @@ impl Engine {
     }
 
     fn checkpoint_steps(&mut self) -> Result<CheckpointReport, CheckpointError> {
+        // The marker takes the next LSN: without one, write nothing.
+        let marker_lsn = self.next_lsn.ok_or(CheckpointError::LsnExhausted)?;
         let image = self.sm.export();
         let snapshot_lsn = image.last_applied_lsn;
         assert_eq!(
@@ -83,10 +84,7 @@ impl Engine {
                 frames_kept += 1;
             }
         }
-        let marker_lsn = self.next_lsn;
-        self.next_lsn = marker_lsn
-            .next()
-            .ok_or_else(|| io::Error::other("log sequence numbers are exhausted"))?;
+        self.next_lsn = marker_lsn.next();
         let mut frame = [0u8; MAX_FRAME_LEN];
         let len = encode_record_frame(
             marker_lsn,
@@ -111,7 +109,7 @@ impl Engine {
         );
         assert_eq!(
             self.next_lsn,
-            Lsn(marker_lsn.0 + 1),
+            marker_lsn.next(),
             "the marker took the next LSN"
         );
         crash_point!(

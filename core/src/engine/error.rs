@@ -119,6 +119,10 @@ impl From<WalReadError> for OpenError {
 pub enum CheckpointError {
     #[error("the engine halted; restart before checkpointing")]
     EngineHalted,
+    /// No LSN is left for the snapshot marker: nothing was written, and
+    /// the engine keeps serving reads (its log ends the LSN space).
+    #[error("log sequence numbers are exhausted: no LSN is left for the snapshot marker")]
+    LsnExhausted,
     #[error("checkpoint I/O failed: {0}")]
     Io(#[from] io::Error),
     #[error("the live WAL is corrupt: {0}")]

@@ -113,8 +113,9 @@ pub struct Engine {
     dir: PathBuf,
     sm: StateMachine,
     wal: WalFile,
-    /// LSN the next frame gets (commands and snapshot markers share them).
-    next_lsn: Lsn,
+    /// LSN the next frame gets (commands and snapshot markers share them);
+    /// `None` once a frame took `u64::MAX`: the LSN space is spent.
+    next_lsn: Option<Lsn>,
     /// LSN of the snapshot the last checkpoint wrote (or recovery loaded).
     snapshot_lsn: Option<Lsn>,
     /// The bounded submission queue.
@@ -270,10 +271,7 @@ impl Engine {
                 current,
             });
         }
-        if self.next_lsn.next().is_none() {
-            return Err(SubmitError::LsnExhausted);
-        }
-        Ok(self.next_lsn)
+        self.next_lsn.ok_or(SubmitError::LsnExhausted)
     }
 
     fn commit_client(
@@ -298,9 +296,9 @@ impl Engine {
         request_slot: Slot,
         record: &WalRecord,
     ) -> Result<(), SubmitError> {
-        assert_eq!(lsn, self.next_lsn, "a frame takes the next LSN");
+        assert_eq!(Some(lsn), self.next_lsn, "a frame takes the next LSN");
         let len = encode_record_frame(lsn, request_slot, record, &mut self.frame[..]);
-        self.next_lsn = lsn.next().expect("validated: not exhausted");
+        self.next_lsn = lsn.next();
         let before = self.wal.len();
         if let Err(error) = self.append(len) {
             self.lifecycle = Lifecycle::Halted;

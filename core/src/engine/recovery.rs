@@ -69,7 +69,7 @@ pub(super) fn recover(
         dir: dir.to_path_buf(),
         sm,
         wal,
-        next_lsn: Lsn(1),
+        next_lsn: Some(Lsn(1)),
         snapshot_lsn,
         queue: Ring::with_capacity(config.max_submission_queue.max(1)),
         frame: Box::new([0; MAX_FRAME_LEN]),
@@ -159,7 +159,9 @@ pub(super) fn recover(
     // scan did, or the file changed between the passes (another writer).
     window.finish(report.valid_len)?;
     let last_lsn = previous.map_or(snapshot_end, |lsn| lsn.0.max(snapshot_end));
-    engine.next_lsn = Lsn(last_lsn + 1);
+    // A log whose last frame took LSN u64::MAX is valid: it leaves no LSN
+    // for another frame, and every later write is refused (`LsnExhausted`).
+    engine.next_lsn = Lsn(last_lsn).next();
     assert!(
         engine
             .sm
