@@ -138,6 +138,11 @@ impl Code {
         }
     }
 
+    /// The code of a write's answer.
+    pub fn of(result: &Result<Applied, SubmitError>) -> Code {
+        Answer::of(result).code
+    }
+
     pub fn refused(error: &SubmitError) -> Code {
         match error {
             SubmitError::Malformed { .. } => Code::Malformed,

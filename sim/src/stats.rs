@@ -5,6 +5,7 @@
 use crate::action::{persist_failure_name, ActionKind, PERSIST_FAILURE_KINDS};
 use crate::answer::{Answer, Code};
 use crate::boundary_probes::Boundary;
+use crate::coverage::matrix::{Entry, State};
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
 use allocdb_core::engine::StartMode;
 use std::collections::BTreeMap;
@@ -34,6 +35,10 @@ pub struct RunStats {
     pub indefinite_resolved_fresh: u64,
     /// Steps that met a bound exactly, by [`crate::boundary_probes::Boundary`] name.
     pub boundaries: BTreeMap<&'static str, u64>,
+    /// Entry points called, by the engine state they met.
+    pub cells: BTreeMap<(State, Entry), u64>,
+    /// Answers each entry point gave, by name.
+    pub entry_answers: BTreeMap<(Entry, &'static str), u64>,
 }
 
 impl RunStats {
@@ -91,6 +96,12 @@ impl RunStats {
         }
     }
 
+    /// `entry` met the engine in `state` and answered `answer`.
+    pub fn entry(&mut self, state: State, entry: Entry, answer: &'static str) {
+        *self.cells.entry((state, entry)).or_default() += 1;
+        *self.entry_answers.entry((entry, answer)).or_default() += 1;
+    }
+
     pub fn boundary(&mut self, name: &'static str) {
         *self.boundaries.entry(name).or_default() += 1;
     }
@@ -114,6 +125,12 @@ impl RunStats {
             for (k, v) in from {
                 *into.entry(k).or_default() += v;
             }
+        }
+        for (k, v) in &other.cells {
+            *self.cells.entry(*k).or_default() += v;
+        }
+        for (k, v) in &other.entry_answers {
+            *self.entry_answers.entry(*k).or_default() += v;
         }
         self.torn_tails_recovered += other.torn_tails_recovered;
         self.fail_closed_confirmed += other.fail_closed_confirmed;

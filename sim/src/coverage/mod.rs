@@ -3,8 +3,10 @@
 //! persist failure, recovery mode and fault effect; an indefinite outcome
 //! resolved both ways). A sweep lists every probe's count; with the gate
 //! on, one left at 0 fails it, so a generator change that stops reaching
-//! a path is caught. Probes the workload cannot reach yet are listed in
-//! [`NOT_YET`] with the reason, and are reported, not required.
+//! a path is caught. Probes no workload can reach are listed with the
+//! reason ([`NOT_YET`], and the matrix's [`matrix::impossible`]), and are
+//! reported, not required. The matrix (`matrix.rs`) adds a probe per
+//! engine state and entry point, and per entry point and answer.
 
 use crate::action::{persist_failure_name, ActionKind, PERSIST_FAILURE_KINDS};
 use crate::answer::Code;
@@ -13,24 +15,23 @@ use crate::stats::RunStats;
 use allocdb_core::engine::fault::CrashPoint;
 use allocdb_core::engine::StartMode;
 
-/// Probes no generated workload reaches yet, and why. Each is still
-/// counted and printed; the gate does not require it.
+pub mod matrix;
+
+/// Probes no generated workload can reach, and why, besides the
+/// matrix's ([`matrix::impossible`]). Each is still counted and printed;
+/// the gate does not require it.
 pub const NOT_YET: &[(&str, &str)] = &[
     (
         "code.slot_overflow",
         "the engine refuses a request slot past the last one before apply \
          (request_slot_too_large), so only a log from elsewhere commits it",
     ),
-    ("code.lsn_exhausted", "needs 2^64 LSNs"),
-    (
-        "code.malformed",
-        "the simulator sends only well-formed requests",
-    ),
+    ("code.lsn_exhausted", matrix::LSN_EXHAUSTED_WHY),
     (
         "code.command_too_large",
-        "the simulator's commands all fit a frame",
+        "the API cannot build one: the longest command (a full reserve, 314 bytes) fits a \
+         frame's 512, which the core asserts at compile time",
     ),
-    ("code.slot_rewound", "the simulator's clock never goes back"),
     (
         "code.noop",
         "only an expire is a no-op, and a tick commits only the expiries due",
@@ -41,18 +42,37 @@ pub const NOT_YET: &[(&str, &str)] = &[
 pub struct Probe {
     pub name: String,
     pub count: u64,
+    /// Why no sweep can reach it (`None`: required).
+    pub why_not: Option<&'static str>,
 }
 
 impl Probe {
     pub fn required(&self) -> bool {
-        !NOT_YET.iter().any(|(name, _)| *name == self.name)
+        self.why_not.is_none()
     }
 }
 
 /// Every probe with its count, in a fixed order.
 pub fn probes(stats: &RunStats) -> Vec<Probe> {
     let mut probes = Vec::new();
-    let mut probe = |name: String, count: u64| probes.push(Probe { name, count });
+    let impossible = matrix::impossible();
+    let mut probe = |name: String, count: u64| {
+        let why_not = NOT_YET
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, why)| *why)
+            .or_else(|| {
+                impossible
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, why)| *why)
+            });
+        probes.push(Probe {
+            name,
+            count,
+            why_not,
+        })
+    };
     for kind in ActionKind::ALL {
         probe(
             format!("action.{}", kind.name()),
@@ -111,6 +131,22 @@ pub fn probes(stats: &RunStats) -> Vec<Probe> {
             stats.boundaries.get(boundary.name()).copied().unwrap_or(0),
         );
     }
+    for state in matrix::State::ALL {
+        for entry in matrix::Entry::ALL {
+            let count = stats.cells.get(&(state, entry)).copied().unwrap_or(0);
+            probe(matrix::cell_probe(state, entry), count);
+        }
+    }
+    for entry in matrix::Entry::ALL {
+        for &answer in entry.answers() {
+            let count = stats
+                .entry_answers
+                .get(&(entry, answer))
+                .copied()
+                .unwrap_or(0);
+            probe(matrix::answer_probe(entry, answer), count);
+        }
+    }
     probes
 }
 
@@ -159,7 +195,9 @@ mod tests {
     #[test]
     fn nothing_run_reaches_nothing() {
         let all = probes(&RunStats::default());
-        assert_eq!(unreached(&all).len(), all.len() - NOT_YET.len());
+        let not_required = all.iter().filter(|p| !p.required()).count();
+        assert_eq!(not_required, NOT_YET.len() + matrix::impossible().len());
+        assert_eq!(unreached(&all).len(), all.len() - not_required);
     }
 
     /// A workload without faults leaves every fault probe unreached: the

@@ -8,7 +8,7 @@
 //! (kept under the file's inode) until the fs model forgets that file; a
 //! crash that brings the file back brings its book back.
 
-use super::wal_book::{command_frame_len, FrameContent, WalBook};
+use super::wal_book::{command_frame_len, marker_frame_len, FrameContent, WalBook};
 use crate::fs_model::{CrashPlan, InodeId};
 use crate::oracle::checks::ExpectedRecovery;
 use crate::oracle::model::Model;
@@ -80,33 +80,35 @@ impl Books {
     }
 
     /// The LSN the engine gives its next frame: one past the last one the
-    /// files hold whole (a partial frame's LSN is reused after recovery).
-    pub fn next_lsn(&self) -> Lsn {
-        Lsn(self.survived_lsn().0 + 1)
+    /// files hold whole (a partial frame's LSN is reused after recovery);
+    /// `None` past `u64::MAX`, where the LSN space ends.
+    pub fn next_lsn(&self) -> Option<Lsn> {
+        self.survived_lsn().next()
     }
 
-    /// Books whatever the engine appended for its next frame, a command
-    /// committed at `slot`, between WAL lengths `before` and `after`.
-    /// Returns the LSN of the frame booked, or why the lengths cannot be
-    /// one frame of it.
+    /// No LSN is left for another frame.
+    pub fn lsn_exhausted(&self) -> bool {
+        self.next_lsn().is_none()
+    }
+
+    /// Books `written` bytes of the engine's next frame, a command
+    /// committed at `slot` (as the write's fate predicts: nothing, part of
+    /// the frame, or all of it). Returns the LSN of the frame booked, or
+    /// why the engine could not have written it.
     pub fn append(
         &mut self,
         slot: Slot,
         command: LogCommand,
-        before: u64,
-        after: u64,
+        written: u64,
     ) -> Result<Option<Lsn>, String> {
-        if after == before {
+        if written == 0 {
             return Ok(None);
         }
         let len = command_frame_len(&command);
-        let written = after.wrapping_sub(before);
-        if after < before || written > len {
-            return Err(format!(
-                "one command changed the WAL from {before} to {after} bytes; its frame is {len}"
-            ));
-        }
-        let lsn = self.next_lsn();
+        assert!(written <= len, "a fate writes at most its frame");
+        let lsn = self
+            .next_lsn()
+            .ok_or("the engine appended a frame with no LSN left to give it")?;
         if let Some(partial) = self.wal.frames().last().filter(|f| !f.is_complete()) {
             // Only recovery may write after a partial frame: it truncates
             // it first. An engine that kept running after a failed append
@@ -129,6 +131,19 @@ impl Books {
         &self.acknowledged
     }
 
+    /// What a checkpoint's rewrite of the log must keep: the frames after
+    /// the previous snapshot plus a marker, as `(frames, bytes)`.
+    pub fn rewrite_kept(&self) -> (u64, u64) {
+        let previous = self.snapshot_lsn().unwrap_or(Lsn(0));
+        let kept = self
+            .wal
+            .frames()
+            .iter()
+            .filter(|f| f.lsn > previous && f.is_complete());
+        let (frames, bytes) = kept.fold((0, 0), |(n, b), f| (n + 1, b + f.len));
+        (frames + 1, bytes + marker_frame_len())
+    }
+
     /// A checkpoint got as far as putting the snapshot of `model` (at
     /// `lsn`, `len` bytes) in place of the file `replaced.snapshot` and, if
     /// `wal_rewritten`, replacing the log (`replaced.wal`) with the frames
@@ -146,7 +161,9 @@ impl Books {
                 self.retired_wals.push((inode, self.wal.clone()));
             }
             let previous = self.snapshot_lsn().unwrap_or(Lsn(0));
-            let marker_lsn = self.next_lsn();
+            let marker_lsn = self
+                .next_lsn()
+                .expect("a checkpoint with no LSN left for its marker writes nothing");
             self.wal.rewrite(previous, marker_lsn);
         }
         let new = SnapshotBook { lsn, model, len };

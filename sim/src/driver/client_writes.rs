@@ -1,13 +1,15 @@
 //! Client writes: a submit, a retry, and a burst of requests that arrive
 //! at the same slot and go through the engine's bounded queue.
 
+use super::write_path::Call;
 use super::{RunError, Simulator, StepLine, StepResult};
 use crate::action::{Action, SimCommand};
 use crate::answer::{Answer, Code};
-use crate::oracle::refusal::Door;
+use crate::coverage::matrix::{Entry, State};
+use crate::oracle::refusal::{Door, Request};
 use crate::phase_clock::{self, Phase};
 use crate::view::EngineStatus;
-use allocdb_core::{ClientId, ClientRequest, OperationId};
+use allocdb_core::{ClientId, ClientRequest, OperationId, Slot};
 
 impl Simulator {
     /// Books a new submission and returns the request it becomes.
@@ -45,34 +47,45 @@ impl Simulator {
         command: &SimCommand,
     ) -> StepResult {
         let request = self.register(client, operation, command)?;
-        self.deliver(client, request)
+        self.deliver(Entry::Submit, client, request)
     }
 
     pub(super) fn retry(&mut self, operation: u128) -> StepResult {
         let (client, request) = self.resend(operation)?;
-        self.deliver(client, request)
+        self.deliver(Entry::Retry, client, request)
     }
 
-    /// A request reaches a down engine: nobody answers, the client retries.
-    fn undelivered(&mut self, client: u32, operation: u128) {
+    /// A request reaches a down engine through `entry`: nobody answers,
+    /// the client retries.
+    fn undelivered(&mut self, entry: Entry, client: u32, operation: u128) {
         self.clients.keep_in_flight(client, operation);
+        self.stats
+            .entry(State::Down, entry, Code::Undelivered.name());
         self.event
             .answers
             .push((operation, Answer::uncached(Code::Undelivered)));
     }
 
-    fn deliver(&mut self, client: u32, request: ClientRequest) -> StepResult {
+    fn deliver(&mut self, entry: Entry, client: u32, request: ClientRequest) -> StepResult {
         let slot = self.slot;
+        let state = self.process.state();
         let Some(engine) = self.process.running_mut() else {
-            self.undelivered(client, request.operation_id.0);
+            self.undelivered(entry, client, request.operation_id.0);
             return Ok(StepLine::new("undelivered: engine down"));
         };
-        let before = engine.wal_len();
         let result = {
             let _engine = phase_clock::enter(Phase::Engine);
             engine.submit(request, slot)
         };
-        self.settle(client, request, before, result, Door::Commit)
+        let call = Call {
+            entry,
+            state,
+            client,
+            request,
+            slot,
+            door: commit_door(&request, slot),
+        };
+        self.settle(call, result)
     }
 
     /// Requests arriving at the same slot: the seed orders them, the queue
@@ -86,7 +99,7 @@ impl Simulator {
         let mut parts = vec![format!("order {}", order.join(","))];
         if self.process.status() == EngineStatus::Down {
             for (client, request) in &arrivals {
-                self.undelivered(*client, request.operation_id.0);
+                self.undelivered(Entry::Enqueue, *client, request.operation_id.0);
             }
             parts.push("undelivered: engine down".to_string());
             return Ok(StepLine::new(parts.join("; ")));
@@ -136,10 +149,10 @@ impl Simulator {
         let bound = self.config.engine.max_submission_queue.max(1) as usize;
         let mut queued = Vec::with_capacity(arrivals.len());
         for (client, request) in arrivals {
+            let state = self.process.state();
             let Some(engine) = self.process.running_mut() else {
                 return Err(self.engine_behaviour("the process died while a burst was queued"));
             };
-            let before = engine.wal_len();
             let door = Door::Queue {
                 held: queued.len(),
                 bound,
@@ -151,10 +164,20 @@ impl Simulator {
             match enqueued {
                 Ok(()) => {
                     self.check_refusal(door, None)?;
+                    self.check_wal_length("a request queued")?;
+                    self.stats.entry(state, Entry::Enqueue, "queued");
                     queued.push((client, request));
                 }
                 Err(error) => {
-                    let line = self.settle(client, request, before, Err(error), door)?;
+                    let call = Call {
+                        entry: Entry::Enqueue,
+                        state,
+                        client,
+                        request,
+                        slot,
+                        door,
+                    };
+                    let line = self.settle(call, Err(error))?;
                     parts.push(format!("op{} {}", request.operation_id.0, line.outcome));
                 }
             }
@@ -170,9 +193,11 @@ impl Simulator {
         queued: Vec<(u32, ClientRequest)>,
         parts: &mut Vec<String>,
     ) -> Result<Option<allocdb_core::Lsn>, RunError> {
+        let slot = self.slot;
         let mut lsn = None;
         for (client, request) in queued {
             let operation = request.operation_id.0;
+            let state = self.process.state();
             let Some(engine) = self.process.running_mut() else {
                 self.clients.keep_in_flight(client, operation);
                 self.event
@@ -181,7 +206,6 @@ impl Simulator {
                 parts.push(format!("op{operation} lost with the queue"));
                 continue;
             };
-            let before = engine.wal_len();
             let next = {
                 let _engine = phase_clock::enter(Phase::Engine);
                 engine.process_next()
@@ -196,10 +220,26 @@ impl Simulator {
                     processed.operation_id.0
                 )));
             }
-            let line = self.settle(client, request, before, result, Door::Commit)?;
+            let call = Call {
+                entry: Entry::ProcessQueue,
+                state,
+                client,
+                request,
+                slot,
+                door: commit_door(&request, slot),
+            };
+            let line = self.settle(call, result)?;
             lsn = line.lsn.or(lsn);
             parts.push(format!("op{operation} {}", line.outcome));
         }
         Ok(lsn)
     }
+}
+
+/// The door a client write stamped with `slot` meets.
+fn commit_door(request: &ClientRequest, slot: Slot) -> Door {
+    Door::Commit(Request {
+        operation: request.operation_id.0,
+        slot,
+    })
 }

@@ -23,7 +23,7 @@ impl Simulator {
             return self.no_effect("ignored: engine not up");
         };
         engine.arm_crash_after(point, passes);
-        self.arms.arm_crash(point, self.step);
+        self.arms.arm_crash(point, passes, self.step);
         Ok(StepLine::new("armed"))
     }
 

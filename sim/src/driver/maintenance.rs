@@ -1,16 +1,41 @@
 //! Time and maintenance: the simulated slot, the expiry tick, checkpoints.
 
+use super::arms::Fate;
 use super::process::Process;
 use super::wal_book::command_frame_len;
+use super::write_path::fate_answer;
 use super::{RunError, SelfTest, Simulator, StepLine, StepResult};
+use crate::answer::Code;
+use crate::coverage::matrix::{Entry, State};
 use crate::oracle::checks;
 use crate::oracle::refusal::Door;
 use crate::oracle::{Oracle, Violation};
 use crate::phase_clock::{self, Phase};
 use crate::transcript::point_label;
-use allocdb_core::engine::fault::CrashPoint;
-use allocdb_core::engine::{CheckpointError, TickReport, TICK_BATCH_LIMIT};
+use allocdb_core::engine::fault::{CrashPath, CrashPoint};
+use allocdb_core::engine::{CheckpointError, SubmitError, TickReport, TICK_BATCH_LIMIT};
 use allocdb_core::{Applied, LeaseId, LogCommand, Lsn, Outcome, Slot};
+
+/// How a tick must go, as the simulator predicts it.
+struct PredictedTick {
+    /// Each expire that commits: its LSN and the model's result.
+    commits: Vec<(Lsn, Applied)>,
+    /// The deadline the model held for each committed expire's lease
+    /// before the tick (`None`: no such lease).
+    deadlines: Vec<(LeaseId, Option<Slot>)>,
+    end: TickEnd,
+}
+
+/// How a tick ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TickEnd {
+    /// Every due expire committed: the tick's report.
+    Done,
+    /// The door refused the next expire (or the tick, halted).
+    Refused(Code),
+    /// The next expire met an armed fault.
+    Fate(Fate),
+}
 
 impl Simulator {
     pub(super) fn advance(&mut self, by: u64) -> StepResult {
@@ -36,6 +61,9 @@ impl Simulator {
         }
     }
 
+    /// A tick: the model says which expiries are due, the door and the
+    /// arms say how far their commits get, and the engine's commits, its
+    /// report and its answer must be exactly that.
     pub(super) fn tick(&mut self) -> StepResult {
         let limit =
             (self.config.engine.core.max_expirations_per_tick as usize).min(TICK_BATCH_LIMIT);
@@ -44,132 +72,187 @@ impl Simulator {
             self.model.due_expirations(self.slot, limit)
         };
         let slot = self.slot;
+        let state = self.process.state();
         let Some(engine) = self.process.running_mut() else {
+            self.stats.entry(State::Down, Entry::Tick, "undelivered");
             return Ok(StepLine::new("undelivered: engine down"));
         };
-        let before = engine.wal_len();
         let mut committed = Vec::new();
         let result = {
             let _engine = phase_clock::enter(Phase::Engine);
             engine.tick_expirations_with(slot, |applied| committed.push(*applied))
         };
-        let after = self.engine_wal_len();
-        let expires = self.book_expires(&due, before, after)?;
+        let predicted = self.predict_tick(&due)?;
         self.absorb_fs()?;
-        if committed.len() > expires.len() {
-            return Err(self.engine_behaviour("more expires applied than appended"));
+        self.check_wal_length("the tick")?;
+        let answer = match &result {
+            Ok(_) if committed.is_empty() => "nothing_due",
+            Ok(_) => "expired",
+            Err(error) => Code::refused(error).name(),
+        };
+        self.stats.entry(state, Entry::Tick, answer);
+        if committed.len() != predicted.commits.len() {
+            return Err(self.fail(Violation::new(
+                Oracle::ModelAgreement,
+                format!(
+                    "the tick committed {} expires; the model, the door and the arms say {} of {due:?}",
+                    committed.len(),
+                    predicted.commits.len()
+                ),
+            )));
         }
-        for (applied, (lsn, command)) in committed.iter().zip(&expires) {
+        let mut report = TickReport::default();
+        for (applied, (lsn, expected)) in committed.iter().zip(&predicted.commits) {
             if let Outcome::Expired { lease_id, .. } = applied.outcome {
                 let late = u64::from(self.config.selftest == Some(SelfTest::LateDeadline));
                 let deadline = self
-                    .model
-                    .get_lease(lease_id)
-                    .ok()
-                    .map(|l| Slot(l.deadline_slot.0.saturating_add(late)));
+                    .model_before_tick(lease_id, &predicted)
+                    .map(|d| Slot(d.0.saturating_add(late)));
                 checks::no_early_expiry(lease_id, slot, deadline).map_err(|v| self.fail(v))?;
             }
-            let predicted = self.predict(*lsn, command)?;
-            checks::agreement("expire", applied, &predicted).map_err(|v| self.fail(v))?;
+            checks::agreement("expire", applied, expected).map_err(|v| self.fail(v))?;
+            match applied.outcome {
+                Outcome::Expired { .. } => report.expired += 1,
+                _ => report.noops += 1,
+            }
+            report.last_lsn = Some(*lsn);
+            self.check_durable(*lsn)?;
+            self.books.acknowledge(*lsn);
         }
-        self.check_refusal(Door::Tick { due: due.len() }, result.as_ref().err())?;
-        let lsn = committed.last().map(|a| a.lsn);
-        match result {
-            Ok(report) => self.tick_committed(report, &committed, &due),
-            Err(error) => {
-                // Applied means synced first, so every applied expire is durable.
-                for applied in &committed {
-                    self.check_durable(applied.lsn)?;
-                    self.books.acknowledge(applied.lsn);
+        match (predicted.end, result) {
+            (TickEnd::Done, Ok(got)) => {
+                if got != report {
+                    return Err(self.engine_behaviour(format!(
+                        "the tick reported {got:?}; what it committed makes {report:?}"
+                    )));
                 }
-                let mut line = self.write_failed(error)?;
-                line.lsn = lsn;
+                Ok(StepLine {
+                    outcome: format!("expired {} noop {}", report.expired, report.noops).into(),
+                    lsn: report.last_lsn,
+                })
+            }
+            (TickEnd::Refused(code), Err(error)) if Code::refused(&error) == code => {
+                let mut line = StepLine::new(match error {
+                    SubmitError::EngineHalted => "engine_halted".to_string(),
+                    other => format!("rejected: {other}"),
+                });
+                line.lsn = report.last_lsn;
                 Ok(line)
             }
+            (TickEnd::Fate(fate), Err(error)) if fate_answer(fate, &error) => {
+                let mut line = self.fate_met(fate);
+                line.lsn = report.last_lsn;
+                Ok(line)
+            }
+            (TickEnd::Refused(code), result) => Err(self.fail(Violation::new(
+                Oracle::ModelAgreement,
+                format!(
+                    "a tick at slot {}: the engine answered {result:?}, the model refused {}",
+                    slot.0,
+                    code.name()
+                ),
+            ))),
+            (TickEnd::Done, result) => Err(self.fate_missed(Some(Fate::Committed), &result)),
+            (TickEnd::Fate(fate), result) => Err(self.fate_missed(Some(fate), &result)),
         }
     }
 
-    /// Books the frames a tick wrote between WAL lengths `before` and
-    /// `after`: each is the next due expire, in order. Returns the expires
-    /// booked with their LSNs.
-    fn book_expires(
-        &mut self,
-        due: &[(LeaseId, Slot)],
-        before: u64,
-        after: u64,
-    ) -> Result<Vec<(Lsn, LogCommand)>, RunError> {
-        let mut position = before;
-        let mut expires = Vec::new();
-        for &(lease_id, deadline_slot) in due {
-            if position >= after {
+    /// How a tick with `due` expiries must go: each expire in order meets
+    /// the door (a halted engine, the end of time, the end of the LSN
+    /// space), then its fate; the model applies each that commits, and
+    /// the books take the bytes each writes.
+    fn predict_tick(&mut self, due: &[(LeaseId, Slot)]) -> Result<PredictedTick, RunError> {
+        let slot = self.slot;
+        let mut predicted = PredictedTick {
+            commits: Vec::new(),
+            deadlines: Vec::new(),
+            end: TickEnd::Done,
+        };
+        for left in (0..=due.len()).rev() {
+            if let Some(code) = self.predicted_refusal(Door::Tick { slot, due: left }) {
+                predicted.end = TickEnd::Refused(code);
                 break;
             }
+            let Some(&(lease_id, deadline_slot)) = due.get(due.len() - left) else {
+                break;
+            };
             let command = LogCommand::Expire {
                 lease_id,
                 deadline_slot,
             };
-            let frame = command_frame_len(&command);
-            let end = (position + frame).min(after);
-            let lsn = self.books.next_lsn();
-            self.book_frame(command, position, end)?;
-            expires.push((lsn, command));
-            position = end;
+            let lsn = self
+                .books
+                .next_lsn()
+                .expect("the door checked an LSN is left");
+            let (fate, written) = self
+                .arms
+                .write(CrashPath::Expire, command_frame_len(&command));
+            self.book_written(slot, command, written)?;
+            if fate != Fate::Committed {
+                predicted.end = TickEnd::Fate(fate);
+                break;
+            }
+            predicted.deadlines.push((
+                lease_id,
+                self.model.get_lease(lease_id).ok().map(|l| l.deadline_slot),
+            ));
+            let expected = self.predict(lsn, slot, &command)?;
+            predicted.commits.push((lsn, expected));
         }
-        if position < after {
-            return Err(self.fail(Violation::new(
-                Oracle::ModelAgreement,
-                format!(
-                    "the tick wrote {} bytes of expires; the model predicted {} expires",
-                    after - before,
-                    due.len()
-                ),
-            )));
-        }
-        Ok(expires)
+        Ok(predicted)
     }
 
-    fn tick_committed(
-        &mut self,
-        report: TickReport,
-        committed: &[Applied],
-        due: &[(LeaseId, Slot)],
-    ) -> StepResult {
-        if committed.len() != due.len() {
-            return Err(self.fail(Violation::new(
-                Oracle::ModelAgreement,
-                format!(
-                    "the tick committed {} expires, the model predicted {due:?}",
-                    committed.len()
-                ),
-            )));
-        }
-        for applied in committed {
-            self.check_durable(applied.lsn)?;
-            self.books.acknowledge(applied.lsn);
-        }
-        Ok(StepLine {
-            outcome: format!("expired {} noop {}", report.expired, report.noops).into(),
-            lsn: committed.last().map(|a| a.lsn),
-        })
+    /// The deadline the model recorded for `lease_id` before the tick
+    /// expired it (`None`: the model held no such lease).
+    fn model_before_tick(&self, lease_id: LeaseId, predicted: &PredictedTick) -> Option<Slot> {
+        predicted
+            .deadlines
+            .iter()
+            .find(|(id, _)| *id == lease_id)
+            .and_then(|(_, deadline)| *deadline)
     }
 
+    /// A checkpoint: a halted engine refuses it, one with no LSN left for
+    /// its marker refuses it and writes nothing, an armed checkpoint point
+    /// stops it there, and a completed one reports the snapshot's LSN and
+    /// the rewritten log the books predict.
     pub(super) fn checkpoint(&mut self) -> StepResult {
         let _checkpoint = phase_clock::enter(Phase::Checkpoint);
-        let status = self.process.status();
-        let Some(engine) = self.process.up_mut() else {
-            return self.no_effect(format!("skipped: engine {status:?}"));
+        let state = self.process.state();
+        let snapshot_lsn = self.model.last_applied_lsn().unwrap_or(Lsn(0));
+        let kept = self.books.rewrite_kept();
+        let exhausted = self.books.lsn_exhausted();
+        let Some(engine) = self.process.running_mut() else {
+            self.stats
+                .entry(State::Down, Entry::Checkpoint, "undelivered");
+            return Ok(StepLine::new("undelivered: engine down"));
         };
         let result = engine.checkpoint();
-        let snapshot_lsn = self.model.last_applied_lsn().unwrap_or(Lsn(0));
-        match result {
-            Ok(report) => {
-                if report.snapshot_lsn != snapshot_lsn {
+        let expected = match state {
+            State::Running if exhausted => Err("lsn_exhausted"),
+            State::Running => Ok(self.arms.checkpoint()),
+            _ => Err("engine_halted"),
+        };
+        let answer = match &result {
+            Ok(_) => "ok",
+            Err(CheckpointError::EngineHalted) => "engine_halted",
+            Err(CheckpointError::LsnExhausted) => "lsn_exhausted",
+            Err(CheckpointError::Crashed(_)) => "crashed",
+            Err(CheckpointError::Io(_) | CheckpointError::WalCorruption(_)) => "failed",
+        };
+        self.stats.entry(state, Entry::Checkpoint, answer);
+        match (expected, result) {
+            (Ok(None), Ok(report)) => {
+                let predicted = (snapshot_lsn, kept.0, kept.1);
+                let got = (report.snapshot_lsn, report.frames_kept, report.wal_bytes);
+                if got != predicted {
                     return Err(self.engine_behaviour(format!(
-                        "snapshot at lsn {}, applied {}",
-                        report.snapshot_lsn.0, snapshot_lsn.0
+                        "the checkpoint reported snapshot lsn {}, {} frames kept, {} WAL bytes; the books say {}, {}, {}",
+                        got.0 .0, got.1, got.2, predicted.0 .0, predicted.1, predicted.2
                     )));
                 }
                 self.checkpoint_reached(snapshot_lsn, true)?;
+                self.check_wal_length("the checkpoint")?;
                 match self.config.selftest {
                     Some(SelfTest::SimulatorPanic) => {
                         panic!("self-test: the simulator panics after a checkpoint")
@@ -184,8 +267,9 @@ impl Simulator {
                     snapshot_lsn.0, report.frames_kept
                 )))
             }
-            Err(CheckpointError::Crashed(point)) => {
-                self.armed_crash_fired(point)?;
+            (Ok(Some(point)), Err(CheckpointError::Crashed(at))) if at == point => {
+                self.stats.crash_point(point);
+                self.event.crashed_at = Some(point);
                 self.process = Process::Down;
                 match point {
                     CrashPoint::CheckpointAfterSnapshotTemp => self.absorb_fs()?,
@@ -197,7 +281,21 @@ impl Simulator {
                 }
                 Ok(StepLine::new(format!("crashed at {}", point_label(point))))
             }
-            Err(other) => Err(self.engine_behaviour(format!("checkpoint failed: {other}"))),
+            (Err(refusal), Err(error)) if refusal == answer => {
+                self.absorb_fs()?;
+                self.check_wal_length("a refused checkpoint")?;
+                Ok(StepLine::new(format!("refused: {error}")))
+            }
+            (expected, result) => {
+                let expected = match expected {
+                    Ok(None) => "a completed checkpoint".to_string(),
+                    Ok(Some(point)) => format!("a crash at the armed {}", point.name()),
+                    Err(code) => format!("a refusal, {code}"),
+                };
+                Err(self.engine_behaviour(format!(
+                    "the checkpoint should give {expected}; the engine answered {result:?}"
+                )))
+            }
         }
     }
 

@@ -15,6 +15,7 @@
 //! actions as `impl` blocks with no fields of their own: `client_writes`,
 //! `write_path`, `maintenance`, `reads`, `faults`, `restart`.
 
+mod arms;
 pub mod audit_cadence;
 mod books;
 mod client_writes;
@@ -45,12 +46,13 @@ use crate::view::{EngineStatus, SimView};
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
 use allocdb_core::engine::{Engine, EngineConfig};
 use allocdb_core::{Applied, Lsn, Slot};
+use arms::Arms;
 pub use audit_cadence::AuditCadence;
 use books::Books;
 use clients::Clients;
 use disk::Disk;
 use live_checks::Verified;
-use process::{Arms, Process};
+use process::Process;
 use references::Resolved;
 use std::borrow::Cow;
 use std::fmt;
@@ -85,8 +87,8 @@ pub enum SelfTest {
     /// The file-system model treats every sync made at this site as never
     /// made: a sweep must then fail wherever that sync matters.
     IgnoreSync(SyncSite),
-    /// The books count every frame the engine appends one byte longer than
-    /// it wrote: `engine_behaviour` fails at the first commit.
+    /// The books count the WAL one byte longer than the engine wrote once
+    /// it holds a frame: `engine_behaviour` fails at the first commit.
     MiscountFrame,
     /// The simulator panics after every checkpoint that succeeds: `panic`
     /// (from the simulator) fails at the first.

@@ -1,17 +1,17 @@
-//! The engine process: running, halted after a storage failure, or gone;
-//! and what is armed in it. The engine exists exactly while the process
+//! The engine process: running, halted after a storage failure, or gone. The engine exists exactly while the process
 //! runs, so there is no status to keep in step with it.
 
-use crate::view::{ArmedCrash, EngineStatus};
-use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
+use crate::coverage::matrix::State;
+use crate::view::EngineStatus;
+use allocdb_core::engine::fault::PersistFailure;
 use allocdb_core::engine::Engine;
-use allocdb_core::fs::ReadFault;
 
 pub enum Process {
     /// Running and accepting writes.
     Up(Engine),
-    /// Running, but halted by a storage failure until a restart.
-    Halted(Engine),
+    /// Running, but halted by a storage failure (the one named) until a
+    /// restart.
+    Halted(Engine, PersistFailure),
     /// The process is gone; only its files remain.
     Down,
 }
@@ -20,8 +20,18 @@ impl Process {
     pub fn status(&self) -> EngineStatus {
         match self {
             Process::Up(_) => EngineStatus::Up,
-            Process::Halted(_) => EngineStatus::Halted,
+            Process::Halted(..) => EngineStatus::Halted,
             Process::Down => EngineStatus::Down,
+        }
+    }
+
+    /// The state a caller's entry point meets now (the coverage matrix's
+    /// row).
+    pub fn state(&self) -> State {
+        match self {
+            Process::Up(_) => State::Running,
+            Process::Halted(_, failure) => State::halted_by(*failure),
+            Process::Down => State::Down,
         }
     }
 
@@ -43,65 +53,24 @@ impl Process {
     /// The engine of a running process, up or halted.
     pub fn running(&self) -> Option<&Engine> {
         match self {
-            Process::Up(engine) | Process::Halted(engine) => Some(engine),
+            Process::Up(engine) | Process::Halted(engine, _) => Some(engine),
             Process::Down => None,
         }
     }
 
     pub fn running_mut(&mut self) -> Option<&mut Engine> {
         match self {
-            Process::Up(engine) | Process::Halted(engine) => Some(engine),
+            Process::Up(engine) | Process::Halted(engine, _) => Some(engine),
             Process::Down => None,
         }
     }
 
-    /// A storage failure halted the running engine.
-    pub fn halt(&mut self) {
+    /// The storage failure `failure` halted the running engine.
+    pub fn halt(&mut self, failure: PersistFailure) {
         *self = match std::mem::replace(self, Process::Down) {
-            Process::Up(engine) | Process::Halted(engine) => Process::Halted(engine),
+            Process::Up(engine) => Process::Halted(engine, failure),
+            Process::Halted(engine, first) => Process::Halted(engine, first),
             Process::Down => Process::Down,
         };
-    }
-}
-
-/// What is armed: in the running engine (a crash point, a persist failure)
-/// and for the next restart (a recovery crash point).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Arms {
-    /// The crash point and the step that armed it.
-    crash: Option<(CrashPoint, u64)>,
-    pub persist: Option<PersistFailure>,
-    pub recovery: Option<CrashPoint>,
-    /// A read fault for the next restart's reads.
-    pub read: Option<ReadFault>,
-}
-
-impl Arms {
-    pub fn arm_crash(&mut self, point: CrashPoint, step: u64) {
-        self.crash = Some((point, step));
-    }
-
-    pub fn crash(&self) -> Option<CrashPoint> {
-        self.crash.map(|(point, _)| point)
-    }
-
-    /// The armed crash point as the workload sees it at `step`.
-    pub fn crash_at(&self, step: u64) -> Option<ArmedCrash> {
-        self.crash.map(|(point, armed_at)| ArmedCrash {
-            point,
-            steps_since: step - armed_at,
-        })
-    }
-
-    /// The armed crash point fired.
-    pub fn crash_fired(&mut self) {
-        self.crash = None;
-    }
-
-    /// The process died: its arms die with it; the recovery and read arms
-    /// wait for the restart.
-    pub fn process_died(&mut self) {
-        self.crash = None;
-        self.persist = None;
     }
 }

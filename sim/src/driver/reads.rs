@@ -1,10 +1,21 @@
 //! Reads: the engine's answer against the model's, fences included.
 
 use super::{Simulator, StepLine, StepResult};
+use crate::coverage::matrix::Entry;
 use crate::oracle::{Oracle, Violation};
 use crate::view::EngineStatus;
 use allocdb_core::engine::ReadError;
 use allocdb_core::{LeaseId, Lsn, ResourceId, ResultCode};
+
+/// A read refusal's name in the coverage matrix.
+fn read_error_name(error: &ReadError) -> &'static str {
+    match error {
+        ReadError::EngineHalted => "engine_halted",
+        ReadError::FenceNotApplied { .. } => "fence_not_applied",
+        ReadError::LeaseNotFound => "lease_not_found",
+        ReadError::LeaseRetired => "lease_retired",
+    }
+}
 
 impl Simulator {
     /// What the model says a read must meet before any record: `None`
@@ -28,16 +39,37 @@ impl Simulator {
         }
     }
 
+    /// A read that met the engine in `state` through `entry` and got
+    /// `answer`, for the coverage matrix.
+    fn read_answered(&mut self, entry: Entry, answer: &'static str) {
+        let state = self.process.state();
+        self.stats.entry(state, entry, answer);
+    }
+
     pub(super) fn read_resource(
         &mut self,
         resource: u128,
         required_lsn: Option<u64>,
     ) -> StepResult {
+        let entry = if required_lsn.is_some() {
+            Entry::ReadResourceFenced
+        } else {
+            Entry::ReadResource
+        };
         let (Some(gate), Some(engine)) = (self.read_gate(required_lsn), self.process.running())
         else {
+            self.read_answered(entry, "undelivered");
             return Ok(StepLine::new("undelivered: engine down"));
         };
         let got = engine.get_resource(ResourceId(resource), required_lsn.map(Lsn));
+        self.read_answered(
+            entry,
+            match &got {
+                Ok(Some(_)) => "found",
+                Ok(None) => "not_found",
+                Err(error) => read_error_name(error),
+            },
+        );
         let expected = gate.map(|()| self.model.get_resource(ResourceId(resource)));
         if got != expected {
             return Err(self.fail(Violation::new(
@@ -53,11 +85,24 @@ impl Simulator {
     }
 
     pub(super) fn read_lease(&mut self, lease: u128, required_lsn: Option<u64>) -> StepResult {
+        let entry = if required_lsn.is_some() {
+            Entry::ReadLeaseFenced
+        } else {
+            Entry::ReadLease
+        };
         let (Some(gate), Some(engine)) = (self.read_gate(required_lsn), self.process.running())
         else {
+            self.read_answered(entry, "undelivered");
             return Ok(StepLine::new("undelivered: engine down"));
         };
         let got = engine.get_lease(LeaseId(lease), required_lsn.map(Lsn));
+        self.read_answered(
+            entry,
+            match &got {
+                Ok(_) => "found",
+                Err(error) => read_error_name(error),
+            },
+        );
         let expected = gate.and_then(|()| {
             self.model
                 .get_lease(LeaseId(lease))

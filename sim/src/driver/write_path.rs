@@ -1,31 +1,63 @@
-//! What every write path shares once the engine has answered: booking the
-//! frame it appended, checking a commit against the model's prediction,
-//! and telling an armed fault that fired from one that should not have.
+//! What every write path shares: the refusal the engine owes at its door,
+//! the fate the arms give a write that passes it, the bytes of its frame
+//! that must reach the WAL, the commit check against the model's
+//! prediction, and the answer against all of it. Each is the simulator's
+//! own prediction; the engine's answer, its WAL length and the file
+//! system's reports are only compared with it.
 
-use super::books::NamedFiles;
-use super::process::Process;
+use super::arms::Fate;
 use super::{RunError, Said, SelfTest, Simulator, StepLine, StepResult};
 use crate::action::persist_failure_name;
 use crate::answer::{Answer, Code};
+use crate::coverage::matrix::{Entry, State};
 use crate::oracle::checks;
 use crate::oracle::refusal::{self, Door};
 use crate::oracle::{Oracle, Violation};
 use crate::phase_clock::{self, Phase};
 use crate::transcript::point_label;
-use allocdb_core::engine::fault::CrashPoint;
+use crate::view::EngineStatus;
+use allocdb_core::engine::fault::CrashPath;
 use allocdb_core::engine::SubmitError;
 use allocdb_core::fs::FileName;
 use allocdb_core::{
     Applied, ClientRequest, CommandKind, LeaseEpoch, LogCommand, Lsn, Outcome, Slot,
 };
 
+/// One client write at a door of the engine: who sent what, stamped with
+/// which slot, through which entry point, meeting the engine in `state`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Call {
+    pub entry: Entry,
+    pub state: State,
+    pub client: u32,
+    pub request: ClientRequest,
+    /// The slot the request is stamped with.
+    pub slot: Slot,
+    pub door: Door,
+}
+
+/// The refusal an engine's answer is, if it is one the door gives (a
+/// definite refusal, or a halted engine's).
+pub(super) fn refusal_of(error: Option<&SubmitError>) -> Option<Code> {
+    match error {
+        Some(error @ SubmitError::EngineHalted) => Some(Code::refused(error)),
+        Some(error) if error.is_definite() => Some(Code::refused(error)),
+        _ => None,
+    }
+}
+
 impl Simulator {
     /// The model's prediction for a command the engine applied.
-    pub(super) fn predict(&mut self, lsn: Lsn, command: &LogCommand) -> Result<Applied, RunError> {
+    pub(super) fn predict(
+        &mut self,
+        lsn: Lsn,
+        slot: Slot,
+        command: &LogCommand,
+    ) -> Result<Applied, RunError> {
         let _model = phase_clock::enter(Phase::Model);
         let mut predicted = self
             .model
-            .apply(lsn, self.slot, command)
+            .apply(lsn, slot, command)
             .map_err(|e| self.engine_behaviour(format!("the model refused lsn {}: {e}", lsn.0)))?;
         match (self.config.selftest, &mut predicted.outcome) {
             (Some(SelfTest::WrongModel), Outcome::Reserved { deadline_slot, .. })
@@ -41,27 +73,63 @@ impl Simulator {
         Ok(predicted)
     }
 
-    /// Books whatever the engine appended for its next frame, `command`.
-    pub(super) fn book_frame(
+    /// The engine at its door, as the simulator's own books say it is.
+    pub(super) fn door_engine(&self) -> refusal::Engine {
+        refusal::Engine {
+            halted: self.process.status() == EngineStatus::Halted,
+            last_request_slot: self.model.last_request_slot(),
+            lsn_exhausted: self.books.lsn_exhausted(),
+        }
+    }
+
+    /// The refusal a correct engine gives at `door` now.
+    pub(super) fn predicted_refusal(&self, door: Door) -> Option<Code> {
+        refusal::predicted(&self.config.engine.core, self.door_engine(), door)
+    }
+
+    /// The engine's refusal (or its absence) against the prediction.
+    pub(super) fn check_refusal(
+        &self,
+        door: Door,
+        error: Option<&SubmitError>,
+    ) -> Result<Option<Code>, RunError> {
+        let predicted = self.predicted_refusal(door);
+        refusal::check(door, refusal_of(error), predicted).map_err(|v| self.fail(v))?;
+        Ok(predicted)
+    }
+
+    /// Books the `written` bytes of its next frame, `command` committed at
+    /// `slot`, that the write's fate says reached the WAL.
+    pub(super) fn book_written(
         &mut self,
+        slot: Slot,
         command: LogCommand,
-        before: u64,
-        after: u64,
+        written: u64,
     ) -> Result<(), RunError> {
-        let miscount = self.config.selftest == Some(SelfTest::MiscountFrame) && after > before;
-        let after = after + u64::from(miscount);
         self.books
-            .append(self.slot, command, before, after)
+            .append(slot, command, written)
             .map_err(|detail| self.engine_behaviour(detail))?;
         Ok(())
     }
 
-    /// The engine's WAL length now; it answered, so it is running.
-    pub(super) fn engine_wal_len(&self) -> u64 {
-        self.process
-            .running()
-            .expect("the engine answered, so it is running")
-            .wal_len()
+    /// The WAL's length as the engine says it, as the file system's
+    /// reports say it and as the books predict it: all one.
+    pub(super) fn check_wal_length(&self, after: &str) -> Result<(), RunError> {
+        let Some(engine) = self.process.running() else {
+            return Ok(());
+        };
+        // The self-test counts the WAL one byte long once it holds a frame.
+        let miscount = self.config.selftest == Some(SelfTest::MiscountFrame)
+            && !self.books.wal().frames().is_empty();
+        let booked = self.books.wal().file_len() + u64::from(miscount);
+        let reported = self.fs.file(FileName::Wal).written;
+        if engine.wal_len() == booked && reported == booked {
+            return Ok(());
+        }
+        Err(self.engine_behaviour(format!(
+            "after {after} the WAL holds {booked} bytes as the simulator predicts it, {} as the engine says, {reported} as its file reports say",
+            engine.wal_len()
+        )))
     }
 
     /// Takes in what the engine did to its files, and what of the WAL the
@@ -79,8 +147,8 @@ impl Simulator {
 
     /// What `wal` and `snapshot` hold now, as far as the fs model has
     /// taken in the engine's reports.
-    pub(super) fn named_files(&self) -> NamedFiles {
-        NamedFiles {
+    pub(super) fn named_files(&self) -> super::books::NamedFiles {
+        super::books::NamedFiles {
             wal: self.fs.inode(FileName::Wal),
             snapshot: self.fs.inode(FileName::Snapshot),
         }
@@ -111,59 +179,114 @@ impl Simulator {
             .map_err(|v| self.fail(v))
     }
 
-    /// Books what the engine did with one request that met it at `door`
-    /// (the WAL bytes it wrote since `before`, and its answer) and checks it.
+    /// What the engine did with one client write at `call.door`, whose WAL
+    /// was `before` bytes long when it met it, against what the simulator
+    /// predicts: the refusal at the door, else the fate the arms give it
+    /// and the bytes its frame leaves; then the answer.
     pub(super) fn settle(
         &mut self,
-        client: u32,
-        request: ClientRequest,
-        before: u64,
+        call: Call,
         result: Result<Applied, SubmitError>,
-        door: Door,
     ) -> StepResult {
+        let Call {
+            entry,
+            state,
+            client,
+            request,
+            slot,
+            door,
+        } = call;
         let operation = request.operation_id.0;
+        let refused = self.check_refusal(door, result.as_ref().err())?;
         let command = LogCommand::Client(request);
         let lsn = self.books.next_lsn();
-        let after = self.engine_wal_len();
-        self.book_frame(command, before, after)?;
+        let fate = match (refused, door) {
+            (None, Door::Commit(_)) => {
+                let len = super::wal_book::command_frame_len(&command);
+                let (fate, written) = self.arms.write(CrashPath::Client, len);
+                self.book_written(slot, command, written)?;
+                Some(fate)
+            }
+            _ => None,
+        };
         self.absorb_fs()?;
-        self.check_refusal(door, result.as_ref().err())?;
+        self.check_wal_length(&format!("op{operation}"))?;
+        self.stats.entry(state, entry, Code::of(&result).name());
         self.event.answers.push((operation, Answer::of(&result)));
-        match result {
-            Ok(applied) => self.client_committed(operation, lsn, &command, &applied),
-            Err(error) => {
-                let line = self.write_failed(error)?;
+        match (fate, result) {
+            (None, Err(error)) => {
                 // A definite refusal says only that this attempt did
                 // nothing: an earlier attempt in flight stays unresolved.
                 if !error.is_definite() {
                     self.clients.keep_in_flight(client, operation);
                 }
-                Ok(line)
+                Ok(StepLine::new(refused_line(error)))
             }
+            (Some(Fate::Committed), Ok(applied)) => {
+                let lsn = lsn.expect("a commit passed the door: an LSN was left");
+                self.client_committed(operation, lsn, slot, &command, &applied)
+            }
+            (Some(fate @ (Fate::Crashed(_) | Fate::Failed(_))), Err(error))
+                if fate_answer(fate, &error) =>
+            {
+                self.clients.keep_in_flight(client, operation);
+                Ok(self.fate_met(fate))
+            }
+            (fate, result) => Err(self.fate_missed(fate, &result)),
         }
     }
 
-    /// A running engine's definite refusal (or its absence) against the
-    /// one the config and the simulator's own slot and queue predict. A
-    /// halted engine refuses everything before it looks at the request.
-    pub(super) fn check_refusal(
+    /// The fate a write met, as the engine answered it: the process
+    /// dies at a crash point, halts after a persist failure.
+    pub(super) fn fate_met(&mut self, fate: Fate) -> StepLine {
+        match fate {
+            Fate::Crashed(point) => {
+                self.stats.crash_point(point);
+                self.event.crashed_at = Some(point);
+                self.process = super::process::Process::Down;
+                StepLine::new(format!("crashed at {}", point_label(point)))
+            }
+            Fate::Failed(failure) => {
+                self.stats.persist_failure(failure);
+                self.event.persist_failed = Some(failure);
+                self.process.halt(failure);
+                StepLine::new(format!(
+                    "storage_failure ({})",
+                    persist_failure_name(failure)
+                ))
+            }
+            Fate::Committed => unreachable!("a commit is settled by its result"),
+        }
+    }
+
+    /// A write whose answer is not the one its fate gives.
+    pub(super) fn fate_missed<T: std::fmt::Debug>(
         &self,
-        door: Door,
-        error: Option<&SubmitError>,
-    ) -> Result<(), RunError> {
-        let engine = match error {
-            Some(SubmitError::EngineHalted) => return Ok(()),
-            Some(error) if error.is_definite() => Some(Code::refused(error)),
-            _ => None,
+        fate: Option<Fate>,
+        result: &Result<T, SubmitError>,
+    ) -> RunError {
+        let expected = match fate {
+            None => "a refusal at the door".to_string(),
+            Some(Fate::Committed) => format!(
+                "a commit (armed: crash {:?}, persist {:?}, none due here)",
+                self.arms.crash(),
+                self.arms.persist
+            ),
+            Some(Fate::Crashed(point)) => format!("a crash at the armed {}", point.name()),
+            Some(Fate::Failed(failure)) => {
+                format!("storage_failure ({})", persist_failure_name(failure))
+            }
         };
-        let predicted = refusal::predicted(&self.config.engine.core, self.slot, door);
-        refusal::check(door, engine, predicted).map_err(|v| self.fail(v))
+        self.engine_behaviour(format!(
+            "the arms give this write {expected}; the engine answered {result:?}"
+        ))
     }
 
     fn client_committed(
         &mut self,
         operation: u128,
         lsn: Lsn,
+        slot: Slot,
         command: &LogCommand,
         applied: &Applied,
     ) -> StepResult {
@@ -174,7 +297,7 @@ impl Simulator {
             )));
         }
         self.check_durable(lsn)?;
-        let predicted = self.predict(lsn, command)?;
+        let predicted = self.predict(lsn, slot, command)?;
         checks::agreement("client command", applied, &predicted).map_err(|v| self.fail(v))?;
         self.books.acknowledge(lsn);
         if self
@@ -191,48 +314,21 @@ impl Simulator {
             lsn: Some(lsn),
         })
     }
+}
 
-    /// The engine says it crashed at `point`: that must be the armed one.
-    pub(super) fn armed_crash_fired(&mut self, point: CrashPoint) -> Result<(), RunError> {
-        if self.arms.crash() != Some(point) {
-            return Err(self.engine_behaviour(format!(
-                "crashed at {point:?}, armed {:?}",
-                self.arms.crash()
-            )));
-        }
-        self.arms.crash_fired();
-        self.stats.crash_point(point);
-        self.event.crashed_at = Some(point);
-        Ok(())
+/// Whether `error` is the answer `fate` gives.
+pub(super) fn fate_answer(fate: Fate, error: &SubmitError) -> bool {
+    match (fate, error) {
+        (Fate::Crashed(point), SubmitError::Crashed(at)) => point == *at,
+        (Fate::Failed(_), SubmitError::StorageFailure { .. }) => true,
+        _ => false,
     }
+}
 
-    /// A write path returned an error: check it is the one armed.
-    pub(super) fn write_failed(&mut self, error: SubmitError) -> StepResult {
-        match error {
-            SubmitError::Crashed(point) => {
-                self.armed_crash_fired(point)?;
-                self.process = Process::Down;
-                Ok(StepLine::new(format!("crashed at {}", point_label(point))))
-            }
-            SubmitError::StorageFailure { .. } => {
-                let Some(failure) = self.arms.persist.take() else {
-                    return Err(
-                        self.engine_behaviour(format!("storage failure with none armed: {error}"))
-                    );
-                };
-                self.stats.persist_failure(failure);
-                self.event.persist_failed = Some(failure);
-                self.process.halt();
-                Ok(StepLine::new(format!(
-                    "storage_failure ({})",
-                    persist_failure_name(failure)
-                )))
-            }
-            SubmitError::EngineHalted if matches!(self.process, Process::Halted(_)) => {
-                Ok(StepLine::new("engine_halted"))
-            }
-            other if other.is_definite() => Ok(StepLine::new(format!("rejected: {other}"))),
-            other => Err(self.engine_behaviour(format!("unexpected error: {other}"))),
-        }
+/// A refused write's line.
+fn refused_line(error: SubmitError) -> String {
+    match error {
+        SubmitError::EngineHalted => "engine_halted".to_string(),
+        other => format!("rejected: {other}"),
     }
 }

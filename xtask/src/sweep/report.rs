@@ -5,7 +5,7 @@
 
 use super::{Format, SweepArgs, Totals};
 use crate::repro_file::shown;
-use allocdb_sim::coverage::{probes, unreached, Probe, NOT_YET};
+use allocdb_sim::coverage::{probes, unreached, Probe};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -200,12 +200,20 @@ fn print_coverage(args: &SweepArgs, probes: &[Probe]) {
     for probe in &missed {
         outln!("  UNREACHED {}", probe.name);
     }
-    for (name, why) in NOT_YET {
-        let count = probes
+    // Grouped by reason: one reason often covers a row of the matrix.
+    let mut reasons: Vec<&str> = Vec::new();
+    for why in probes.iter().filter_map(|p| p.why_not) {
+        if !reasons.contains(&why) {
+            reasons.push(why);
+        }
+    }
+    for why in reasons {
+        let named: Vec<String> = probes
             .iter()
-            .find(|p| p.name == *name)
-            .map_or(0, |p| p.count);
-        outln!("  not required yet: {name} {count} ({why})");
+            .filter(|p| p.why_not == Some(why))
+            .map(|p| format!("{} {}", p.name, p.count))
+            .collect();
+        outln!("  not required: {} ({why})", named.join(", "));
     }
     if args.require_coverage && !missed.is_empty() {
         outln!(
