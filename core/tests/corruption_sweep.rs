@@ -18,12 +18,17 @@
 //!   at the right frame boundary, and it accepts the next write and recovers
 //!   it again.
 //! * `silently_accepted_wrong`: recovery succeeded with anything else, or
-//!   succeeded where the storage spec demands failing closed (damage to a
-//!   frame that is not the last, any snapshot damage). Must be 0.
-//! * `failed_closed`: recovery refused, naming the damaged frame's start
-//!   offset (WAL damage) or with a snapshot error (snapshot damage).
-//! * `failed_closed_wrong_place`: recovery refused, naming anything else.
-//!   Must be 0.
+//!   succeeded where the torn-tail rule demands failing closed (damage to
+//!   a frame that is not the last, a flip that shrank the last frame's
+//!   length, any snapshot damage). Must be 0.
+//! * `failed_closed`: recovery refused where the rule demands it, naming
+//!   the damaged frame's start offset (WAL damage) or with the snapshot's
+//!   checksum error (a single flip fails the whole-file CRC, checked first).
+//! * `failed_closed_wrong_place`: recovery refused where the rule reads a
+//!   torn tail, or named anything else. Must be 0.
+//!
+//! Each case has one expected outcome: a flip in the last frame is a torn
+//! tail unless it shrank `payload_len`, every truncation is a torn tail.
 //!
 //! A WAL cut before the snapshot's LSN still recovers the snapshot's state:
 //! the snapshot is intact durable state, and the engine accepts a WAL that
@@ -40,6 +45,7 @@
 mod scratch_dir;
 
 use allocdb_core::engine::{Engine, EngineConfig, OpenError};
+use allocdb_core::snapshot::format::SnapshotError;
 use allocdb_core::snapshot::{LoadError, SNAPSHOT_FILE_NAME};
 use allocdb_core::wal::{decode_record, frames, CorruptionKind, WalRecord, WAL_FILE_NAME};
 use allocdb_core::{
@@ -51,6 +57,9 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 use std::time::Instant;
+
+/// Where a frame header's `payload_len` starts (`docs/storage-format.md`).
+const PAYLOAD_LEN_AT: usize = 24;
 
 /// Frames the final WAL must hold at least.
 const MIN_FRAMES: usize = 50;
@@ -435,20 +444,17 @@ struct Recovered {
     wal_short_of_snapshot: bool,
 }
 
-/// What recovery of a damaged copy must produce.
+/// What recovery of a damaged copy must produce: one outcome, by the
+/// torn-tail rule of `core/src/wal/scan.rs`.
 #[derive(Clone, Copy, Debug)]
 enum Expect {
-    /// Recovery may succeed only with this state and log length; if it
-    /// refuses, it must name the frame starting at `fail_offset` (`None`:
-    /// the damage left no damaged frame, so there is nothing to name).
-    MayRecover {
-        state: Recovered,
-        wal_len: usize,
-        fail_offset: Option<usize>,
-    },
-    /// Damage to a frame that is not the last: fail closed at its start.
+    /// Recovery must succeed with this state and log length (a torn tail
+    /// cut, or nothing damaged).
+    Recover { state: Recovered, wal_len: usize },
+    /// Recovery must fail closed naming the frame starting at `offset`.
     WalFailClosed { offset: usize },
-    /// Any snapshot damage: a snapshot error.
+    /// A single flip anywhere in the snapshot: its whole-file checksum,
+    /// checked before anything else, refuses it.
     SnapshotFailClosed,
 }
 
@@ -555,7 +561,7 @@ fn run_case(dir: &Path, case: Case<'_>, tally: &mut Tally, what: &dyn Fn() -> St
                 engine.state_machine().last_applied_lsn(),
             );
             match expect {
-                Expect::MayRecover { state, wal_len, .. } => {
+                Expect::Recover { state, wal_len } => {
                     if got != (state.digest, state.last_applied)
                         || engine.wal_len() != wal_len as u64
                     {
@@ -598,13 +604,12 @@ fn run_case(dir: &Path, case: Case<'_>, tally: &mut Tally, what: &dyn Fn() -> St
                 tally.failed_but_changed_files += 1;
             }
             let right_place = match expect {
-                Expect::MayRecover { fail_offset, .. } => {
-                    fail_offset.is_some() && wal_offset(&error) == fail_offset
-                }
+                // A refusal where the rule reads a torn tail is wrong.
+                Expect::Recover { .. } => false,
                 Expect::WalFailClosed { offset } => wal_offset(&error) == Some(offset),
                 Expect::SnapshotFailClosed => matches!(
                     error,
-                    OpenError::Snapshot(LoadError::Invalid(_)) | OpenError::Restore(_)
+                    OpenError::Snapshot(LoadError::Invalid(SnapshotError::Checksum { .. }))
                 ),
             };
             if right_place {
@@ -668,10 +673,9 @@ fn every_bit_flip_and_truncation_recovers_exactly_or_fails_closed_at_the_damage(
             kind: Kind::WalTruncation,
             wal: &pristine.wal,
             snapshot: &pristine.snapshot,
-            expect: Expect::MayRecover {
+            expect: Expect::Recover {
                 state: pristine.expected(Some(last_lsn)),
                 wal_len: pristine.wal.len(),
-                fail_offset: None,
             },
         },
         &mut tally,
@@ -691,17 +695,22 @@ fn every_bit_flip_and_truncation_recovers_exactly_or_fails_closed_at_the_damage(
     for byte in 0..pristine.wal.len() {
         let index = pristine.frame_at(byte);
         let (start, _, lsn) = frames[index];
-        let expect = if index == last {
-            // The last frame may read as a torn tail: the state before it.
-            Expect::MayRecover {
-                state: pristine.expected(Some(lsn - 1)),
-                wal_len: start,
-                fail_offset: Some(start),
-            }
-        } else {
-            Expect::WalFailClosed { offset: start }
-        };
         for bit in 0..8 {
+            // The last frame is read as a torn tail (the state before it),
+            // unless the flip shrank its length: then bytes follow the end
+            // it claims, which no torn write leaves. Any other frame: the
+            // frames after it are valid, so it fails closed at its start.
+            let payload_len = start + PAYLOAD_LEN_AT..start + PAYLOAD_LEN_AT + 4;
+            let shrank =
+                payload_len.contains(&byte) && (damaged[byte] ^ (1 << bit)) < damaged[byte];
+            let expect = if index == last && !shrank {
+                Expect::Recover {
+                    state: pristine.expected(Some(lsn - 1)),
+                    wal_len: start,
+                }
+            } else {
+                Expect::WalFailClosed { offset: start }
+            };
             damaged[byte] ^= 1 << bit;
             run_case(
                 dir,
@@ -723,12 +732,11 @@ fn every_bit_flip_and_truncation_recovers_exactly_or_fails_closed_at_the_damage(
     for cut in 0..pristine.wal.len() {
         let kept = frames.iter().take_while(|f| f.1 <= cut).last();
         let boundary = kept.map_or(0, |f| f.1);
-        let expect = Expect::MayRecover {
+        // A cut inside a frame leaves a prefix of it: a torn tail, always
+        // (it reaches the end, fits one frame, hides no valid frame).
+        let expect = Expect::Recover {
             state: pristine.expected(kept.map(|f| f.2)),
             wal_len: boundary,
-            // A cut inside a frame damages that frame; a cut on a boundary
-            // damages none, and then no error names the right place.
-            fail_offset: (cut > boundary).then_some(boundary),
         };
         run_case(
             dir,

@@ -225,7 +225,8 @@ fn a_read_fault_that_reads_nothing_or_meets_no_restart_is_an_error() {
         ArmReadFault(file: Snapshot, kind: Error), Restart])";
     let error = run(no_snapshot);
     assert!(
-        error.contains("step 4 (Restart)") && error.contains("found nothing to read"),
+        error.contains("step 4 (Restart)")
+            && error.contains("finds nothing to read: Snapshot has no bytes"),
         "{error}"
     );
     let no_restart = "Scenario(steps: [Submit(client: 1, operation: 1, command: \

@@ -147,6 +147,16 @@ impl Disk {
         Ok(())
     }
 
+    /// The WAL's bytes from `offset` to its end (a flip's verdict reads at
+    /// most one frame's worth).
+    pub fn read_wal_from(&self, offset: u64) -> io::Result<Vec<u8>> {
+        let file = OpenOptions::new().read(true).open(self.wal_path())?;
+        let len = file.metadata()?.len();
+        let mut bytes = vec![0; len.saturating_sub(offset) as usize];
+        file.read_exact_at(&mut bytes, offset)?;
+        Ok(bytes)
+    }
+
     /// Flips the bit `damage` names and remembers it.
     pub fn damage_with(&mut self, damage: Damage) -> io::Result<()> {
         assert!(self.damage.is_none(), "one damage at a time");

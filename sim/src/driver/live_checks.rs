@@ -1,10 +1,11 @@
 //! The oracles run after every step on a running engine: the digest
-//! against the model's on every step (the model's is kept running, the
-//! engine's computed when its LSN moved); and, at the full audits
-//! `audit_cadence` schedules, the core's invariant audit, the model's
-//! running digest against its own recomputation, and every record against
-//! the model's, field by field.
-//! A step that cannot have changed the digests reuses the last verdict.
+//! against the model's on every step, whether or not an LSN moved (a
+//! refusal or a tick with nothing due must change nothing, and a digest
+//! that did change without an LSN is a failure: the core's digest is kept
+//! running, so asking for it when nothing changed costs nothing); and, at
+//! the full audits `audit_cadence` schedules, the core's invariant audit,
+//! the model's running digest against its own recomputation, and every
+//! record against the model's, field by field.
 
 use super::audit_cadence::AuditReason;
 use super::{RunError, SelfTest, Simulator};
@@ -15,17 +16,6 @@ use crate::oracle::{Oracle, Violation};
 use allocdb_core::machine::StateMachine;
 use allocdb_core::Lsn;
 use allocdb_core::{Lease, LeaseId, Operation, OperationId, Resource, ResourceId, Slot};
-
-/// The state the per-step digest comparison last passed. Records change
-/// only when a command is applied, and every apply moves the LSN, so
-/// while neither the engine's nor the model's last applied LSN has moved
-/// their digests are the ones already compared.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Verified {
-    engine_lsn: Option<Lsn>,
-    model_lsn: Option<Lsn>,
-    digest: u64,
-}
 
 /// Names the audit occasion that caught a violation, so a failure report
 /// says which cadence found it.
@@ -46,37 +36,20 @@ impl Simulator {
         let last_step = self.config.last_step == Some(self.step);
         if let Some(reason) = self.config.audit.due(action, self.step, last_step) {
             let caught = caught_by(reason);
-            // Records change only by an apply, so until either side's LSN
-            // moves (or the process restarts) the comparison stands.
-            let lsns = (sm.last_applied_lsn(), self.model.last_applied_lsn());
-            if self.records_verified != Some(lsns) {
-                let agreed = if self.config.selftest == Some(SelfTest::SkewRecord) {
-                    records_agree(&SkewedVersions(sm), &self.model)
-                } else {
-                    records_agree(sm, &self.model)
-                };
-                agreed.map_err(|v| self.fail(caught(v)))?;
-                self.records_verified = Some(lsns);
-            }
+            let agreed = if self.config.selftest == Some(SelfTest::SkewRecord) {
+                records_agree(&SkewedVersions(sm), &self.model)
+            } else {
+                records_agree(sm, &self.model)
+            };
+            agreed.map_err(|v| self.fail(caught(v)))?;
             checks::audit(sm).map_err(|v| self.fail(caught(v)))?;
             self.model
                 .audit_digest()
                 .map_err(|detail| self.fail(caught(Violation::new(Oracle::StateDigest, detail))))?;
         }
-        let unchanged = self.verified.filter(|v| {
-            v.engine_lsn == sm.last_applied_lsn() && v.model_lsn == self.model.last_applied_lsn()
-        });
-        if let Some(verified) = unchanged {
-            return Ok(Some(verified.digest));
-        }
         let digest = sm.digest();
         let skew = u64::from(self.config.selftest == Some(SelfTest::SkewDigest));
         checks::digest(digest, self.model.digest().wrapping_add(skew)).map_err(|v| self.fail(v))?;
-        self.verified = Some(Verified {
-            engine_lsn: sm.last_applied_lsn(),
-            model_lsn: self.model.last_applied_lsn(),
-            digest,
-        });
         Ok(Some(digest))
     }
 }

@@ -36,6 +36,7 @@ use crate::boundary_probes;
 use crate::event::StepEvent;
 use crate::fence::Fence;
 use crate::fs_model::{FsModel, SyncSite};
+use crate::oracle::checks;
 use crate::oracle::model::Model;
 use crate::oracle::{isolate, Oracle, OracleFailure, Panicked, Violation};
 use crate::phase_clock::{self, Phase};
@@ -44,14 +45,13 @@ use crate::stats::RunStats;
 use crate::transcript::{describe_action, describe_applied, Transcript, TranscriptMode};
 use crate::view::{EngineStatus, SimView};
 use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
-use allocdb_core::engine::{Engine, EngineConfig};
+use allocdb_core::engine::{Engine, EngineConfig, RecoveryReport, StartMode};
 use allocdb_core::{Applied, Lsn, Slot};
 use arms::Arms;
 pub use audit_cadence::AuditCadence;
 use books::Books;
 use clients::Clients;
 use disk::Disk;
-use live_checks::Verified;
 use process::Process;
 use references::Resolved;
 use std::borrow::Cow;
@@ -195,12 +195,6 @@ pub struct Simulator {
     /// What the file system promised, from the engine's reports.
     fs: FsModel,
     clients: Clients,
-    /// What the per-step oracles last passed on the running engine.
-    verified: Option<Verified>,
-    /// The engine's and the model's last applied LSNs when every record
-    /// last agreed: records change only by an apply, so until one of
-    /// them moves (or the process restarts) the comparison stands.
-    records_verified: Option<(Option<Lsn>, Option<Lsn>)>,
     step: u64,
     transcript: Transcript,
     stats: RunStats,
@@ -266,9 +260,30 @@ impl Simulator {
             _ => None,
         };
         let mut fs = FsModel::new(disk.path(), ignored);
-        let (engine, _) = isolate(|| Engine::open(disk.path(), config.engine))
+        let (engine, report) = isolate(|| Engine::open(disk.path(), config.engine))
             .map_err(|panicked| panicked_failure(seed, 0, panicked))?
             .map_err(|e| io(io::Error::other(e.to_string())))?;
+        // An empty directory: nothing to load, replay or cut.
+        let fresh = Model::new(config.engine.core);
+        let expected = checks::ExpectedRecovery {
+            report: RecoveryReport {
+                mode: StartMode::Fresh,
+                snapshot_lsn: None,
+                frames_replayed: 0,
+                torn_bytes: 0,
+                last_applied_lsn: None,
+            },
+            digest: fresh.digest(),
+        };
+        checks::recovery(&expected, &report, engine.state_machine().digest()).map_err(|v| {
+            RunError::Oracle(OracleFailure {
+                oracle: v.oracle,
+                seed,
+                step: 0,
+                detail: format!("the first open of an empty directory: {}", v.detail),
+                panic: None,
+            })
+        })?;
         fs.absorb().map_err(|e| io(io::Error::other(e)))?;
         disk.track(fs.take_changes()).map_err(io)?;
         let mut transcript = Transcript::new(config.transcript, seed, &config.engine);
@@ -280,7 +295,7 @@ impl Simulator {
         }
         Ok(Simulator {
             seed,
-            model: Model::new(config.engine.core),
+            model: fresh,
             books: Books::new(config.engine.core),
             fs,
             config,
@@ -289,8 +304,6 @@ impl Simulator {
             arms: Arms::default(),
             slot: Slot(0),
             clients: Clients::new(seed),
-            verified: None,
-            records_verified: None,
             step: 0,
             transcript,
             stats: RunStats::default(),
@@ -583,8 +596,6 @@ impl Simulator {
     /// The process dies; arms die with it.
     fn kill(&mut self) {
         self.process = Process::Down;
-        self.verified = None;
-        self.records_verified = None;
         self.arms.process_died();
     }
 }

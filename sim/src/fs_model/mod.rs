@@ -122,6 +122,35 @@ impl FsModel {
         Ok(())
     }
 
+    /// [`FsModel::absorb`] for a recovery that refused to start: it must
+    /// have left the files as it found them (no create, write, cut or
+    /// rename; opening and syncing change nothing). Errs naming the first
+    /// operation that changed something.
+    pub fn absorb_refused(&mut self) -> Result<(), String> {
+        let reports = self.observation.drain();
+        let changed = reports.iter().find(|report| match report.op {
+            FsOp::Open { created, .. } => created,
+            FsOp::Create { .. }
+            | FsOp::Write { .. }
+            | FsOp::SetLen { .. }
+            | FsOp::Rename { .. } => true,
+            FsOp::SyncData { .. }
+            | FsOp::SyncAll { .. }
+            | FsOp::SyncDirectory
+            | FsOp::Read { .. } => false,
+        });
+        for &report in &reports {
+            self.apply(report)
+                .map_err(|why| format!("file operation {report:?}: {why}"))?;
+        }
+        match changed {
+            Some(report) => Err(format!(
+                "a recovery that refused to start changed the files: {report:?}"
+            )),
+            None => Ok(()),
+        }
+    }
+
     pub fn has_changes(&self) -> bool {
         !self.born.is_empty() || !self.gone.is_empty()
     }

@@ -2,9 +2,14 @@
 //! a deliberately wrong observation in a test and shown to fire.
 
 use super::failure::{Oracle, Violation};
+use super::wal_flip::{BadFrame, NotTorn};
 use allocdb_core::engine::{OpenError, RecoveryReport};
 use allocdb_core::fs::{FileName, ReadFault, ReadFaultKind};
+use allocdb_core::snapshot::format::{
+    SnapshotError, HEADER_LEN as SNAPSHOT_HEADER_LEN, TRAILER_LEN as SNAPSHOT_TRAILER_LEN,
+};
 use allocdb_core::snapshot::LoadError;
+use allocdb_core::wal::{Corruption, CorruptionKind, FrameError, NotTorn as CoreNotTorn};
 use allocdb_core::{Applied, LeaseId, Lsn, Slot, StateMachine};
 use std::collections::BTreeSet;
 
@@ -96,20 +101,29 @@ pub fn recovery(expected: &ExpectedRecovery, report: &RecoveryReport, digest: u6
 }
 
 /// A recovery read that failed must make recovery refuse with the error
-/// of that read: an I/O error for the WAL (a short read is an unexpected
-/// end, since the reader knows the length it must get), a load error for
-/// the snapshot (I/O, or an invalid file when it read short).
-pub fn read_fault_refused(fault: ReadFault, error: &OpenError) -> Check {
+/// of that read, as the fault seam documents it (`core/src/fs.rs`): an
+/// injected error is an I/O error of kind `Other`; a short WAL read ends
+/// early, and the reader, which knows the length it must get, says
+/// `UnexpectedEof`; a short snapshot read gets the first half of the file,
+/// which is shorter than header and trailer (`TooShort`) or fails the
+/// whole-file checksum. `snapshot_len` is the snapshot file's length.
+pub fn read_fault_refused(fault: ReadFault, snapshot_len: u64, error: &OpenError) -> Check {
+    use std::io::ErrorKind;
+    let half = snapshot_len / 2;
     let typed = match (fault.file, fault.kind, error) {
         (FileName::Wal, ReadFaultKind::Short, OpenError::Io(e)) => {
-            e.kind() == std::io::ErrorKind::UnexpectedEof
+            e.kind() == ErrorKind::UnexpectedEof
         }
-        (FileName::Wal, ReadFaultKind::Error, OpenError::Io(e)) => {
-            e.kind() != std::io::ErrorKind::UnexpectedEof
+        (FileName::Wal, ReadFaultKind::Error, OpenError::Io(e)) => e.kind() == ErrorKind::Other,
+        (FileName::Snapshot, ReadFaultKind::Error, OpenError::Snapshot(LoadError::Io(e))) => {
+            e.kind() == ErrorKind::Other
         }
-        (FileName::Snapshot, ReadFaultKind::Error, OpenError::Snapshot(LoadError::Io(_))) => true,
-        (FileName::Snapshot, ReadFaultKind::Short, OpenError::Snapshot(LoadError::Invalid(_))) => {
-            true
+        (FileName::Snapshot, ReadFaultKind::Short, OpenError::Snapshot(LoadError::Invalid(e))) => {
+            if half < (SNAPSHOT_HEADER_LEN + SNAPSHOT_TRAILER_LEN) as u64 {
+                *e == SnapshotError::TooShort { len: half as usize }
+            } else {
+                matches!(e, SnapshotError::Checksum { .. })
+            }
         }
         _ => false,
     };
@@ -129,10 +143,45 @@ pub fn read_fault_refused(fault: ReadFault, error: &OpenError) -> Check {
 /// What damage on disk must make recovery do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExpectedFailure {
-    /// WAL corruption naming the frame that starts at `offset`.
-    WalCorruptionAt { offset: u64 },
-    /// A rejected snapshot.
-    Snapshot,
+    /// WAL corruption at `offset`, for the reason `wal_flip` predicts.
+    WalCorruption {
+        offset: u64,
+        bad: BadFrame,
+        not_torn: NotTorn,
+    },
+    /// A snapshot refused by its whole-file checksum, which catches every
+    /// single flip and is checked before anything else.
+    SnapshotChecksum,
+}
+
+/// The core's corruption in the simulator's terms (a checksum mismatch
+/// without its values, which only the CRC gives).
+fn as_predicted(corruption: &Corruption) -> Option<(u64, BadFrame, NotTorn)> {
+    let CorruptionKind::BadFrame { error, not_torn } = corruption.kind else {
+        return None;
+    };
+    let bad = match error {
+        FrameError::Incomplete { needed } => BadFrame::Incomplete {
+            needed: needed as u64,
+        },
+        FrameError::BadMagic { found } => BadFrame::BadMagic { found },
+        FrameError::BadVersion { found } => BadFrame::BadVersion { found },
+        FrameError::BadRecordType { found } => BadFrame::BadRecordType { found },
+        FrameError::PayloadTooLarge { len } => BadFrame::PayloadTooLarge { len },
+        FrameError::ChecksumMismatch { .. } => BadFrame::ChecksumMismatch,
+    };
+    let not_torn = match not_torn {
+        CoreNotTorn::BytesAfterClaimedEnd { claimed_end } => NotTorn::BytesAfterClaimedEnd {
+            claimed_end: claimed_end as u64,
+        },
+        CoreNotTorn::TailLongerThanFrame { tail_len } => NotTorn::TailLongerThanFrame {
+            tail_len: tail_len as u64,
+        },
+        CoreNotTorn::ValidFrameFollows { next_frame } => NotTorn::ValidFrameFollows {
+            next_frame: next_frame as u64,
+        },
+    };
+    Some((corruption.offset as u64, bad, not_torn))
 }
 
 pub fn fail_closed(expected: ExpectedFailure, result: &Result<RecoveryReport, OpenError>) -> Check {
@@ -141,17 +190,26 @@ pub fn fail_closed(expected: ExpectedFailure, result: &Result<RecoveryReport, Op
         (_, Ok(report)) => fail(format!(
             "recovery accepted damaged storage ({expected:?}) and reported {report:?}"
         )),
-        (ExpectedFailure::WalCorruptionAt { offset }, Err(OpenError::WalCorruption(c))) => {
-            if c.offset as u64 == offset {
+        (
+            ExpectedFailure::WalCorruption {
+                offset,
+                bad,
+                not_torn,
+            },
+            Err(OpenError::WalCorruption(c)),
+        ) => {
+            if as_predicted(c) == Some((offset, bad, not_torn)) {
                 Ok(())
             } else {
                 fail(format!(
-                    "corruption reported at byte {}, damage is in the frame at {offset}",
-                    c.offset
+                    "recovery refused with {c}; the flip makes corruption at byte {offset}: {bad:?}, {not_torn:?}"
                 ))
             }
         }
-        (ExpectedFailure::Snapshot, Err(OpenError::Snapshot(_))) => Ok(()),
+        (
+            ExpectedFailure::SnapshotChecksum,
+            Err(OpenError::Snapshot(LoadError::Invalid(SnapshotError::Checksum { .. }))),
+        ) => Ok(()),
         (_, Err(other)) => fail(format!(
             "expected {expected:?}, recovery failed with: {other}"
         )),
@@ -280,14 +338,38 @@ mod tests {
     }
 
     #[test]
-    fn a_corrupted_log_that_recovery_accepted() {
-        let expected = ExpectedFailure::WalCorruptionAt { offset: 64 };
+    fn a_corrupted_log_that_recovery_accepted_or_refused_for_another_reason() {
+        let expected = ExpectedFailure::WalCorruption {
+            offset: 64,
+            bad: BadFrame::ChecksumMismatch,
+            not_torn: NotTorn::BytesAfterClaimedEnd { claimed_end: 154 },
+        };
         assert_eq!(
             oracle(fail_closed(expected, &Ok(report()))),
             Oracle::FailClosed
         );
+        let refused = |offset, not_torn| {
+            Err(OpenError::WalCorruption(Corruption {
+                offset,
+                kind: CorruptionKind::BadFrame {
+                    error: FrameError::ChecksumMismatch {
+                        stored: 1,
+                        computed: 2,
+                    },
+                    not_torn,
+                },
+            }))
+        };
+        let right = refused(64, CoreNotTorn::BytesAfterClaimedEnd { claimed_end: 154 });
+        assert!(fail_closed(expected, &right).is_ok());
+        // The right place, another reason: still wrong.
+        let other_reason = refused(64, CoreNotTorn::ValidFrameFollows { next_frame: 154 });
+        assert_eq!(
+            oracle(fail_closed(expected, &other_reason)),
+            Oracle::FailClosed
+        );
         let elsewhere = Err(OpenError::WalCorruption(Corruption {
-            offset: 128,
+            offset: 64,
             kind: CorruptionKind::LsnNotIncreasing {
                 previous: Lsn(2),
                 found: Lsn(2),
@@ -297,17 +379,38 @@ mod tests {
             oracle(fail_closed(expected, &elsewhere)),
             Oracle::FailClosed
         );
-        let right = Err(OpenError::WalCorruption(Corruption {
-            offset: 64,
-            kind: CorruptionKind::LsnNotIncreasing {
-                previous: Lsn(2),
-                found: Lsn(2),
-            },
-        }));
-        assert!(fail_closed(expected, &right).is_ok());
         assert_eq!(
-            oracle(fail_closed(ExpectedFailure::Snapshot, &Ok(report()))),
+            oracle(fail_closed(
+                ExpectedFailure::SnapshotChecksum,
+                &Ok(report())
+            )),
             Oracle::FailClosed
+        );
+        let bounds = Err(OpenError::Snapshot(LoadError::Invalid(
+            SnapshotError::TooShort { len: 3 },
+        )));
+        assert_eq!(
+            oracle(fail_closed(ExpectedFailure::SnapshotChecksum, &bounds)),
+            Oracle::FailClosed,
+            "a single flip must fail the checksum, which is checked first"
+        );
+    }
+
+    #[test]
+    fn a_read_fault_must_be_refused_with_its_own_error() {
+        let fault = |file, kind| ReadFault { file, kind };
+        let io = |kind| OpenError::Io(std::io::Error::new(kind, "x"));
+        let wal_short = fault(FileName::Wal, ReadFaultKind::Short);
+        assert!(read_fault_refused(wal_short, 0, &io(std::io::ErrorKind::UnexpectedEof)).is_ok());
+        assert!(read_fault_refused(wal_short, 0, &io(std::io::ErrorKind::Other)).is_err());
+        let snapshot_short = fault(FileName::Snapshot, ReadFaultKind::Short);
+        let too_short =
+            |len| OpenError::Snapshot(LoadError::Invalid(SnapshotError::TooShort { len }));
+        assert!(read_fault_refused(snapshot_short, 56, &too_short(28)).is_ok());
+        assert!(read_fault_refused(snapshot_short, 56, &too_short(27)).is_err());
+        assert!(
+            read_fault_refused(snapshot_short, 200, &too_short(100)).is_err(),
+            "half of 200 bytes holds header and trailer: the checksum fails"
         );
     }
 }

@@ -6,6 +6,7 @@ pub mod model;
 pub mod panic;
 pub mod records;
 pub mod refusal;
+pub mod wal_flip;
 
 pub use failure::{FailureSignature, Oracle, OracleFailure, Violation};
 pub use panic::{isolate, PanicOrigin, Panicked};
