@@ -251,14 +251,23 @@ impl FlipTarget {
     }
 }
 
+fn is_zero(value: &u64) -> bool {
+    *value == 0
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub enum Action {
-    /// Client `client` sends a new request.
+    /// Client `client` sends a new request, stamped with the slot
+    /// `behind` slots before the clock: a request queued before a tick
+    /// that ran first (legal while not before the engine's last request
+    /// slot), or a stale caller's (refused as `slot_rewound`).
     Submit {
         client: u32,
         operation: u128,
         command: SimCommand,
+        #[serde(default, skip_serializing_if = "is_zero")]
+        behind: u64,
     },
     /// The client that sent `operation` sends it again, byte for byte.
     Retry {

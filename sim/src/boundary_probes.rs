@@ -218,6 +218,7 @@ mod tests {
             client: 1,
             operation,
             command,
+            behind: 0,
         }
     }
 

@@ -14,6 +14,7 @@ fn submit(op: u128, command: SimCommand) -> Action {
         client: (op % 3) as u32,
         operation: op,
         command,
+        behind: 0,
     }
 }
 

@@ -21,6 +21,7 @@ fn submit(client: u32, operation: u128, command: SimCommand) -> Action {
         client,
         operation,
         command,
+        behind: 0,
     }
 }
 

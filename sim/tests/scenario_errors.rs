@@ -143,6 +143,14 @@ fn semantic_errors_name_the_step() {
         "bad.ron: step 1 (ExpectOracleFailure): an oracle failure ends the run: it must be the last entry"
     );
     assert_eq!(
+        error("Scenario(steps: [AdvanceSlot(by: 2), Submit(client: 1, operation: 1, command: CreateResource(resource: 7), behind: 3)])"),
+        "bad.ron: step 2 (Submit): stamped 3 slots behind slot 2: before slot 0"
+    );
+    assert_eq!(
+        error("Scenario(steps: [AdvanceSlot(by: 2), Burst([Submit(client: 1, operation: 1, command: CreateResource(resource: 7), behind: 1)])])"),
+        "bad.ron: step 2 (Burst): a burst's requests arrive at its slot: a submit in it cannot be stamped behind"
+    );
+    assert_eq!(
         error("Scenario(steps: [Tick, ExpectOracleFailure(Hang)])"),
         "bad.ron: step 1 (ExpectOracleFailure): a hang is a watchdog's verdict from outside the run (a stuck step cannot judge itself): no run can expect it"
     );

@@ -220,6 +220,10 @@ pub fn impossible_answer(entry: Entry, answer: &str) -> Option<&'static str> {
         "undelivered" if entry == Entry::ProcessQueue => {
             Some("the queue dies with the process: a request in it is lost (`crashed`)")
         }
+        "slot_rewound" if entry == Entry::ProcessQueue => Some(
+            "a burst's requests are stamped with its slot, and a tick cannot run between \
+             their enqueue and their turn: none is behind the engine's last request slot",
+        ),
         "slot_rewound" | "malformed" if entry == Entry::Retry => Some(
             "a retry re-sends a request in flight at the clock's slot, and a request refused \
              as malformed or rewound is not in flight: its client was told definitely",

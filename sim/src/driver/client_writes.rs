@@ -40,19 +40,28 @@ impl Simulator {
         })
     }
 
+    /// A new request, stamped `behind` slots before the clock.
     pub(super) fn submit(
         &mut self,
         client: u32,
         operation: u128,
         command: &SimCommand,
+        behind: u64,
     ) -> StepResult {
+        let Some(stamp) = self.slot.0.checked_sub(behind) else {
+            return Err(self.invalid(format!(
+                "stamped {behind} slots behind slot {}: before slot 0",
+                self.slot.0
+            )));
+        };
         let request = self.register(client, operation, command)?;
-        self.deliver(Entry::Submit, client, request)
+        self.deliver(Entry::Submit, client, request, Slot(stamp))
     }
 
+    /// A request sent again, at the clock's slot.
     pub(super) fn retry(&mut self, operation: u128) -> StepResult {
         let (client, request) = self.resend(operation)?;
-        self.deliver(Entry::Retry, client, request)
+        self.deliver(Entry::Retry, client, request, self.slot)
     }
 
     /// A request reaches a down engine through `entry`: nobody answers,
@@ -66,8 +75,13 @@ impl Simulator {
             .push((operation, Answer::uncached(Code::Undelivered)));
     }
 
-    fn deliver(&mut self, entry: Entry, client: u32, request: ClientRequest) -> StepResult {
-        let slot = self.slot;
+    fn deliver(
+        &mut self,
+        entry: Entry,
+        client: u32,
+        request: ClientRequest,
+        slot: Slot,
+    ) -> StepResult {
         let state = self.process.state();
         let Some(engine) = self.process.running_mut() else {
             self.undelivered(entry, client, request.operation_id.0);
@@ -124,6 +138,7 @@ impl Simulator {
                     client,
                     operation,
                     command,
+                    behind: 0,
                 } => (*client, self.register(*client, *operation, command)?),
                 Action::Retry { operation } => self.resend(*operation)?,
                 other => {

@@ -11,6 +11,10 @@ use std::collections::BTreeMap;
 /// The ChaCha stream that orders same-slot ingress; the workload uses 0.
 const INGRESS_STREAM: u64 = 1;
 
+/// The operation id no correct caller sends (the engine refuses it as
+/// malformed): a buggy caller's, which never retries.
+pub const BUGGY_OPERATION: u128 = 0;
+
 pub struct Clients {
     /// The latest request sent under each operation id, and its client.
     requests: BTreeMap<u128, (u32, ClientRequest)>,
@@ -47,9 +51,14 @@ impl Clients {
     }
 
     /// Books a new submission; a retry resends the latest request sent
-    /// under its id.
+    /// under its id. Operation id 0 is a buggy caller's (the engine
+    /// refuses it as malformed): nothing is booked, and it is never
+    /// retried or re-used.
     pub fn submit(&mut self, client: u32, request: ClientRequest) {
         let operation = request.operation_id.0;
+        if operation == BUGGY_OPERATION {
+            return;
+        }
         self.requests.insert(operation, (client, request));
         self.submitted.push(operation);
         self.next_operation = self.next_operation.max(operation + 1);
@@ -62,6 +71,9 @@ impl Clients {
 
     /// The request got no definite answer: its client will retry it.
     pub fn keep_in_flight(&mut self, client: u32, operation: u128) {
+        if operation == BUGGY_OPERATION {
+            return;
+        }
         if !self.in_flight.iter().any(|f| f.operation == operation) {
             self.in_flight.push(InFlight { client, operation });
         }

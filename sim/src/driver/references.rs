@@ -30,10 +30,12 @@ impl Simulator {
                 client,
                 operation,
                 command,
+                behind,
             } => Action::Submit {
                 client: *client,
                 operation: *operation,
                 command: self.resolve_command(command)?,
+                behind: *behind,
             },
             Action::Burst(requests) => Action::Burst(
                 requests

@@ -10,6 +10,7 @@ use crate::rng::SimRng;
 use crate::run_dir::KeptRun;
 use crate::stats::RunStats;
 use crate::transcript::{Transcript, TranscriptMode};
+use crate::view::EngineStatus;
 use crate::workload::config::{seed_config, ConfigChoice};
 use crate::workload::mix::{FaultSelection, Mix};
 use crate::workload::Workload;
@@ -81,7 +82,8 @@ pub struct SeedReport {
 }
 
 /// The actions that close every run: the process dies keeping its page
-/// cache, and recovery must reproduce the live state exactly.
+/// cache, and recovery must reproduce the live state exactly (a restart
+/// stopped at a recovery crash point armed earlier gets one more).
 pub fn closing_actions() -> [Action; 2] {
     [Action::crash(Unsynced::Keep), Action::Restart]
 }
@@ -198,6 +200,11 @@ impl Steps<'_> {
                 return Ok(());
             }
             self.step(sim, action)?;
+        }
+        // A recovery crash point armed before the closing restart stops it:
+        // one more restart recovers, and the closing check is made then.
+        if !self.ended && sim.view().status != EngineStatus::Up {
+            self.step(sim, Action::Restart)?;
         }
         Ok(())
     }

@@ -238,6 +238,7 @@ mod tests {
                 client: 1,
                 operation: 2,
                 command: SimCommand::CreateResource { resource: 3 },
+                behind: 0,
             },
             Action::Retry { operation: 2 },
             Action::Burst(vec![Action::Retry { operation: 2 }]),
@@ -303,6 +304,7 @@ mod reference_tests {
             client: 1,
             operation: 9,
             command,
+            behind: 0,
         }
     }
 

@@ -149,7 +149,15 @@ fn check_action(
     submitted: &mut BTreeSet<u128>,
 ) -> Result<(), String> {
     match action {
-        Action::Submit { operation, .. } => {
+        Action::Submit {
+            operation, behind, ..
+        } => {
+            if *behind > *slot {
+                return Err(format!(
+                    "stamped {behind} slots behind slot {}: before slot 0",
+                    *slot
+                ));
+            }
             submitted.insert(*operation);
         }
         Action::Retry { operation } if !submitted.contains(operation) => {
@@ -163,6 +171,12 @@ fn check_action(
             }
             for request in requests {
                 match request {
+                    Action::Submit { behind, .. } if *behind > 0 => {
+                        return Err(
+                            "a burst's requests arrive at its slot: a submit in it cannot be stamped behind"
+                                .to_string(),
+                        )
+                    }
                     Action::Submit { .. } | Action::Retry { .. } => {
                         check_action(request, slot, submitted)?
                     }

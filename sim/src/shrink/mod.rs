@@ -317,6 +317,7 @@ fn simpler_forms(action: &Action) -> Vec<Action> {
                     holder,
                     ttl,
                 },
+            behind,
         } => {
             let reserve = |resources: Vec<u128>, ttl: u64| Action::Submit {
                 client: *client,
@@ -326,6 +327,7 @@ fn simpler_forms(action: &Action) -> Vec<Action> {
                     holder: *holder,
                     ttl,
                 },
+                behind: *behind,
             };
             if resources.len() > 1 {
                 for skip in 0..resources.len() {
@@ -347,6 +349,7 @@ fn simpler_forms(action: &Action) -> Vec<Action> {
         client,
         operation,
         command,
+        behind,
     } = action
     {
         if *client > 0 {
@@ -354,6 +357,16 @@ fn simpler_forms(action: &Action) -> Vec<Action> {
                 client: 0,
                 operation: *operation,
                 command: command.clone(),
+                behind: *behind,
+            });
+        }
+        // A request stamped at the clock is the plainer one.
+        if *behind > 0 {
+            forms.push(Action::Submit {
+                client: *client,
+                operation: *operation,
+                command: command.clone(),
+                behind: 0,
             });
         }
     }

@@ -106,6 +106,7 @@ mod tests {
             client: 0,
             operation,
             command,
+            behind: 0,
         }
     }
 

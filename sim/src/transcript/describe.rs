@@ -110,7 +110,18 @@ impl Display for ActionText<'_> {
                 client,
                 operation,
                 command,
+                behind: 0,
             } => write!(f, "submit c{client} op{operation} {}", CommandText(command)),
+            Action::Submit {
+                client,
+                operation,
+                command,
+                behind,
+            } => write!(
+                f,
+                "submit c{client} op{operation} {} stamped {behind} behind",
+                CommandText(command)
+            ),
             Action::Retry { operation } => write!(f, "retry op{operation}"),
             Action::Burst(requests) => {
                 f.write_str("burst [")?;
@@ -265,6 +276,7 @@ mod tests {
                     client: 2,
                     operation: 7,
                     command: reserve(vec![3, 4]),
+                    behind: 0,
                 },
                 "submit c2 op7 reserve [r3,r4] h5 ttl=6",
             ),
@@ -273,6 +285,7 @@ mod tests {
                     client: 2,
                     operation: 7,
                     command: reserve(vec![]),
+                    behind: 0,
                 },
                 "submit c2 op7 reserve [] h5 ttl=6",
             ),
@@ -286,6 +299,7 @@ mod tests {
                             holder: 4,
                             epoch: 1,
                         },
+                        behind: 0,
                     },
                     Action::Retry { operation: 3 },
                     Action::Submit {
@@ -294,6 +308,7 @@ mod tests {
                         command: SimCommand::Reclaim {
                             lease: LeaseRef::Id(18),
                         },
+                        behind: 0,
                     },
                 ]),
                 "burst [submit c1 op2 activate l(of op9) h4 e1 | retry op3 | submit c0 op4 reclaim l18]",

@@ -188,6 +188,7 @@ impl Workload {
             client: self.pick_client(rng, view),
             operation: view.next_operation,
             command,
+            behind: 0,
         }
     }
 }

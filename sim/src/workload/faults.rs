@@ -19,6 +19,8 @@ use crate::workload::mix::FaultKind;
 
 /// Most damaging actions in a row while down before a restart is forced.
 pub(super) const MAX_DOWN_ACTIONS: u32 = 3;
+/// Most client actions in a row a halted engine meets before a restart.
+pub(super) const MAX_HALTED_REQUESTS: u32 = 4;
 /// Largest prefix a partial append writes (the engine clamps it below the
 /// frame length).
 const PARTIAL_APPEND_MAX: u64 = 96;
@@ -151,13 +153,42 @@ impl Workload {
         }
     }
 
-    pub(super) fn next_halted(&self, rng: &mut SimRng, view: &SimView) -> Action {
+    /// While halted: clients that cannot know it keep sending for a few
+    /// actions (each entry point meets the halted engine), then the
+    /// operator restarts it or the process dies.
+    pub(super) fn next_halted(&mut self, rng: &mut SimRng, view: &SimView) -> Action {
+        self.halted_actions += 1;
+        if self.mix.has_faults()
+            && self.halted_actions <= MAX_HALTED_REQUESTS
+            && rng.chance(self.mix.halted_request_per_mille)
+        {
+            return self.unaware_request(rng, view);
+        }
+        self.halted_actions = 0;
         if self.mix.fault_rate(FaultKind::Crash).is_some()
             && rng.chance(self.mix.rates.halted_crash_per_mille)
         {
             self.power_loss(rng, view)
         } else {
             Action::Restart
+        }
+    }
+
+    /// What a client (or a maintenance job) that cannot know the engine
+    /// halted or died sends it: any entry point, as while it is up, and
+    /// a retry of a request in flight most of all.
+    fn unaware_request(&self, rng: &mut SimRng, view: &SimView) -> Action {
+        if !view.in_flight.is_empty() && rng.chance(self.mix.in_flight_retry_per_mille) {
+            return Action::Retry {
+                operation: rng.pick(view.in_flight).operation,
+            };
+        }
+        match rng.below(6) {
+            0 if self.mix.burst_per_mille > 0 => self.burst(rng, view),
+            1 => self.read(rng, view),
+            2 => Action::Tick,
+            3 => Action::Checkpoint,
+            _ => self.submit_fresh(rng, view),
         }
     }
 
@@ -229,12 +260,7 @@ impl Workload {
         }
         // Clients do not know the process is down.
         if self.mix.has_faults() && rng.chance(self.mix.rates.down_request_per_mille) {
-            if !view.in_flight.is_empty() && rng.chance(self.mix.in_flight_retry_per_mille) {
-                return Action::Retry {
-                    operation: rng.pick(view.in_flight).operation,
-                };
-            }
-            return self.submit_fresh(rng, view);
+            return self.unaware_request(rng, view);
         }
         // Time passes while the process is down.
         if self.mix.has_faults() && rng.chance(self.mix.rates.down_advance_per_mille) {

@@ -78,6 +78,8 @@ pub struct Workload {
     cold_span: u64,
     /// Actions generated since the engine went down (or last restarted).
     down_actions: u32,
+    /// Actions generated since the engine halted.
+    halted_actions: u32,
     /// What an edge sends after the advance that reaches its slot, in
     /// order; dropped when the engine stops being up.
     follow_ups: Vec<Action>,
@@ -114,6 +116,7 @@ impl Workload {
             hot,
             cold_span: u64::from(config.max_resources.max(1)) * 2,
             down_actions: 0,
+            halted_actions: 0,
             follow_ups: Vec::new(),
         }
     }
@@ -132,6 +135,7 @@ impl Workload {
         match view.status {
             EngineStatus::Up => {
                 self.down_actions = 0;
+                self.halted_actions = 0;
                 if !self.follow_ups.is_empty() {
                     return self.follow_ups.remove(0);
                 }

@@ -30,12 +30,14 @@ impl Workload {
                 client: self.other_client(rng, client),
                 operation,
                 command,
+                behind: 0,
             });
         }
         Some(Action::Submit {
             client,
             operation,
             command: self.one_field_changed(rng, &command, field),
+            behind: 0,
         })
     }
 

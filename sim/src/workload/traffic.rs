@@ -18,11 +18,38 @@ const RECENT_OPERATIONS: usize = 16;
 pub(super) const BURST_OVERFLOW_MAX: u64 = 4;
 
 impl Workload {
+    /// A new request, now and then from a buggy caller (operation id 0)
+    /// or stamped behind the clock.
     pub(super) fn submit_fresh(&self, rng: &mut SimRng, view: &SimView) -> Action {
+        let client = self.pick_client(rng, view);
+        let command = self.command(rng, view);
+        let operation = if rng.chance(self.mix.malformed_per_mille) {
+            0
+        } else {
+            view.next_operation
+        };
         Action::Submit {
-            client: self.pick_client(rng, view),
-            operation: view.next_operation,
-            command: self.command(rng, view),
+            client,
+            operation,
+            command,
+            behind: self.stamp_behind(rng, view),
+        }
+    }
+
+    /// How far behind the clock a fresh request is stamped: mostly not at
+    /// all; else not behind the engine's last request slot (a request
+    /// queued before a tick that ran first: legal) or behind it (a stale
+    /// caller's: `slot_rewound`).
+    fn stamp_behind(&self, rng: &mut SimRng, view: &SimView) -> u64 {
+        if view.slot.0 == 0 || !rng.chance(self.mix.stale_stamp_per_mille) {
+            return 0;
+        }
+        let last = view.model.last_request_slot().0.min(view.slot.0);
+        let legal = view.slot.0 - last;
+        if legal > 0 && rng.chance(500) {
+            rng.between(1, legal)
+        } else {
+            (legal + rng.between(1, 3)).min(view.slot.0)
         }
     }
 
@@ -122,15 +149,21 @@ impl Workload {
                 });
                 continue;
             }
-            let operation = next_operation;
-            next_operation += 1;
             let client = clients[fresh.len() % clients.len()];
-            used.push(operation);
-            fresh.push(operation);
+            // A buggy caller's request (operation id 0) is never echoed.
+            let operation = if rng.chance(self.mix.malformed_per_mille) {
+                0
+            } else {
+                next_operation += 1;
+                used.push(next_operation - 1);
+                fresh.push(next_operation - 1);
+                next_operation - 1
+            };
             requests.push(Action::Submit {
                 client,
                 operation,
                 command: self.command(rng, view),
+                behind: 0,
             });
         }
         Action::Burst(requests)

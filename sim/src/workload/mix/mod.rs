@@ -137,6 +137,18 @@ pub struct Mix {
     /// minus the widest window), a little before it, or one past it. Most
     /// seeds never do.
     pub end_of_time_per_mille: u32,
+    /// While the engine is halted (its clients cannot know), a client
+    /// sends something (a write, a retry, a burst, a read, a tick, a
+    /// checkpoint) rather than the operator restarting it.
+    pub halted_request_per_mille: u32,
+    /// Of the fresh submits, how many a buggy caller sends with operation
+    /// id 0 (`malformed`).
+    pub malformed_per_mille: u32,
+    /// Of the fresh submits, how many are stamped behind the clock: as a
+    /// request queued before a tick that ran first (not behind the
+    /// engine's last request slot: legal), or a stale caller's (behind it:
+    /// `slot_rewound`), half each.
+    pub stale_stamp_per_mille: u32,
     /// The workload's other rates: the same for every seed (not drawn, so
     /// not in [`Mix::describe`]).
     pub rates: FixedRates,
@@ -249,6 +261,11 @@ impl Mix {
         // there spends the rest of its steps on faults and reads: few
         // seeds go, and late.
         let end_of_time_per_mille = sometimes(rng, 60, (1, 4));
+        // Drawn last, for the same reason: callers that cannot know the
+        // engine halted, buggy callers, and late or stale requests.
+        let halted_request_per_mille = sometimes(rng, 800, (300, 900));
+        let malformed_per_mille = sometimes(rng, 500, (2, 15));
+        let stale_stamp_per_mille = sometimes(rng, 700, (5, 60));
 
         Mix {
             pressure,
@@ -278,6 +295,9 @@ impl Mix {
             persist_failures,
             edge_per_mille,
             end_of_time_per_mille,
+            halted_request_per_mille,
+            malformed_per_mille,
+            stale_stamp_per_mille,
             rates: FixedRates::DEFAULT,
         }
     }
@@ -419,7 +439,7 @@ impl Mix {
             "pressure={} commands[{}] per_mille[retry_same={} retry_conflict={} advance={} \
              advance_jump={} tick={} checkpoint={} read={} in_flight_retry={} burst={} \
              burst_flood={} invalid={} spread={} large_bundle={} single_bundle={} fixed_ttl={} \
-             edge={} end_of_time={}] \
+             edge={} end_of_time={} halted_request={} malformed={} stale_stamp={}] \
              fixed_ttl={} burst_max={} hot_resources={} holders={}",
             if self.pressure { "yes" } else { "no" },
             commands.join(" "),
@@ -440,6 +460,9 @@ impl Mix {
             self.fixed_ttl_per_mille,
             self.edge_per_mille,
             self.end_of_time_per_mille,
+            self.halted_request_per_mille,
+            self.malformed_per_mille,
+            self.stale_stamp_per_mille,
             self.fixed_ttl,
             self.burst_max,
             self.hot_resources,
