@@ -28,10 +28,19 @@ pub enum Boundary {
     ReadFencedPastApplied,
     WriteAtLastSlot,
     WritePastLastSlot,
+    /// A request stamped behind the clock, at the engine's last request
+    /// slot exactly (the oldest stamp it takes).
+    StampAtLastRequestSlot,
+    /// One slot before it (the newest it refuses as rewound).
+    StampBeforeLastRequestSlot,
+    /// A reserve stamped so far behind that its deadline is already behind
+    /// the clock: the timing wheel takes a deadline below where its search
+    /// may have moved on to.
+    DeadlineBehindClock,
 }
 
 impl Boundary {
-    pub const ALL: [Boundary; 16] = [
+    pub const ALL: [Boundary; 19] = [
         Boundary::TtlZero,
         Boundary::TtlOne,
         Boundary::TtlMax,
@@ -48,6 +57,9 @@ impl Boundary {
         Boundary::ReadFencedPastApplied,
         Boundary::WriteAtLastSlot,
         Boundary::WritePastLastSlot,
+        Boundary::StampAtLastRequestSlot,
+        Boundary::StampBeforeLastRequestSlot,
+        Boundary::DeadlineBehindClock,
     ];
 
     pub fn name(self) -> &'static str {
@@ -68,6 +80,9 @@ impl Boundary {
             Boundary::ReadFencedPastApplied => "read_fenced_one_past_applied",
             Boundary::WriteAtLastSlot => "write_at_last_request_slot",
             Boundary::WritePastLastSlot => "write_one_past_last_request_slot",
+            Boundary::StampAtLastRequestSlot => "stamp_at_last_request_slot",
+            Boundary::StampBeforeLastRequestSlot => "stamp_one_before_last_request_slot",
+            Boundary::DeadlineBehindClock => "reserve_deadline_behind_the_clock",
         }
     }
 }
@@ -89,10 +104,29 @@ pub fn met(action: &Action, model: &Model, slot: Slot, hit: &mut impl FnMut(Boun
     }
     match action {
         Action::Submit {
-            operation, command, ..
+            operation,
+            command,
+            behind,
+            ..
         } => {
             reuse(model, slot, *operation, hit);
+            let stamp = slot.0.saturating_sub(*behind);
+            let last_request = model.last_request_slot().0;
+            if *behind > 0 && stamp == last_request {
+                hit(Boundary::StampAtLastRequestSlot);
+            }
+            if *behind > 0 && stamp.checked_add(1) == Some(last_request) {
+                hit(Boundary::StampBeforeLastRequestSlot);
+            }
             if let SimCommand::Reserve { resources, ttl, .. } = command {
+                if *behind > 0
+                    && stamp >= last_request
+                    && stamp
+                        .checked_add(*ttl)
+                        .is_some_and(|deadline| deadline < slot.0)
+                {
+                    hit(Boundary::DeadlineBehindClock);
+                }
                 let max_ttl = config.max_ttl_slots;
                 for (value, boundary) in [
                     (0, Boundary::TtlZero),
