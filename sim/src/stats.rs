@@ -39,7 +39,32 @@ pub struct RunStats {
     pub cells: BTreeMap<(State, Entry), u64>,
     /// Answers each entry point gave, by name.
     pub entry_answers: BTreeMap<(Entry, &'static str), u64>,
+    /// Damage by where it landed (`DAMAGE_REGIONS`).
+    pub damage: BTreeMap<&'static str, u64>,
 }
+
+/// Where damage can land, each a coverage probe (`damage.NAME`): a WAL
+/// flip in each header field, the payload and its last byte; a snapshot
+/// flip in its header, records and trailer; a tear and a partial append
+/// cutting the header or the payload.
+pub const DAMAGE_REGIONS: [&str; 16] = [
+    "wal_flip.magic",
+    "wal_flip.version",
+    "wal_flip.record_type",
+    "wal_flip.lsn",
+    "wal_flip.request_slot",
+    "wal_flip.payload_len",
+    "wal_flip.crc",
+    "wal_flip.payload",
+    "wal_flip.payload_last_byte",
+    "snapshot_flip.header",
+    "snapshot_flip.records",
+    "snapshot_flip.trailer",
+    "tear.header",
+    "tear.payload",
+    "partial_append.header",
+    "partial_append.payload",
+];
 
 impl RunStats {
     pub fn action(&mut self, kind: ActionKind) {
@@ -102,6 +127,12 @@ impl RunStats {
         *self.entry_answers.entry((entry, answer)).or_default() += 1;
     }
 
+    /// Damage landed in `region` (one of [`DAMAGE_REGIONS`]).
+    pub fn damage(&mut self, region: &'static str) {
+        debug_assert!(DAMAGE_REGIONS.contains(&region), "{region}");
+        *self.damage.entry(region).or_default() += 1;
+    }
+
     pub fn boundary(&mut self, name: &'static str) {
         *self.boundaries.entry(name).or_default() += 1;
     }
@@ -121,6 +152,7 @@ impl RunStats {
             (&mut self.persist_failures, &other.persist_failures),
             (&mut self.recoveries, &other.recoveries),
             (&mut self.boundaries, &other.boundaries),
+            (&mut self.damage, &other.damage),
         ] {
             for (k, v) in from {
                 *into.entry(k).or_default() += v;
@@ -188,6 +220,12 @@ impl RunStats {
                 "boundary {} {}",
                 boundary.name(),
                 self.boundaries.get(boundary.name()).copied().unwrap_or(0)
+            ));
+        }
+        for region in DAMAGE_REGIONS {
+            lines.push(format!(
+                "damage {region} {}",
+                self.damage.get(region).copied().unwrap_or(0)
             ));
         }
         lines

@@ -2,6 +2,7 @@
 //! the simulator's own bookkeeping, never the engine under test.
 
 use crate::action::SimCommand;
+use crate::driver::wal_book::WalBook;
 use crate::oracle::model::Model;
 use allocdb_core::engine::fault::CrashPoint;
 use allocdb_core::Slot;
@@ -77,6 +78,9 @@ pub struct SimView<'a> {
     pub sent: &'a dyn SentRequests,
     /// Frames in the current WAL file (complete or torn), for bit flips.
     pub wal_frames: u32,
+    /// Where each of them sits, how long it is and how much of it the file
+    /// holds: what a flip, a tear or a partial append can land on.
+    pub wal: &'a WalBook,
     /// Size in bytes of the snapshot file, if there is one.
     pub snapshot_len: Option<u64>,
     /// Bytes written to the WAL since the last sync (what a crash can lose).

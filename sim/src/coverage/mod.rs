@@ -11,7 +11,7 @@
 use crate::action::{persist_failure_name, ActionKind, PERSIST_FAILURE_KINDS};
 use crate::answer::Code;
 use crate::boundary_probes::Boundary;
-use crate::stats::RunStats;
+use crate::stats::{RunStats, DAMAGE_REGIONS};
 use allocdb_core::engine::fault::CrashPoint;
 use allocdb_core::engine::StartMode;
 
@@ -129,6 +129,12 @@ pub fn probes(stats: &RunStats) -> Vec<Probe> {
         probe(
             format!("edge.{}", boundary.name()),
             stats.boundaries.get(boundary.name()).copied().unwrap_or(0),
+        );
+    }
+    for region in DAMAGE_REGIONS {
+        probe(
+            format!("damage.{region}"),
+            stats.damage.get(region).copied().unwrap_or(0),
         );
     }
     for state in matrix::State::ALL {

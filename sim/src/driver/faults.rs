@@ -5,9 +5,14 @@ use super::disk::Damage;
 use super::{Simulator, StepLine, StepResult};
 use crate::action::{Entries, FlipTarget, Unsynced};
 use crate::fs_model::CrashPlan;
+use crate::oracle::wal_flip::FlipVerdict;
 use crate::view::EngineStatus;
 use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
 use allocdb_core::fs::{FileName, ReadFault};
+use allocdb_core::snapshot::format::{
+    HEADER_LEN as SNAPSHOT_HEADER_LEN, TRAILER_LEN as SNAPSHOT_TRAILER_LEN,
+};
+use allocdb_core::wal::FRAME_HEADER_LEN;
 
 impl Simulator {
     pub(super) fn arm_crash(&mut self, point: CrashPoint, passes: u32) -> StepResult {
@@ -123,6 +128,7 @@ impl Simulator {
                 last.start + u64::from(keep),
             )
             .map_err(|e| self.io(e))?;
+        self.stats.damage(cut_region("tear", u64::from(keep)));
         Ok(StepLine::new(format!(
             "last frame (lsn {}) torn to {keep} bytes",
             last.lsn.0
@@ -144,8 +150,39 @@ impl Simulator {
             Err(reason) => return self.no_effect(reason),
         };
         self.disk.damage_with(damage).map_err(|e| self.io(e))?;
+        self.stats.damage(self.damage_region(damage));
         let (Damage::WalBit { offset, .. } | Damage::SnapshotBit { offset, .. }) = damage;
         Ok(StepLine::new(format!("flipped bit {bit} at byte {offset}")))
+    }
+
+    /// Where a flip landed, for the coverage probes.
+    fn damage_region(&self, damage: Damage) -> &'static str {
+        match damage {
+            Damage::WalBit { offset, frame, .. } => {
+                let frame = self.books.wal().frames()[frame];
+                match FlipVerdict::region(offset - frame.start, frame.len) {
+                    "magic" => "wal_flip.magic",
+                    "version" => "wal_flip.version",
+                    "record_type" => "wal_flip.record_type",
+                    "lsn" => "wal_flip.lsn",
+                    "request_slot" => "wal_flip.request_slot",
+                    "payload_len" => "wal_flip.payload_len",
+                    "crc" => "wal_flip.crc",
+                    "payload_last_byte" => "wal_flip.payload_last_byte",
+                    _ => "wal_flip.payload",
+                }
+            }
+            Damage::SnapshotBit { offset, .. } => {
+                let len = self.books.snapshot().map_or(0, |s| s.len);
+                if offset < SNAPSHOT_HEADER_LEN as u64 {
+                    "snapshot_flip.header"
+                } else if offset + (SNAPSHOT_TRAILER_LEN as u64) >= len {
+                    "snapshot_flip.trailer"
+                } else {
+                    "snapshot_flip.records"
+                }
+            }
+        }
     }
 
     /// The damage a flip of `target` does, or why there is nothing there.
@@ -204,4 +241,16 @@ fn describe_crash(plan: &CrashPlan) -> String {
         ));
     }
     line
+}
+
+/// Where a cut keeping `kept` bytes of a frame lands: its header or its
+/// payload (`what`: `tear` or `partial_append`).
+pub(super) fn cut_region(what: &str, kept: u64) -> &'static str {
+    let header = kept < FRAME_HEADER_LEN as u64;
+    match (what, header) {
+        ("tear", true) => "tear.header",
+        ("tear", false) => "tear.payload",
+        (_, true) => "partial_append.header",
+        (_, false) => "partial_append.payload",
+    }
 }

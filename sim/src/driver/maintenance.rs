@@ -187,6 +187,7 @@ impl Simulator {
             let (fate, written) = self
                 .arms
                 .write(CrashPath::Expire, command_frame_len(&command));
+            self.count_partial(fate, written);
             self.book_written(slot, command, written)?;
             if fate != Fate::Committed {
                 predicted.end = TickEnd::Fate(fate);

@@ -408,6 +408,7 @@ impl Simulator {
             submitted: self.clients.submitted(),
             sent: &self.clients,
             wal_frames: wal.frames().len() as u32,
+            wal,
             snapshot_len: self.books.snapshot().map(|s| s.len),
             unsynced_bytes: wal.unsynced(),
             pending_entries: self.fs.directory().pending().len() as u32,

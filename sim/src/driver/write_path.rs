@@ -112,6 +112,16 @@ impl Simulator {
         Ok(())
     }
 
+    /// A partial append that fired, by where it cut the frame.
+    pub(super) fn count_partial(&mut self, fate: Fate, written: u64) {
+        if let Fate::Failed(allocdb_core::engine::fault::PersistFailure::PartialAppend { .. }) =
+            fate
+        {
+            self.stats
+                .damage(super::faults::cut_region("partial_append", written));
+        }
+    }
+
     /// The WAL's length as the engine says it, as the file system's
     /// reports say it and as the books predict it: all one.
     pub(super) fn check_wal_length(&self, after: &str) -> Result<(), RunError> {
@@ -204,6 +214,7 @@ impl Simulator {
             (None, Door::Commit(_)) => {
                 let len = super::wal_book::command_frame_len(&command);
                 let (fate, written) = self.arms.write(CrashPath::Client, len);
+                self.count_partial(fate, written);
                 self.book_written(slot, command, written)?;
                 Some(fate)
             }

@@ -12,7 +12,7 @@ use allocdb_core::{
 use super::traffic::BURST_OVERFLOW_MAX;
 use super::Workload;
 use crate::action::{Action, ActionKind, FlipTarget, SimCommand, Unsynced};
-use crate::driver::wal_book::{command_frame_len, marker_frame_len};
+use crate::driver::wal_book::{command_frame_len, marker_frame_len, FrameContent, WalBook};
 use crate::lease_ref::{no_such_lease, LeaseRef};
 use crate::oracle::model::windows::last_request_slot;
 use crate::oracle::model::Model;
@@ -41,9 +41,11 @@ pub(super) struct Fake {
     commands: SentCommands,
     next_operation: u128,
     lsn: u64,
-    wal_frames: u32,
+    /// The toy's WAL: frame lengths as the simulator books them.
+    wal: WalBook,
     pub(super) snapshot_len: Option<u64>,
-    pub(super) unsynced: u64,
+    /// An LSN for each frame the toy writes.
+    frame_lsn: u64,
     crash: Option<CrashPoint>,
     /// The step that armed `crash`.
     armed_at: u64,
@@ -84,9 +86,9 @@ impl Fake {
             commands: SentCommands::default(),
             next_operation: 1,
             lsn: 0,
-            wal_frames: 0,
+            wal: WalBook::default(),
+            frame_lsn: 0,
             snapshot_len: None,
-            unsynced: 0,
             crash: None,
             armed_at: 0,
             steps: 0,
@@ -118,9 +120,10 @@ impl Fake {
             in_flight: &self.in_flight,
             submitted: &self.submitted,
             sent: &self.commands,
-            wal_frames: self.wal_frames,
+            wal_frames: self.wal.frames().len() as u32,
+            wal: &self.wal,
             snapshot_len: self.snapshot_len,
-            unsynced_bytes: self.unsynced,
+            unsynced_bytes: self.wal.unsynced(),
             pending_entries: 0,
             unsynced_other_bytes: 0,
             next_operation: self.next_operation,
@@ -134,11 +137,11 @@ impl Fake {
             recovery: RecoveryReach {
                 snapshot: self.snapshot_len.is_some(),
                 torn_bytes: if self.status == EngineStatus::Down {
-                    self.unsynced
+                    self.wal.unsynced()
                 } else {
                     0
                 },
-                frames_replayed: u64::from(self.wal_frames.saturating_sub(1)),
+                frames_replayed: (self.wal.frames().len() as u64).saturating_sub(1),
             },
         }
     }
@@ -233,9 +236,10 @@ impl Fake {
             Action::ArmReadFault { .. } => assert!(down, "{action:?}"),
             Action::Crash { unsynced, .. } => self.crash(action, *unsynced),
             Action::TearLastFrame { keep } => {
-                assert!(down && self.wal_frames > 0, "{action:?}");
-                assert!(u64::from(*keep) < self.unsynced.min(marker_frame_len()));
-                self.unsynced = u64::from(*keep);
+                let last = *self.wal.frames().last().expect("a frame to tear");
+                assert!(down && last.start >= self.wal.durable_len(), "{action:?}");
+                assert!(*keep > 0 && u64::from(*keep) < last.written, "{action:?}");
+                self.wal.truncate(last.start + u64::from(*keep));
             }
             Action::FlipBit { target, bit } => self.flip_bit(action, *target, *bit),
             Action::Restart => self.restart(),
@@ -251,8 +255,7 @@ impl Fake {
         let expire_point = self.crash.filter(|p| p.path() == CrashPath::Expire);
         if let Some(point) = expire_point.filter(|_| !due.is_empty()) {
             if point == CrashPoint::ExpireAfterAppend {
-                self.wal_frames += 1;
-                self.unsynced += expire_frame_len();
+                self.append(expire_frame_len(), expire_frame_len());
             }
             self.kill();
             return;
@@ -276,7 +279,9 @@ impl Fake {
             return;
         }
         self.snapshot_len = Some(300);
-        self.wal_frames = 1;
+        self.wal = WalBook::default();
+        self.append(marker_frame_len(), marker_frame_len());
+        self.wal.set_durable(self.wal.file_len());
     }
 
     fn arm_crash(&mut self, action: &Action, point: CrashPoint) {
@@ -296,15 +301,16 @@ impl Fake {
     }
 
     fn crash(&mut self, action: &Action, unsynced: Unsynced) {
+        let tail = self.wal.unsynced();
         assert!(
-            self.status != EngineStatus::Down || self.unsynced > 0,
+            self.status != EngineStatus::Down || tail > 0,
             "{action:?} while down, nothing unsynced"
         );
         if let Unsynced::KeepPrefix(bytes) = unsynced {
-            assert!(bytes < self.unsynced, "{action:?} of {}", self.unsynced);
+            assert!(bytes < tail, "{action:?} of {tail}");
         }
         // Whatever survives a power loss is on disk: nothing stays unsynced.
-        self.unsynced = 0;
+        self.wal.set_durable(self.wal.file_len());
         self.kill();
     }
 
@@ -312,12 +318,17 @@ impl Fake {
         assert!(self.status == EngineStatus::Down && bit < 8, "{action:?}");
         assert!(!self.damaged, "a second flip before a restart");
         self.damaged = true;
+        let frames = self.wal.frames();
         match target {
             FlipTarget::WalFrame { frame, byte } => {
-                assert!(frame < self.wal_frames && u64::from(byte) < marker_frame_len());
+                assert!(
+                    u64::from(byte) < frames[frame as usize].written,
+                    "{action:?}"
+                );
             }
             FlipTarget::WalFrameFromEnd { back, byte } => {
-                assert!(back < self.wal_frames && u64::from(byte) < marker_frame_len());
+                let frame = frames[frames.len() - 1 - back as usize];
+                assert!(u64::from(byte) < frame.written, "{action:?}");
             }
             FlipTarget::Snapshot { byte } => {
                 assert!(u64::from(byte) < self.snapshot_len.expect("a snapshot"));
@@ -331,7 +342,9 @@ impl Fake {
     fn restart(&mut self) {
         assert!(self.status != EngineStatus::Up, "restart while up");
         self.kill();
-        self.unsynced = 0;
+        // Recovery cuts a torn tail; what is left is on disk.
+        self.wal.recovered();
+        self.wal.set_durable(self.wal.file_len());
         self.damaged = false;
         if self.recovery_crash.take().is_none() {
             self.status = EngineStatus::Up;
@@ -461,8 +474,7 @@ impl Fake {
                 PersistFailure::SyncFails => client_frame_len(),
             };
             if written > 0 {
-                self.wal_frames += 1;
-                self.unsynced += written;
+                self.append(client_frame_len(), written);
             }
             interrupt(self, EngineStatus::Halted);
             return;
@@ -475,8 +487,7 @@ impl Fake {
             }
             Some(CrashPoint::ClientAfterAppend) => {
                 self.kill();
-                self.wal_frames += 1;
-                self.unsynced += client_frame_len();
+                self.append(client_frame_len(), client_frame_len());
                 interrupt(self, EngineStatus::Down);
                 return;
             }
@@ -513,9 +524,33 @@ impl Fake {
         self.persist = None;
     }
 
+    /// A frame of `bytes` appended and not synced, for a test to show.
+    pub(super) fn leave_unsynced(&mut self, bytes: u64) {
+        self.append(bytes, bytes);
+    }
+
+    /// `written` bytes of a frame of `len` appended, not synced.
+    fn append(&mut self, len: u64, written: u64) {
+        self.frame_lsn += 1;
+        let content = if len == marker_frame_len() {
+            FrameContent::Marker
+        } else {
+            FrameContent::Command {
+                slot: Slot(self.slot),
+                command: LogCommand::Expire {
+                    lease_id: LeaseId(0),
+                    deadline_slot: Slot(0),
+                },
+            }
+        };
+        self.wal.push(Lsn(self.frame_lsn), content, len, written);
+    }
+
     fn apply(&mut self, command: LogCommand) {
         self.lsn += 1;
-        self.wal_frames += 1;
+        let len = command_frame_len(&command);
+        self.append(len, len);
+        self.wal.set_durable(self.wal.file_len());
         let applied = self
             .model
             .apply(Lsn(self.lsn), Slot(self.slot), &command)

@@ -6,13 +6,15 @@
 
 use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
 use allocdb_core::fs::ReadFaultKind;
-use allocdb_core::snapshot::format::HEADER_LEN as SNAPSHOT_HEADER_LEN;
-use allocdb_core::wal::FRAME_HEADER_LEN;
+use allocdb_core::snapshot::format::{
+    HEADER_LEN as SNAPSHOT_HEADER_LEN, TRAILER_LEN as SNAPSHOT_TRAILER_LEN,
+};
+use allocdb_core::wal::{FRAME_HEADER_LEN, MAX_FRAME_LEN};
 use allocdb_core::LeaseState;
+use std::ops::Range;
 
 use super::Workload;
 use crate::action::{Action, Entries, FlipTarget, ReadTarget, Unsynced};
-use crate::driver::wal_book::marker_frame_len;
 use crate::rng::SimRng;
 use crate::view::{EngineStatus, SimView};
 use crate::workload::mix::FaultKind;
@@ -21,9 +23,6 @@ use crate::workload::mix::FaultKind;
 pub(super) const MAX_DOWN_ACTIONS: u32 = 3;
 /// Most client actions in a row a halted engine meets before a restart.
 pub(super) const MAX_HALTED_REQUESTS: u32 = 4;
-/// Largest prefix a partial append writes (the engine clamps it below the
-/// frame length).
-const PARTIAL_APPEND_MAX: u64 = 96;
 /// Actions after which an armed crash point that has not fired may be
 /// replaced by another.
 const ARMED_PATIENCE: u64 = 200;
@@ -144,11 +143,18 @@ impl Workload {
         Some(Action::ArmReadFault { file, kind })
     }
 
+    /// A persist failure; a partial append cuts anywhere in a frame (the
+    /// engine writes at most all but its last byte), in the header or in
+    /// the payload equally likely.
     fn persist_failure(&self, rng: &mut SimRng) -> PersistFailure {
         match *rng.pick(&self.mix.persist_failures) {
-            PersistFailure::PartialAppend { .. } => PersistFailure::PartialAppend {
-                bytes: rng.between(0, PARTIAL_APPEND_MAX) as u32,
-            },
+            PersistFailure::PartialAppend { .. } => {
+                let header = FRAME_HEADER_LEN as u64;
+                let regions = [0..header, header..MAX_FRAME_LEN as u64];
+                PersistFailure::PartialAppend {
+                    bytes: pick_in_regions(rng, &regions, MAX_FRAME_LEN as u64) as u32,
+                }
+            }
             failure => failure,
         }
     }
@@ -215,13 +221,20 @@ impl Workload {
         {
             return self.power_loss(rng, view);
         }
-        // Only an unsynced last frame can be torn; keep less than it holds
-        // and less than the shortest frame (a snapshot marker), so that the
-        // tear lands inside whatever frame it is.
-        if view.wal_frames > 0 && view.unsynced_bytes > 0 {
-            if let Some(rate) = self.mix.fault_rate(FaultKind::TearLastFrame) {
+        // Only an unsynced last frame can be torn: keep from 1 byte to
+        // all but one of what it holds, the header and the payload equally
+        // likely.
+        if let Some(last) = view.wal.frames().last() {
+            let torn = last.start >= view.wal.durable_len() && last.written > 1;
+            if let Some(rate) = self
+                .mix
+                .fault_rate(FaultKind::TearLastFrame)
+                .filter(|_| torn)
+            {
                 if rng.chance(rate) {
-                    let keep = rng.below(view.unsynced_bytes.min(marker_frame_len()));
+                    let header = FRAME_HEADER_LEN as u64;
+                    let regions = [1..header, header..last.len];
+                    let keep = pick_in_regions(rng, &regions, last.written);
                     return Action::TearLastFrame { keep: keep as u32 };
                 }
             }
@@ -316,45 +329,40 @@ impl Workload {
         }
     }
 
-    /// A bit flip in a WAL frame (the engine has `wal_frames > 0`).
+    /// A bit flip in a WAL frame (the engine has `wal_frames > 0`): on
+    /// any byte it holds, by region (each header field, the payload, its
+    /// last byte, equally likely), so field boundaries get their share.
     fn flip_wal_bit(&self, rng: &mut SimRng, view: &SimView) -> Action {
         // Often the last frame, where a torn tail and corruption are
         // hardest to tell apart.
+        let frames = view.wal.frames();
         let frame = if rng.chance(self.mix.rates.flip_last_frame_per_mille) {
-            view.wal_frames - 1
+            frames.len() - 1
         } else {
-            rng.below(u64::from(view.wal_frames)) as u32
+            rng.below(frames.len() as u64) as usize
         };
-        // Stay below the shortest frame (a snapshot marker), so that the
-        // flip lands inside whatever frame it is; the last frame may be an
-        // unsynced, torn one: stay inside what it holds.
-        let shortest = marker_frame_len();
-        let limit = if frame + 1 == view.wal_frames && view.unsynced_bytes > 0 {
-            view.unsynced_bytes.min(shortest)
-        } else {
-            shortest
-        };
-        let byte = if rng.chance(self.mix.rates.flip_header_per_mille) {
-            rng.below(limit.min(FRAME_HEADER_LEN as u64))
-        } else {
-            rng.below(limit)
-        };
+        let byte = pick_in_regions(
+            rng,
+            &frame_regions(frames[frame].len),
+            frames[frame].written,
+        );
         // Counted from the end, so that a repro's flip stays on its frame
         // when a shrinker deletes earlier steps.
         Action::FlipBit {
             target: FlipTarget::WalFrameFromEnd {
-                back: view.wal_frames - 1 - frame,
+                back: (frames.len() - 1 - frame) as u32,
                 byte: byte as u32,
             },
             bit: rng.below(8) as u8,
         }
     }
 
-    /// A bit flip in a snapshot file of `len > 0` bytes: a header byte
+    /// A bit flip in a snapshot file of `len > 0` bytes, by region (its
+    /// header, its records, its trailer, equally likely): a header byte
     /// counted from the start, any other from the end (the trailer stays
     /// the trailer when a shrinker deletes earlier steps).
     fn flip_snapshot_bit(&self, rng: &mut SimRng, len: u64) -> Action {
-        let byte = rng.below(len.min(u64::from(u32::MAX)));
+        let byte = pick_in_regions(rng, &snapshot_regions(len), len);
         let target = if byte < SNAPSHOT_HEADER_LEN as u64 {
             FlipTarget::Snapshot { byte: byte as u32 }
         } else {
@@ -367,4 +375,40 @@ impl Workload {
             bit: rng.below(8) as u8,
         }
     }
+}
+
+/// A frame of `len` bytes as the layout documents its regions: each
+/// header field, the payload, the payload's last byte.
+fn frame_regions(len: u64) -> Vec<Range<u64>> {
+    let header = FRAME_HEADER_LEN as u64;
+    let mut regions = vec![0..4, 4..6, 6..8, 8..16, 16..24, 24..28, 28..header];
+    if len > header + 1 {
+        regions.push(header..len - 1);
+    }
+    if len > header {
+        regions.push(len - 1..len);
+    }
+    regions
+}
+
+/// A snapshot of `len` bytes: its header, its records, its trailer.
+fn snapshot_regions(len: u64) -> Vec<Range<u64>> {
+    let header = (SNAPSHOT_HEADER_LEN as u64).min(len);
+    let trailer = len.saturating_sub(SNAPSHOT_TRAILER_LEN as u64).max(header);
+    [0..header, header..trailer, trailer..len]
+        .into_iter()
+        .filter(|r| !r.is_empty())
+        .collect()
+}
+
+/// A byte below `limit`: a region first (of those it reaches), then a
+/// byte in it.
+fn pick_in_regions(rng: &mut SimRng, regions: &[Range<u64>], limit: u64) -> u64 {
+    let reached: Vec<Range<u64>> = regions
+        .iter()
+        .filter(|r| r.start < limit)
+        .map(|r| r.start..r.end.min(limit))
+        .collect();
+    let region = rng.pick(&reached);
+    rng.between(region.start, region.end - 1)
 }

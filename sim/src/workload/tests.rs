@@ -35,7 +35,7 @@ fn no_faults_selected_means_no_fault_actions() {
     fake.run(&mut workload, &mut rng, 200);
     for status in [EngineStatus::Halted, EngineStatus::Down] {
         fake.status = status;
-        fake.unsynced = 100;
+        fake.leave_unsynced(100);
         fake.snapshot_len = Some(300);
         for _ in 0..500 {
             assert_eq!(workload.next(&mut rng, &fake.view()), Action::Restart);

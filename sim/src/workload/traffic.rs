@@ -49,7 +49,7 @@ impl Workload {
         if legal > 0 && rng.chance(500) {
             rng.between(1, legal)
         } else {
-            (legal + rng.between(1, 3)).min(view.slot.0)
+            legal.saturating_add(rng.between(1, 3)).min(view.slot.0)
         }
     }
 

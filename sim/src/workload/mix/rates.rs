@@ -85,9 +85,6 @@ pub struct FixedRates {
     pub down_crash_per_mille: u32,
     /// Of the WAL bit flips: in the last frame rather than any.
     pub flip_last_frame_per_mille: u32,
-    /// Of the WAL bit flips: in the frame header rather than anywhere in
-    /// the shortest frame.
-    pub flip_header_per_mille: u32,
     /// While down, with any fault on: a slot advance before the restart.
     pub down_advance_per_mille: u32,
     /// While down, with any fault on: a client that cannot know it sends a
@@ -130,7 +127,6 @@ impl FixedRates {
         halted_crash_per_mille: 500,
         down_crash_per_mille: 300,
         flip_last_frame_per_mille: 500,
-        flip_header_per_mille: 600,
         down_advance_per_mille: 100,
         down_request_per_mille: 100,
         empty_tail_keep_per_mille: 500,
