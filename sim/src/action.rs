@@ -309,6 +309,14 @@ pub enum Action {
         point: CrashPoint,
         passes: u32,
     },
+    /// While the engine is down over files that hold nothing (no command
+    /// committed, no snapshot), write a snapshot of the empty state as of
+    /// `lsn` with the core's own snapshot writer, as a log kept elsewhere
+    /// would leave it: the next recovery starts there, and the next frame
+    /// takes `lsn + 1`. How a scenario reaches the end of the LSN space.
+    ForgeSnapshot {
+        lsn: u64,
+    },
     /// The next WAL append (or its sync) fails.
     ArmPersistFailure(#[serde(with = "PersistFailureDef")] PersistFailure),
     /// The next restart's first read of `file` fails as `kind` says;
@@ -447,10 +455,11 @@ pub enum ActionKind {
     FlipWalBit,
     FlipSnapshotBit,
     Restart,
+    ForgeSnapshot,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 15] = [
+    pub const ALL: [ActionKind; 16] = [
         ActionKind::Submit,
         ActionKind::Retry,
         ActionKind::Burst,
@@ -466,6 +475,7 @@ impl ActionKind {
         ActionKind::FlipWalBit,
         ActionKind::FlipSnapshotBit,
         ActionKind::Restart,
+        ActionKind::ForgeSnapshot,
     ];
 
     /// The kinds that only faults bring about: the fault actions, and the
@@ -498,6 +508,7 @@ impl ActionKind {
             ActionKind::FlipWalBit => "flip_wal_bit",
             ActionKind::FlipSnapshotBit => "flip_snapshot_bit",
             ActionKind::Restart => "restart",
+            ActionKind::ForgeSnapshot => "forge_snapshot",
         }
     }
 }
@@ -569,6 +580,7 @@ impl Action {
             Action::FlipBit { target, .. } if target.is_wal() => ActionKind::FlipWalBit,
             Action::FlipBit { .. } => ActionKind::FlipSnapshotBit,
             Action::Restart => ActionKind::Restart,
+            Action::ForgeSnapshot { .. } => ActionKind::ForgeSnapshot,
         }
     }
 }

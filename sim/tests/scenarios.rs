@@ -126,3 +126,51 @@ fn corpus() {
         check_all("corpus", |check| insta::glob!("../../corpus", "**/*.ron", |p| check(p)));
     });
 }
+
+/// What no sweep can reach (2^64 LSNs), the scenarios must: the end of
+/// the LSN space, refusing a submit, a queued request, a tick with an
+/// expiry due and a checkpoint as `lsn_exhausted`.
+#[test]
+fn the_scenarios_reach_the_end_of_the_lsn_space() {
+    use allocdb_sim::coverage::matrix::Entry;
+    let mut stats = allocdb_sim::stats::RunStats::default();
+    let mut files = Vec::new();
+    fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("the folder is readable") {
+            let path = entry.expect("its entries are readable").path();
+            if path.is_dir() {
+                collect(&path, files);
+            } else if path.extension().is_some_and(|e| e == "ron") {
+                files.push(path);
+            }
+        }
+    }
+    collect(&workspace().join("scenarios"), &mut files);
+    for path in &files {
+        let text = std::fs::read_to_string(path).expect("readable");
+        let scenario = parse(&text, &path.display().to_string()).expect("parses");
+        stats.merge(&run_scenario(&scenario).stats);
+    }
+    let code = allocdb_sim::answer::Code::LsnExhausted;
+    assert!(
+        stats.answers.get(&code).copied().unwrap_or(0) > 0,
+        "code.lsn_exhausted"
+    );
+    for entry in [
+        Entry::Submit,
+        Entry::ProcessQueue,
+        Entry::Tick,
+        Entry::Checkpoint,
+    ] {
+        assert!(
+            stats
+                .entry_answers
+                .get(&(entry, "lsn_exhausted"))
+                .copied()
+                .unwrap_or(0)
+                > 0,
+            "entry.{}.lsn_exhausted",
+            entry.name()
+        );
+    }
+}

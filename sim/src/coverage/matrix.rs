@@ -239,7 +239,7 @@ pub fn impossible_answer(entry: Entry, answer: &str) -> Option<&'static str> {
 
 /// Why a sweep never meets the end of the LSN space.
 pub const LSN_EXHAUSTED_WHY: &str = "a sweep cannot spend 2^64 LSNs: the scenario tests reach it \
-     over a log forged at the end of the LSN space (scenarios/edges/lsn-end.ron) and require it";
+     over a log forged at the end of the LSN space (scenarios/semantics/lsn-end.ron) and require it";
 
 /// Every probe name the matrix adds: `cell.STATE.ENTRY` and
 /// `entry.ENTRY.ANSWER`, in a fixed order.

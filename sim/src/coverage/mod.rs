@@ -33,6 +33,10 @@ pub const NOT_YET: &[(&str, &str)] = &[
          frame's 512, which the core asserts at compile time",
     ),
     (
+        "action.forge_snapshot",
+        "a scenario's step (scenarios/semantics/lsn-end.ron): no generated workload forges files",
+    ),
+    (
         "code.noop",
         "only an expire is a no-op, and a tick commits only the expiries due",
     ),

@@ -22,6 +22,7 @@ mod client_writes;
 mod clients;
 mod disk;
 mod faults;
+mod forge;
 mod live_checks;
 mod maintenance;
 mod process;
@@ -536,6 +537,7 @@ impl Simulator {
             Action::TearLastFrame { keep } => self.tear(*keep),
             Action::FlipBit { target, bit } => self.flip(*target, *bit),
             Action::Restart => self.restart(),
+            Action::ForgeSnapshot { lsn } => self.forge_snapshot(*lsn),
         }
     }
 

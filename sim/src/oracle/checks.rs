@@ -59,7 +59,8 @@ pub fn acknowledged_durable(lsn: Lsn, frame_end: u64, durable_len: u64) -> Check
 /// After recovery every acknowledged LSN must be applied.
 pub fn acknowledged_survive(acknowledged: &BTreeSet<Lsn>, recovered: Option<Lsn>) -> Check {
     let recovered = recovered.unwrap_or(Lsn(0));
-    match acknowledged.range(Lsn(recovered.0 + 1)..).next() {
+    use std::ops::Bound::{Excluded, Unbounded};
+    match acknowledged.range((Excluded(recovered), Unbounded)).next() {
         None => Ok(()),
         Some(lost) => Err(Violation::new(
             Oracle::Durability,

@@ -37,6 +37,7 @@ pub const ACTION_NAMES: &[&str] = &[
     "TearLastFrame",
     "FlipBit",
     "Restart",
+    "ForgeSnapshot",
 ];
 
 /// Variant names of [`Expect`], as written in files.
@@ -271,6 +272,7 @@ mod tests {
                 bit: 3,
             },
             Action::Restart,
+            Action::ForgeSnapshot { lsn: 5 },
         ];
         assert_eq!(samples.len(), ACTION_NAMES.len());
         for (action, name) in samples.iter().zip(ACTION_NAMES) {

@@ -52,6 +52,7 @@ pub fn action_name(action: &Action) -> &'static str {
         Action::TearLastFrame { .. } => "TearLastFrame",
         Action::FlipBit { .. } => "FlipBit",
         Action::Restart => "Restart",
+        Action::ForgeSnapshot { .. } => "ForgeSnapshot",
     }
 }
 

@@ -198,6 +198,7 @@ impl Display for ActionText<'_> {
                 }
             },
             Action::Restart => f.write_str("restart"),
+            Action::ForgeSnapshot { lsn } => write!(f, "forge snapshot at lsn {lsn}"),
         }
     }
 }

@@ -243,6 +243,7 @@ impl Fake {
             }
             Action::FlipBit { target, bit } => self.flip_bit(action, *target, *bit),
             Action::Restart => self.restart(),
+            Action::ForgeSnapshot { .. } => panic!("the workload does not forge files"),
         }
     }
 

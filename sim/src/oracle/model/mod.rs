@@ -69,6 +69,15 @@ impl Model {
         }
     }
 
+    /// The empty state as of `lsn`: what a snapshot of nothing taken at
+    /// `lsn` holds (a log kept elsewhere that committed nothing here).
+    pub fn empty_at(config: Config, lsn: Lsn) -> Model {
+        Model {
+            last_applied_lsn: Some(lsn),
+            ..Model::new(config)
+        }
+    }
+
     pub fn config(&self) -> &Config {
         &self.config
     }
