@@ -236,6 +236,11 @@ pub enum FlipTarget {
     /// The frame `back` frames before the last (0: the last), byte `byte`
     /// within it.
     WalFrameFromEnd { back: u32, byte: u32 },
+    /// The frame `back` frames before the last, the byte `from_end` bytes
+    /// before its own last (0: its last byte, whatever its length): a
+    /// payload's tail stays its tail when deleted steps change which
+    /// command the frame holds.
+    WalFrameTail { back: u32, from_end: u32 },
     /// Byte `byte` of the snapshot file.
     Snapshot { byte: u32 },
     /// The byte `back` bytes before the snapshot's last (0: the last).
@@ -246,7 +251,9 @@ impl FlipTarget {
     pub fn is_wal(self) -> bool {
         matches!(
             self,
-            FlipTarget::WalFrame { .. } | FlipTarget::WalFrameFromEnd { .. }
+            FlipTarget::WalFrame { .. }
+                | FlipTarget::WalFrameFromEnd { .. }
+                | FlipTarget::WalFrameTail { .. }
         )
     }
 }

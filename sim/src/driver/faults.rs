@@ -201,9 +201,9 @@ impl Simulator {
                     frame: frame as usize,
                 })
             }
-            FlipTarget::WalFrameFromEnd { .. } | FlipTarget::SnapshotFromEnd { .. } => {
-                Err(format!("{target:?} was not resolved"))
-            }
+            FlipTarget::WalFrameFromEnd { .. }
+            | FlipTarget::WalFrameTail { .. }
+            | FlipTarget::SnapshotFromEnd { .. } => Err(format!("{target:?} was not resolved")),
             FlipTarget::Snapshot { byte } => {
                 let Some(snapshot) = self.books.snapshot() else {
                     return Err("ignored: no snapshot".to_string());

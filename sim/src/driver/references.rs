@@ -109,6 +109,20 @@ impl Simulator {
                     .map(|frame| FlipTarget::WalFrame { frame, byte })
                     .ok_or_else(|| format!("ignored: the WAL has {frames} frames"))
             }
+            FlipTarget::WalFrameTail { back, from_end } => {
+                let frames = self.books.wal().frames();
+                let Some(frame) = frames.len().checked_sub(1 + back as usize) else {
+                    return Err(format!("ignored: the WAL has {} frames", frames.len()));
+                };
+                let len = frames[frame].len;
+                len.checked_sub(1 + u64::from(from_end))
+                    .and_then(|byte| u32::try_from(byte).ok())
+                    .map(|byte| FlipTarget::WalFrame {
+                        frame: frame as u32,
+                        byte,
+                    })
+                    .ok_or_else(|| format!("ignored: frame {frame} has {len} bytes"))
+            }
             FlipTarget::SnapshotFromEnd { back } => {
                 let Some(snapshot) = self.books.snapshot() else {
                     return Err("ignored: no snapshot".to_string());
@@ -139,7 +153,9 @@ fn names_by_reference(action: &Action) -> bool {
         Action::ReadResource { required_lsn, .. } => relative(*required_lsn),
         Action::FlipBit { target, .. } => matches!(
             target,
-            FlipTarget::WalFrameFromEnd { .. } | FlipTarget::SnapshotFromEnd { .. }
+            FlipTarget::WalFrameFromEnd { .. }
+                | FlipTarget::WalFrameTail { .. }
+                | FlipTarget::SnapshotFromEnd { .. }
         ),
         _ => false,
     }

@@ -390,9 +390,27 @@ fn simpler_targets(target: FlipTarget) -> Vec<FlipTarget> {
             let mut targets = Vec::new();
             if back > 0 {
                 targets.push(FlipTarget::WalFrameFromEnd { back: 0, byte });
+                targets.push(FlipTarget::WalFrameFromEnd {
+                    back: back / 2,
+                    byte,
+                });
             }
             if byte > 0 {
                 targets.push(FlipTarget::WalFrameFromEnd { back, byte: 0 });
+            }
+            targets
+        }
+        FlipTarget::WalFrameTail { back, from_end } => {
+            let mut targets = Vec::new();
+            if back > 0 {
+                targets.push(FlipTarget::WalFrameTail { back: 0, from_end });
+                targets.push(FlipTarget::WalFrameTail {
+                    back: back / 2,
+                    from_end,
+                });
+            }
+            if from_end > 0 {
+                targets.push(FlipTarget::WalFrameTail { back, from_end: 0 });
             }
             targets
         }
@@ -532,6 +550,10 @@ mod tests {
             vec![
                 Action::FlipBit {
                     target: FlipTarget::WalFrameFromEnd { back: 0, byte: 9 },
+                    bit: 5,
+                },
+                Action::FlipBit {
+                    target: FlipTarget::WalFrameFromEnd { back: 1, byte: 9 },
                     bit: 5,
                 },
                 Action::FlipBit {

@@ -192,6 +192,12 @@ impl Display for ActionText<'_> {
                 FlipTarget::WalFrameFromEnd { back, byte } => {
                     write!(f, "flip wal frame=last-{back} byte={byte} bit={bit}")
                 }
+                FlipTarget::WalFrameTail { back, from_end } => {
+                    write!(
+                        f,
+                        "flip wal frame=last-{back} byte=last-{from_end} bit={bit}"
+                    )
+                }
                 FlipTarget::Snapshot { byte } => write!(f, "flip snapshot byte={byte} bit={bit}"),
                 FlipTarget::SnapshotFromEnd { back } => {
                     write!(f, "flip snapshot byte=last-{back} bit={bit}")

@@ -331,6 +331,10 @@ impl Fake {
                 let frame = frames[frames.len() - 1 - back as usize];
                 assert!(u64::from(byte) < frame.written, "{action:?}");
             }
+            FlipTarget::WalFrameTail { back, from_end } => {
+                let frame = frames[frames.len() - 1 - back as usize];
+                assert!(u64::from(from_end) < frame.written, "{action:?}");
+            }
             FlipTarget::Snapshot { byte } => {
                 assert!(u64::from(byte) < self.snapshot_len.expect("a snapshot"));
             }

@@ -341,18 +341,22 @@ impl Workload {
         } else {
             rng.below(frames.len() as u64) as usize
         };
-        let byte = pick_in_regions(
-            rng,
-            &frame_regions(frames[frame].len),
-            frames[frame].written,
-        );
+        let chosen = frames[frame];
+        let byte = pick_in_regions(rng, &frame_regions(chosen.len), chosen.written);
         // Counted from the end, so that a repro's flip stays on its frame
-        // when a shrinker deletes earlier steps.
-        Action::FlipBit {
-            target: FlipTarget::WalFrameFromEnd {
-                back: (frames.len() - 1 - frame) as u32,
+        // when a shrinker deletes earlier steps; the payload's last byte
+        // from the frame's own end, so that it stays the last byte.
+        let back = (frames.len() - 1 - frame) as u32;
+        let target = if byte + 1 == chosen.len && chosen.len > FRAME_HEADER_LEN as u64 {
+            FlipTarget::WalFrameTail { back, from_end: 0 }
+        } else {
+            FlipTarget::WalFrameFromEnd {
+                back,
                 byte: byte as u32,
-            },
+            }
+        };
+        Action::FlipBit {
+            target,
             bit: rng.below(8) as u8,
         }
     }
