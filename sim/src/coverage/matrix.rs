@@ -204,15 +204,8 @@ pub fn impossible_cell(state: State, entry: Entry) -> Option<&'static str> {
 pub fn impossible_answer(entry: Entry, answer: &str) -> Option<&'static str> {
     let write = matches!(entry, Entry::Submit | Entry::Retry | Entry::ProcessQueue);
     match answer {
-        "slot_overflow" if write => Some(
-            "the engine refuses a request slot past the last one before apply \
-             (request_slot_too_large), so only a log from elsewhere commits it",
-        ),
-        "command_too_large" if write => Some(
-            "the API cannot build one: a bundle holds at most BUNDLE_SIZE_LIMIT members, so the \
-             longest command (a full reserve, 314 bytes) fits a frame's 512, which the core \
-             asserts at compile time (MAX_ENCODED_COMMAND_LEN <= MAX_PAYLOAD_LEN)",
-        ),
+        "slot_overflow" if write => Some(SLOT_OVERFLOW_WHY),
+        "command_too_large" if write => Some(COMMAND_TOO_LARGE_WHY),
         "overloaded" if entry != Entry::Enqueue => Some(
             "a submit is refused as overloaded only while requests are queued, and a burst's \
              queue is drained within its own step; a queued request is past the queue's door",
@@ -236,6 +229,15 @@ pub fn impossible_answer(entry: Entry, answer: &str) -> Option<&'static str> {
         _ => None,
     }
 }
+
+/// Why no write is committed as `slot_overflow`.
+pub const SLOT_OVERFLOW_WHY: &str = "the engine refuses a request slot past the last one before \
+     apply (request_slot_too_large), so only a log from elsewhere commits it";
+
+/// Why no caller is refused as `command_too_large`.
+pub const COMMAND_TOO_LARGE_WHY: &str = "the API cannot build one: a bundle holds at most \
+     BUNDLE_SIZE_LIMIT members, so the longest command (a full reserve, 314 bytes) fits a \
+     frame's 512, which the core asserts at compile time (MAX_ENCODED_COMMAND_LEN <= MAX_PAYLOAD_LEN)";
 
 /// Why a sweep never meets the end of the LSN space.
 pub const LSN_EXHAUSTED_WHY: &str = "a sweep cannot spend 2^64 LSNs: the scenario tests reach it \

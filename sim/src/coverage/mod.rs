@@ -21,17 +21,9 @@ pub mod matrix;
 /// matrix's ([`matrix::impossible`]). Each is still counted and printed;
 /// the gate does not require it.
 pub const NOT_YET: &[(&str, &str)] = &[
-    (
-        "code.slot_overflow",
-        "the engine refuses a request slot past the last one before apply \
-         (request_slot_too_large), so only a log from elsewhere commits it",
-    ),
+    ("code.slot_overflow", matrix::SLOT_OVERFLOW_WHY),
     ("code.lsn_exhausted", matrix::LSN_EXHAUSTED_WHY),
-    (
-        "code.command_too_large",
-        "the API cannot build one: the longest command (a full reserve, 314 bytes) fits a \
-         frame's 512, which the core asserts at compile time",
-    ),
+    ("code.command_too_large", matrix::COMMAND_TOO_LARGE_WHY),
     (
         "action.forge_snapshot",
         "a scenario's step (scenarios/semantics/lsn-end.ron): no generated workload forges files",
