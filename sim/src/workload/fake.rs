@@ -180,38 +180,11 @@ impl Fake {
             // cannot know it refuses: writes stay in flight.
             Action::Burst(requests) if !up => {
                 for request in requests {
-                    match request {
-                        Action::Submit {
-                            client,
-                            operation,
-                            command,
-                            ..
-                        } => {
-                            self.book(*client, *operation, command);
-                            self.deliver(*client, *operation, command.clone());
-                        }
-                        Action::Retry { operation } => {
-                            let (client, command) = self.commands.0[operation].clone();
-                            self.deliver(client, *operation, command);
-                        }
-                        other => panic!("{other:?} in a burst"),
-                    }
+                    self.send(request);
                 }
             }
             Action::Burst(requests) => self.burst(requests),
-            Action::Submit {
-                client,
-                operation,
-                command,
-                ..
-            } => {
-                self.book(*client, *operation, command);
-                self.deliver(*client, *operation, command.clone());
-            }
-            Action::Retry { operation } => {
-                let (client, command) = self.commands.0[operation].clone();
-                self.deliver(client, *operation, command);
-            }
+            Action::Submit { .. } | Action::Retry { .. } => self.send(action),
             Action::AdvanceSlot { by } => {
                 // Only at the last slot there is (the end of time) is there
                 // nowhere to advance to.
@@ -244,6 +217,26 @@ impl Fake {
             Action::FlipBit { target, bit } => self.flip_bit(action, *target, *bit),
             Action::Restart => self.restart(),
             Action::ForgeSnapshot { .. } => panic!("the workload does not forge files"),
+        }
+    }
+
+    /// A submit or a retry, delivered (or left in flight).
+    fn send(&mut self, request: &Action) {
+        match request {
+            Action::Submit {
+                client,
+                operation,
+                command,
+                ..
+            } => {
+                self.book(*client, *operation, command);
+                self.deliver(*client, *operation, command.clone());
+            }
+            Action::Retry { operation } => {
+                let (client, command) = self.commands.0[operation].clone();
+                self.deliver(client, *operation, command);
+            }
+            other => panic!("{other:?} is no request"),
         }
     }
 
