@@ -1,14 +1,17 @@
-//! Every crash point and persist failure through the public fault seams:
+//! Every crash point and persist failure through the public fault seams
+//! (a persist failure is an I/O error armed at the WAL's append or sync):
 //! after the crash only the files remain; recovery yields the durable
 //! prefix, and a retry of the in-flight operation applies exactly once.
 
 #[path = "support/scratch_dir.rs"]
 mod scratch_dir;
 
-use allocdb_core::engine::fault::{CrashPoint, Faults, PersistFailure};
+use allocdb_core::engine::fault::{CrashPoint, Faults};
 use allocdb_core::engine::{
     CheckpointError, Engine, EngineConfig, OpenError, ReadError, SubmitError,
 };
+use allocdb_core::fs::fault::{IoEffect, IoErrorKind, IoFault};
+use allocdb_core::fs::{observe, FsOpKind, Site};
 use allocdb_core::{
     Bundle, ClientId, ClientRequest, Command, HolderId, OperationId, Outcome, ResourceId,
     ResourceState, Slot,
@@ -245,7 +248,6 @@ fn recovery_crash_points_leave_recoverable_files() {
         }
         let faults = Faults {
             crash: Some(point),
-            persist: None,
             crash_passes: 0,
         };
         match Engine::open_with_faults(dir.path(), EngineConfig::small(), faults) {
@@ -260,17 +262,31 @@ fn recovery_crash_points_leave_recoverable_files() {
 
 #[test]
 fn persist_failures_halt_and_resolve_exactly_once_after_restart() {
+    let append = |effect| (Site::WalAppend, FsOpKind::Write, effect);
     for failure in [
-        PersistFailure::AppendFails,
-        PersistFailure::PartialAppend { bytes: 1 },
-        PersistFailure::PartialAppend { bytes: 40 },
-        PersistFailure::SyncFails,
+        append(IoEffect::Fail(IoErrorKind::Eio)),
+        append(IoEffect::Short { bytes: 1 }),
+        append(IoEffect::Short { bytes: 40 }),
+        (
+            Site::WalSync,
+            FsOpKind::Sync,
+            IoEffect::Fail(IoErrorKind::Eio),
+        ),
     ] {
         for lose in [false, true] {
             let dir = scratch_dir::scratch_dir();
+            let observation = observe(dir.path());
             let mut engine = open(dir.path());
             engine.submit(create(1), Slot(0)).unwrap();
-            engine.arm_persist_failure(failure);
+            let (site, op, effect) = failure;
+            observation
+                .arm_io_fault(IoFault {
+                    site,
+                    op,
+                    passes: 0,
+                    effect,
+                })
+                .unwrap();
             let in_flight = create(2);
             let error = engine.submit(in_flight, Slot(0)).unwrap_err();
             assert!(
@@ -298,7 +314,7 @@ fn persist_failures_halt_and_resolve_exactly_once_after_restart() {
                 lose_unsynced(dir.path(), durable);
             }
             let mut engine = open(dir.path());
-            let survived = failure == PersistFailure::SyncFails && !lose;
+            let survived = site == Site::WalSync && !lose;
             assert_eq!(
                 engine.state_machine().get_resource(ResourceId(2)).is_some(),
                 survived

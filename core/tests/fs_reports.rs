@@ -23,14 +23,34 @@ fn report(site: Site, op: FsOp) -> FsReport {
     FsReport { site, op }
 }
 
-/// Opening the WAL: the file (created or not), its sync, its directory entry.
-fn wal_open(created: bool) -> [FsReport; 3] {
+/// Opening a WAL of `len` bytes: the file (created or not), its last
+/// frame's worth of bytes read and written again, its sync, its directory
+/// entry.
+fn wal_open(created: bool, len: u64) -> Vec<FsReport> {
     let wal = FileName::Wal;
-    [
-        report(Site::WalOpen, FsOp::Open { file: wal, created }),
+    let tail = len.min(allocdb_core::wal::MAX_FRAME_LEN as u64);
+    let again = |op| report(Site::WalOpen, op);
+    let mut reports = vec![report(Site::WalOpen, FsOp::Open { file: wal, created })];
+    if tail > 0 {
+        let offset = len - tail;
+        reports.extend([
+            again(FsOp::Read {
+                file: wal,
+                offset,
+                len: tail,
+            }),
+            again(FsOp::Write {
+                file: wal,
+                offset,
+                len: tail,
+            }),
+        ]);
+    }
+    reports.extend([
         report(Site::WalOpen, FsOp::SyncAll { file: wal }),
         report(Site::WalDirectory, FsOp::SyncDirectory),
-    ]
+    ]);
+    reports
 }
 
 #[test]
@@ -46,7 +66,7 @@ fn a_write_a_checkpoint_and_a_recovery_report_every_durability_call() {
             len: 0,
         },
     );
-    assert_eq!(observation.drain(), wal_open(true).to_vec());
+    assert_eq!(observation.drain(), wal_open(true, 0));
 
     engine.submit(create(1), Slot(1)).unwrap();
     let wal = FileName::Wal;
@@ -161,16 +181,24 @@ fn a_write_a_checkpoint_and_a_recovery_report_every_durability_call() {
             ..snapshot_read
         }
     );
-    assert_eq!(reports[1..4], wal_open(false));
-    // Recovery reads the whole log in each of its two passes.
-    let read: Vec<u64> = reports[4..]
-        .iter()
-        .map(|r| match r.op {
-            FsOp::Read { file, len, .. } if file == wal && r.site == Site::WalRead => len,
-            other => panic!("recovery made {other:?} at {:?}", r.site),
-        })
-        .collect();
-    assert_eq!(read.iter().sum::<u64>(), 2 * wal_len, "{reports:?}");
+    assert_eq!(reports[1..6], wal_open(false, wal_len));
+    // Recovery reads the whole log in each of its two passes: the scan,
+    // then the replay.
+    let read_at = |site| -> u64 {
+        reports[6..]
+            .iter()
+            .map(|r| match r.op {
+                FsOp::Read { file, len, .. } if file == wal && r.site == site => len,
+                FsOp::Read { file, .. } if file == wal => 0,
+                other => panic!("recovery made {other:?} at {:?}", r.site),
+            })
+            .sum()
+    };
+    assert_eq!(
+        (read_at(Site::WalScan), read_at(Site::WalReplay)),
+        (wal_len, wal_len),
+        "{reports:?}"
+    );
 }
 
 #[test]
@@ -197,7 +225,8 @@ fn without_an_observer_nothing_is_recorded_and_the_engine_works() {
 #[test]
 fn a_read_fault_at_recovery_is_a_typed_error_and_the_next_open_recovers() {
     use allocdb_core::engine::OpenError;
-    use allocdb_core::fs::{ReadFault, ReadFaultKind};
+    use allocdb_core::fs::fault::{IoEffect, IoErrorKind, IoFault};
+    use allocdb_core::fs::FsOpKind;
     use allocdb_core::snapshot::LoadError;
 
     let dir = scratch_dir::scratch_dir();
@@ -209,38 +238,44 @@ fn a_read_fault_at_recovery_is_a_typed_error_and_the_next_open_recovers() {
     drop(engine);
 
     let observation = observe(dir.path());
-    for (file, kind) in [
-        (FileName::Wal, ReadFaultKind::Error),
-        (FileName::Wal, ReadFaultKind::Short),
-        (FileName::Snapshot, ReadFaultKind::Error),
-        (FileName::Snapshot, ReadFaultKind::Short),
+    let eio = IoEffect::Fail(IoErrorKind::Eio);
+    let short = IoEffect::Short { bytes: 4 };
+    for (site, effect) in [
+        (Site::WalScan, eio),
+        (Site::WalScan, short),
+        (Site::WalReplay, eio),
+        (Site::WalReplay, short),
+        (Site::SnapshotRead, eio),
+        (Site::SnapshotRead, short),
     ] {
-        observation.arm_read_fault(ReadFault { file, kind });
+        let fault = IoFault {
+            site,
+            op: FsOpKind::Read,
+            passes: 0,
+            effect,
+        };
+        observation.arm_io_fault(fault).unwrap();
         let error = Engine::open(dir.path(), EngineConfig::small())
             .map(|_| ())
             .unwrap_err();
-        assert_eq!(
-            observation.disarm_read_fault(),
-            None,
-            "{file:?} {kind:?} fired"
-        );
-        match (file, kind, &error) {
-            (FileName::Wal, ReadFaultKind::Error, OpenError::Io(e)) => {
-                assert!(e.to_string().contains("injected read fault"), "{e}")
+        assert_eq!(observation.armed_io_faults(), vec![], "{fault:?} fired");
+        match (site, effect, &error) {
+            (Site::WalScan | Site::WalReplay, IoEffect::Fail(_), OpenError::Io(e)) => {
+                assert_eq!(IoErrorKind::of(e), Some(IoErrorKind::Eio), "{e}")
             }
-            (FileName::Wal, ReadFaultKind::Short, OpenError::Io(e)) => {
+            (Site::WalScan | Site::WalReplay, IoEffect::Short { .. }, OpenError::Io(e)) => {
                 assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof)
             }
-            (FileName::Snapshot, ReadFaultKind::Error, OpenError::Snapshot(LoadError::Io(_))) => {}
+            (Site::SnapshotRead, IoEffect::Fail(_), OpenError::Snapshot(LoadError::Io(_))) => {}
             (
-                FileName::Snapshot,
-                ReadFaultKind::Short,
+                Site::SnapshotRead,
+                IoEffect::Short { .. },
                 OpenError::Snapshot(LoadError::Invalid(_)),
             ) => {}
-            _ => panic!("{file:?} {kind:?}: {error}"),
+            _ => panic!("{fault:?}: {error}"),
         }
         let (engine, report) = Engine::open(dir.path(), EngineConfig::small()).unwrap();
-        assert_eq!(engine.state_machine().digest(), digest, "{file:?} {kind:?}");
+        assert_eq!(engine.state_machine().digest(), digest, "{fault:?}");
         assert_eq!(report.frames_replayed, 1);
     }
 }
@@ -255,7 +290,7 @@ fn reads_are_reported_at_their_offsets() {
     let mut file = DurableFile::create(dir.path(), FileName::Wal, Site::WalOpen).unwrap();
     file.write_at(0, &[7; 10], Site::WalAppend).1.unwrap();
     let observation = observe(dir.path());
-    let mut reader = file.reader(Site::WalRead).unwrap();
+    let mut reader = file.reader(Site::WalScan).unwrap();
     let mut buf = [0; 4];
     while reader.read(&mut buf).unwrap() > 0 {}
     let reads: Vec<(u64, u64)> = observation

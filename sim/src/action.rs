@@ -4,8 +4,9 @@
 
 use crate::fence::Fence;
 use crate::lease_ref::LeaseRef;
-use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
-use allocdb_core::fs::{FileName, ReadFault, ReadFaultKind};
+use allocdb_core::engine::fault::CrashPoint;
+use allocdb_core::fs::fault::{IoEffect, IoErrorKind, IoFault};
+use allocdb_core::fs::{FileName, FsOpKind, Site};
 use allocdb_core::{
     Bundle, BundleOverflow, Command, HolderId, LeaseEpoch, LeaseId, ResourceId, BUNDLE_SIZE_LIMIT,
 };
@@ -324,15 +325,30 @@ pub enum Action {
     ForgeSnapshot {
         lsn: u64,
     },
-    /// The next WAL append (or its sync) fails.
-    ArmPersistFailure(#[serde(with = "PersistFailureDef")] PersistFailure),
-    /// The next restart's first read of `file` fails as `kind` says;
-    /// recovery must refuse with a typed error, and the restart after it
-    /// recovers normally.
+    /// The next WAL append (or its sync) fails: the storage spec's
+    /// persist failures, each an [`Action::ArmIoError`] at the WAL's append
+    /// or sync ([`PersistFailure::fault`]).
+    ArmPersistFailure(PersistFailure),
+    /// Recovery's first read of `file` fails as `kind` says: the storage
+    /// spec's read faults, each an [`Action::ArmIoError`] at recovery's
+    /// first read of that file ([`ReadTarget::fault`]). Armed while the
+    /// engine is down, it waits for the next restart.
     ArmReadFault {
         file: ReadTarget,
-        #[serde(with = "ReadFaultKindDef")]
         kind: ReadFaultKind,
+    },
+    /// The file operation `op` at `site` fails as `kind` says, after
+    /// `passes` of them succeed. Armed while the process runs, it belongs
+    /// to that process and dies with it; armed while it is down, to the
+    /// next one (its recovery first).
+    ArmIoError {
+        #[serde(with = "SiteDef")]
+        site: Site,
+        #[serde(with = "FsOpKindDef")]
+        op: FsOpKind,
+        kind: IoKind,
+        #[serde(default, skip_serializing_if = "is_zero_u32")]
+        passes: u32,
     },
     /// The machine loses power now (the process dies if it is alive). The
     /// unsynced bytes of the WAL fare as `unsynced` says, those of every
@@ -399,33 +415,89 @@ impl ReadTarget {
         }
     }
 
-    pub const fn fault(self, kind: ReadFaultKind) -> ReadFault {
-        ReadFault {
-            file: self.file(),
-            kind,
+    /// Recovery's first read of this file: the WAL's scan, or the
+    /// snapshot's load.
+    pub const fn site(self) -> Site {
+        match self {
+            ReadTarget::Wal => Site::WalScan,
+            ReadTarget::Snapshot => Site::SnapshotRead,
+        }
+    }
+
+    /// The I/O error a read fault of `kind` on this file is.
+    pub const fn fault(self, kind: ReadFaultKind) -> IoFault {
+        IoFault {
+            site: self.site(),
+            op: FsOpKind::Read,
+            passes: 0,
+            effect: match kind {
+                ReadFaultKind::Error => IoEffect::Fail(IoErrorKind::Eio),
+                ReadFaultKind::Short => IoEffect::Short { bytes: 0 },
+            },
         }
     }
 }
 
-/// Serde shadow of the core's [`ReadFaultKind`].
-#[derive(Serialize, Deserialize)]
-#[serde(remote = "ReadFaultKind", rename = "ReadFaultKind")]
-pub enum ReadFaultKindDef {
+/// How a read fault breaks recovery's read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReadFaultKind {
+    /// The read fails with `EIO`.
     Error,
+    /// The file reads as empty: a short read, then the end of the file.
     Short,
 }
 
-/// Serde shadow of the core's [`PersistFailure`].
-#[derive(Serialize, Deserialize)]
-#[serde(
-    remote = "PersistFailure",
-    rename = "PersistFailure",
-    deny_unknown_fields
-)]
-pub enum PersistFailureDef {
+/// How the next WAL write fails (the storage spec's persist failures).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum PersistFailure {
+    /// The append writes nothing and fails.
     AppendFails,
+    /// The append writes only the first `bytes` bytes of the frame (all
+    /// but the last at most), then fails.
     PartialAppend { bytes: u32 },
+    /// The append succeeds; the sync after it fails.
     SyncFails,
+}
+
+impl PersistFailure {
+    /// The I/O error this failure is.
+    pub const fn fault(self) -> IoFault {
+        let (site, op, effect) = match self {
+            PersistFailure::AppendFails => (
+                Site::WalAppend,
+                FsOpKind::Write,
+                IoEffect::Fail(IoErrorKind::Eio),
+            ),
+            PersistFailure::PartialAppend { bytes } => {
+                (Site::WalAppend, FsOpKind::Write, IoEffect::Short { bytes })
+            }
+            PersistFailure::SyncFails => (
+                Site::WalSync,
+                FsOpKind::Sync,
+                IoEffect::Fail(IoErrorKind::Eio),
+            ),
+        };
+        IoFault {
+            site,
+            op,
+            passes: 0,
+            effect,
+        }
+    }
+
+    /// The persist failure an I/O error of the WAL's write path is, if it
+    /// is one (an error of either kind counts).
+    pub fn of(site: Site, effect: IoEffect) -> Option<PersistFailure> {
+        match (site, effect) {
+            (Site::WalAppend, IoEffect::Fail(_)) => Some(PersistFailure::AppendFails),
+            (Site::WalAppend, IoEffect::Short { bytes }) => {
+                Some(PersistFailure::PartialAppend { bytes })
+            }
+            (Site::WalSync, _) => Some(PersistFailure::SyncFails),
+            _ => None,
+        }
+    }
 }
 
 /// Every persist failure kind (a partial append's size is drawn apart).
@@ -444,6 +516,75 @@ pub fn persist_failure_name(failure: PersistFailure) -> &'static str {
     }
 }
 
+/// How an armed I/O error fails its operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IoKind {
+    /// The operation does nothing and fails with `EIO`.
+    Eio,
+    /// The operation does nothing and fails with `ENOSPC`.
+    Enospc,
+    /// A write writes its first n bytes (all but the last at most), then
+    /// fails with `ENOSPC`; a read delivers n bytes, then the file reads as
+    /// ended.
+    Short(u32),
+}
+
+impl IoKind {
+    pub const fn effect(self) -> IoEffect {
+        match self {
+            IoKind::Eio => IoEffect::Fail(IoErrorKind::Eio),
+            IoKind::Enospc => IoEffect::Fail(IoErrorKind::Enospc),
+            IoKind::Short(bytes) => IoEffect::Short { bytes },
+        }
+    }
+
+    pub const fn of(effect: IoEffect) -> IoKind {
+        match effect {
+            IoEffect::Fail(IoErrorKind::Eio) => IoKind::Eio,
+            IoEffect::Fail(IoErrorKind::Enospc) => IoKind::Enospc,
+            IoEffect::Short { bytes } => IoKind::Short(bytes),
+        }
+    }
+}
+
+fn is_zero_u32(value: &u32) -> bool {
+    *value == 0
+}
+
+/// Serde shadow of the core's [`Site`].
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "Site", rename = "Site")]
+pub enum SiteDef {
+    WalOpen,
+    WalAppend,
+    WalSync,
+    WalTruncate,
+    WalRewriteTemp,
+    WalRewriteRename,
+    WalDirectory,
+    WalScan,
+    WalReplay,
+    WalRewriteRead,
+    SnapshotTemp,
+    SnapshotRename,
+    SnapshotDirectory,
+    SnapshotRead,
+}
+
+/// Serde shadow of the core's [`FsOpKind`].
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "FsOpKind", rename = "FsOp")]
+pub enum FsOpKindDef {
+    Open,
+    Create,
+    Write,
+    SetLen,
+    Sync,
+    Rename,
+    SyncDirectory,
+    Read,
+}
+
 /// The kind of an action, for counting what a sweep exercised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ActionKind {
@@ -457,6 +598,7 @@ pub enum ActionKind {
     ArmCrash,
     ArmPersistFailure,
     ArmReadFault,
+    ArmIoError,
     Crash,
     TearLastFrame,
     FlipWalBit,
@@ -466,7 +608,7 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 16] = [
+    pub const ALL: [ActionKind; 17] = [
         ActionKind::Submit,
         ActionKind::Retry,
         ActionKind::Burst,
@@ -477,6 +619,7 @@ impl ActionKind {
         ActionKind::ArmCrash,
         ActionKind::ArmPersistFailure,
         ActionKind::ArmReadFault,
+        ActionKind::ArmIoError,
         ActionKind::Crash,
         ActionKind::TearLastFrame,
         ActionKind::FlipWalBit,
@@ -487,10 +630,11 @@ impl ActionKind {
 
     /// The kinds that only faults bring about: the fault actions, and the
     /// restart that follows them. A run without faults has none of these.
-    pub const FAULTS: [ActionKind; 8] = [
+    pub const FAULTS: [ActionKind; 9] = [
         ActionKind::ArmCrash,
         ActionKind::ArmPersistFailure,
         ActionKind::ArmReadFault,
+        ActionKind::ArmIoError,
         ActionKind::Crash,
         ActionKind::TearLastFrame,
         ActionKind::FlipWalBit,
@@ -510,6 +654,7 @@ impl ActionKind {
             ActionKind::ArmCrash => "arm_crash",
             ActionKind::ArmPersistFailure => "arm_persist_failure",
             ActionKind::ArmReadFault => "arm_read_fault",
+            ActionKind::ArmIoError => "arm_io_error",
             ActionKind::Crash => "crash",
             ActionKind::TearLastFrame => "tear_last_frame",
             ActionKind::FlipWalBit => "flip_wal_bit",
@@ -521,6 +666,26 @@ impl ActionKind {
 }
 
 impl Action {
+    /// The I/O error this action arms, if it arms one.
+    pub fn io_fault(&self) -> Option<IoFault> {
+        match *self {
+            Action::ArmPersistFailure(failure) => Some(failure.fault()),
+            Action::ArmReadFault { file, kind } => Some(file.fault(kind)),
+            Action::ArmIoError {
+                site,
+                op,
+                kind,
+                passes,
+            } => Some(IoFault {
+                site,
+                op,
+                passes,
+                effect: kind.effect(),
+            }),
+            _ => None,
+        }
+    }
+
     /// The crash points this action's write path passes, in path order. A
     /// restart also passes `RecoveryAfterReplayedFrame(k)` once per frame it
     /// replays; how many depends on the log, so those are not listed.
@@ -582,6 +747,7 @@ impl Action {
             Action::ArmCrash(_) | Action::ArmCrashAfter { .. } => ActionKind::ArmCrash,
             Action::ArmPersistFailure(_) => ActionKind::ArmPersistFailure,
             Action::ArmReadFault { .. } => ActionKind::ArmReadFault,
+            Action::ArmIoError { .. } => ActionKind::ArmIoError,
             Action::Crash { .. } => ActionKind::Crash,
             Action::TearLastFrame { .. } => ActionKind::TearLastFrame,
             Action::FlipBit { target, .. } if target.is_wal() => ActionKind::FlipWalBit,

@@ -2,7 +2,8 @@
 //! line says it for people, this says it for code.
 
 use crate::answer::Answer;
-use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
+use crate::driver::{ArmedIo, IoFailure};
+use allocdb_core::engine::fault::CrashPoint;
 use allocdb_core::engine::RecoveryReport;
 use serde::{Deserialize, Serialize};
 
@@ -28,8 +29,11 @@ pub struct StepEvent {
     pub answers: Vec<(u128, Answer)>,
     /// The armed crash point that fired.
     pub crashed_at: Option<CrashPoint>,
-    /// The armed persist failure that fired.
-    pub persist_failed: Option<PersistFailure>,
+    /// The armed I/O error that fired (it halted the engine, or failed its
+    /// recovery).
+    pub io_failed: Option<IoFailure>,
+    /// I/O errors armed in a process that died before they fired.
+    pub io_died: Vec<ArmedIo>,
     /// The report of a recovery that started the engine.
     pub recovery: Option<RecoveryReport>,
     pub damage: Option<DamageVerdict>,
@@ -42,7 +46,8 @@ impl StepEvent {
     pub fn clear(&mut self) {
         self.answers.clear();
         self.crashed_at = None;
-        self.persist_failed = None;
+        self.io_failed = None;
+        self.io_died.clear();
         self.recovery = None;
         self.damage = None;
         self.recovery_point_unreached = None;

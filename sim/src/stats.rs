@@ -1,13 +1,15 @@
 //! What a run (or a sweep) exercised: counts of every action kind, crash
-//! point, persist failure and recovery outcome. Ordered maps only, so that
+//! point, I/O error, persist failure and recovery outcome. Ordered maps only, so that
 //! reports print the same way every time.
 
-use crate::action::{persist_failure_name, ActionKind, PERSIST_FAILURE_KINDS};
+use crate::action::{persist_failure_name, ActionKind, PersistFailure, PERSIST_FAILURE_KINDS};
 use crate::answer::{Answer, Code};
 use crate::boundary_probes::Boundary;
 use crate::coverage::matrix::{Entry, State};
-use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
+use crate::driver::IoFailure;
+use allocdb_core::engine::fault::CrashPoint;
 use allocdb_core::engine::StartMode;
+use allocdb_core::fs::{FsOpKind, Site};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -15,6 +17,8 @@ pub struct RunStats {
     pub actions: BTreeMap<ActionKind, u64>,
     pub crash_points: BTreeMap<&'static str, u64>,
     pub persist_failures: BTreeMap<&'static str, u64>,
+    /// I/O errors that fired, by the operation they failed.
+    pub io_errors: BTreeMap<(Site, FsOpKind), u64>,
     pub recoveries: BTreeMap<&'static str, u64>,
     pub torn_tails_recovered: u64,
     pub fail_closed_confirmed: u64,
@@ -66,6 +70,13 @@ pub const DAMAGE_REGIONS: [&str; 16] = [
     "partial_append.payload",
 ];
 
+/// Every operation the engine makes, by site: each can be failed.
+pub fn io_error_sites() -> impl Iterator<Item = (Site, FsOpKind)> {
+    Site::ALL
+        .into_iter()
+        .flat_map(|site| site.ops().iter().map(move |&op| (site, op)))
+}
+
 impl RunStats {
     pub fn action(&mut self, kind: ActionKind) {
         *self.actions.entry(kind).or_default() += 1;
@@ -75,11 +86,18 @@ impl RunStats {
         *self.crash_points.entry(point.name()).or_default() += 1;
     }
 
-    pub fn persist_failure(&mut self, failure: PersistFailure) {
+    /// An I/O error fired; a persist failure is counted as one too.
+    pub fn io_failure(&mut self, failure: IoFailure) {
         *self
-            .persist_failures
-            .entry(persist_failure_name(failure))
+            .io_errors
+            .entry((failure.site, failure.op))
             .or_default() += 1;
+        if let Some(persist) = PersistFailure::of(failure.site, failure.effect) {
+            *self
+                .persist_failures
+                .entry(persist_failure_name(persist))
+                .or_default() += 1;
+        }
     }
 
     pub fn recovery(&mut self, mode: StartMode, torn: bool) {
@@ -158,6 +176,9 @@ impl RunStats {
                 *into.entry(k).or_default() += v;
             }
         }
+        for (k, v) in &other.io_errors {
+            *self.io_errors.entry(*k).or_default() += v;
+        }
         for (k, v) in &other.cells {
             *self.cells.entry(*k).or_default() += v;
         }
@@ -195,6 +216,14 @@ impl RunStats {
             lines.push(format!(
                 "persist_failure {name} {}",
                 self.persist_failures.get(name).copied().unwrap_or(0)
+            ));
+        }
+        for (site, op) in io_error_sites() {
+            lines.push(format!(
+                "io_error {} {} {}",
+                site.name(),
+                op.name(),
+                self.io_errors.get(&(site, op)).copied().unwrap_or(0)
             ));
         }
         for (mode, count) in &self.recoveries {

@@ -3,6 +3,7 @@
 
 use crate::action::SimCommand;
 use crate::driver::wal_book::WalBook;
+use crate::driver::ArmedIo;
 use crate::oracle::model::Model;
 use allocdb_core::engine::fault::CrashPoint;
 use allocdb_core::Slot;
@@ -95,6 +96,8 @@ pub struct SimView<'a> {
     /// The crash point armed in the running engine (never a recovery
     /// point: those wait for the next restart).
     pub armed_crash: Option<ArmedCrash>,
+    /// The I/O errors armed in the engine's files and not fired.
+    pub armed_io: &'a [ArmedIo],
     /// A bit flipped while down that the next restart must fail closed on
     /// (the driver takes one damage at a time).
     pub damage_pending: bool,

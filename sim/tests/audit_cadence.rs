@@ -66,13 +66,16 @@ fn a_replay_finds_the_first_step_a_sweep_audit_would_catch_later() {
             sweep.detail
         );
     }
-    // Seed 0's first resource is created at step 39 and its next full
-    // audit is the restart at step 45: the sweep's audit catches it there.
+    // Seed 0's first resource is created at step 4 and its next full
+    // audit is the fault action at step 13: the sweep's audit catches it
+    // there.
     let sweep = first_broken_audit(0, 300, FaultSelection::All, AuditCadence::SWEEP);
-    assert_eq!(sweep.step, 45);
-    assert!(sweep.detail.starts_with("full audit (after restart): "));
+    assert_eq!(sweep.step, 13);
+    assert!(sweep
+        .detail
+        .starts_with("full audit (after fault action arm_persist_failure): "));
     let replay = first_broken_audit(0, 300, FaultSelection::All, AuditCadence::EVERY_STEP);
-    assert_eq!(replay.step, 39);
+    assert_eq!(replay.step, 4);
 }
 
 /// A sweep takes the live model as the one recovery must reach when the

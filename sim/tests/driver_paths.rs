@@ -1,8 +1,9 @@
 //! Hand-written action scripts through every driver path; each must pass
 //! all oracles, and the transcript must be the same on every run.
 
-use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
+use allocdb_core::engine::fault::CrashPoint;
 use allocdb_core::engine::EngineConfig;
+use allocdb_sim::action::PersistFailure;
 use allocdb_sim::action::{Action, FlipTarget, SimCommand, Unsynced};
 use allocdb_sim::driver::{RunError, SelfTest, SimConfig, Simulator};
 use allocdb_sim::fence::Fence;

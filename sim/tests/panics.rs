@@ -40,7 +40,7 @@ fn a_panic_fails_the_seed_with_where_and_whose_and_shrinks() {
         (
             SelfTest::EngineAssertion,
             PanicOrigin::Engine,
-            "core/src/fs.rs:",
+            "core/src/fs/observer.rs:",
         ),
     ] {
         let (report, failure) = panicking_seed(selftest);

@@ -224,7 +224,8 @@ fn run_error(text: &str) -> String {
     }
 }
 
-/// A strict scenario's read fault must meet a restart that reads its file.
+/// A strict scenario's read fault must meet a restart that reads its file,
+/// as any I/O error must fire.
 #[test]
 fn a_read_fault_that_reads_nothing_or_meets_no_restart_is_an_error() {
     let run = run_error;
@@ -233,16 +234,31 @@ fn a_read_fault_that_reads_nothing_or_meets_no_restart_is_an_error() {
         ArmReadFault(file: Snapshot, kind: Error), Restart])";
     let error = run(no_snapshot);
     assert!(
-        error.contains("step 4 (Restart)")
-            && error.contains("finds nothing to read: Snapshot has no bytes"),
+        error.contains("step 3 (ArmReadFault)")
+            && error.contains("the I/O error eio at snapshot_read read never fired"),
         "{error}"
     );
     let no_restart = "Scenario(steps: [Submit(client: 1, operation: 1, command: \
         CreateResource(resource: 7)), ArmReadFault(file: Wal, kind: Short)])";
     let error = run(no_restart);
     assert!(
-        error.contains("step 2 (ArmReadFault)") && error.contains("never met a restart"),
+        error.contains("step 2 (ArmReadFault)")
+            && error.contains("the I/O error short(0) at wal_scan read never fired"),
         "{error}"
+    );
+    let died = "Scenario(steps: [ArmIoError(site: WalSync, op: Sync, kind: Eio), \
+        Crash(unsynced: Keep), Restart])";
+    let error = run(died);
+    assert!(
+        error.contains("step 2 (Crash)")
+            && error.contains("eio at wal_sync sync armed at step 1 died unfired"),
+        "{error}"
+    );
+    let impossible =
+        self::error("Scenario(steps: [ArmIoError(site: WalSync, op: Rename, kind: Eio)])");
+    assert!(
+        impossible.contains("step 1 (ArmIoError): rename at wal_sync: the engine makes no such operation at that site (the engine makes sync there)"),
+        "{impossible}"
     );
 }
 

@@ -9,7 +9,7 @@ use allocdb_sim::driver::{AuditCadence, RunError, Simulator};
 use allocdb_sim::oracle::Oracle;
 use allocdb_sim::run::{run_seed_watched, SeedSpec};
 use allocdb_sim::scenario::{load, run_scenario_watched, Scenario};
-use allocdb_sim::transcript::TranscriptMode;
+use allocdb_sim::transcript::{describe_io_failure, TranscriptMode};
 use std::time::Duration;
 
 pub struct ReplayArgs {
@@ -47,8 +47,8 @@ impl Printer {
         if let Some(point) = event.crashed_at {
             outln!("      | crash point fired: {}", point.name());
         }
-        if let Some(failure) = event.persist_failed {
-            outln!("      | persist failure fired: {failure:?}");
+        if let Some(failure) = event.io_failed {
+            outln!("      | I/O error fired: {}", describe_io_failure(failure));
         }
         if let Some(report) = event.recovery {
             outln!("      | recovery: {report:?}");
@@ -56,9 +56,14 @@ impl Printer {
         if let Some(damage) = event.damage {
             outln!("      | damage: {damage:?}");
         }
-        let (crash, persist, recovery) = sim.armed();
-        if crash.is_some() || persist.is_some() || recovery.is_some() {
-            outln!("      | armed: crash {crash:?}, persist {persist:?}, recovery {recovery:?}");
+        let armed = sim.armed();
+        if armed.crash.is_some() || !armed.io.is_empty() || armed.recovery.is_some() {
+            let io: Vec<_> = armed.io.iter().map(|a| a.fault).collect();
+            outln!(
+                "      | armed: crash {:?}, I/O errors {io:?}, recovery {:?}",
+                armed.crash,
+                armed.recovery
+            );
         }
         if let Some(engine) = sim.live_engine() {
             outln!(

@@ -624,8 +624,8 @@ fn a_panicking_sweep_names_the_panic_and_its_repro_shrinks() {
     sweep
         .expect_code(1)
         .expect_stdout("oracle `panic` failed at step ")
-        .expect_stdout("the engine panicked at core/src/fs.rs:")
-        .expect_stdout("panicked: engine code, at core/src/fs.rs:");
+        .expect_stdout("the engine panicked at core/src/fs/observer.rs:")
+        .expect_stdout("panicked: engine code, at core/src/fs/observer.rs:");
     assert_eq!(sweep.stdout_field("oracle:"), "panic", "{}", sweep.shown());
     assert!(
         !sweep.stderr.contains("thread '"),
@@ -636,14 +636,14 @@ fn a_panicking_sweep_names_the_panic_and_its_repro_shrinks() {
     xtask(dir.path(), &["replay", text(&repro)])
         .expect_code(1)
         .expect_stdout("=> FAILED")
-        .expect_stderr("oracle `panic` failed: the engine panicked at core/src/fs.rs:");
+        .expect_stderr("oracle `panic` failed: the engine panicked at core/src/fs/observer.rs:");
     let out_dir = dir.path().join("shrunk");
     xtask(
         dir.path(),
         &["shrink", text(&repro), "--out-dir", text(&out_dir)],
     )
     .expect_code(0)
-    .expect_stdout("still failing oracle `panic` at core/src/fs.rs:");
+    .expect_stdout("still failing oracle `panic` at core/src/fs/observer.rs:");
 }
 
 /// A step that never returns: the watchdog names the seed and the step,

@@ -3,8 +3,9 @@
 //!
 //! A crash stops the engine at a named point as if the process died there:
 //! the call returns `Crashed`, the engine refuses everything afterwards, and
-//! only the files remain. A persist failure makes the next WAL append or
-//! sync fail the way a disk would.
+//! only the files remain. I/O errors are not armed here: every file
+//! operation's fault seam is in `crate::fs` (`fs::fault`), where the
+//! operation is made.
 
 /// Where an armed crash stops the engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -119,17 +120,6 @@ impl CrashPoint {
     }
 }
 
-/// How the next WAL write fails.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum PersistFailure {
-    /// The append writes nothing and fails.
-    AppendFails,
-    /// The append writes only the first `bytes` bytes of the frame, then fails.
-    PartialAppend { bytes: u32 },
-    /// The append succeeds; the sync after it fails.
-    SyncFails,
-}
-
 /// What is armed. Each arming fires once.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Faults {
@@ -137,7 +127,6 @@ pub struct Faults {
     /// Arrivals at `crash` that pass before it fires: 0 fires at the first.
     /// A tick or a queue of requests reaches a point once per command.
     pub crash_passes: u32,
-    pub persist: Option<PersistFailure>,
 }
 
 impl Faults {
@@ -153,18 +142,5 @@ impl Faults {
         }
         self.crash = None;
         true
-    }
-
-    pub(crate) fn take_persist(&mut self) -> Option<PersistFailure> {
-        self.persist.take()
-    }
-
-    pub(crate) fn take_sync_failure(&mut self) -> bool {
-        if self.persist == Some(PersistFailure::SyncFails) {
-            self.persist = None;
-            true
-        } else {
-            false
-        }
     }
 }

@@ -6,8 +6,9 @@
 //! `storage_failure` (indefinite), every later write `engine_halted`, and
 //! reads fail closed, until a restart recovers from the files.
 //!
-//! The fault seams (`fault` module, `arm_crash`, `arm_persist_failure`,
-//! `open_with_faults`) exist only with the `fault-injection` feature.
+//! The crash seams (`fault` module, `arm_crash`, `open_with_faults`) exist
+//! only with the `fault-injection` feature; I/O errors are injected where
+//! the file operations are made (`crate::fs::fault`).
 #![cfg_attr(
     not(feature = "fault-injection"),
     doc = r#"
@@ -28,7 +29,7 @@ and neither are the arming calls:
 
 ```compile_fail
 fn arm(engine: &mut allocdb_core::engine::Engine) {
-    engine.arm_persist_failure(Default::default());
+    engine.arm_crash_after(todo!(), 0);
 }
 ```
 "#
@@ -57,11 +58,10 @@ use crate::ring::Ring;
 use crate::wal::{
     encode_record_frame, encoded_command_len, WalFile, WalRecord, MAX_FRAME_LEN, MAX_PAYLOAD_LEN,
 };
-use std::io;
 use std::path::{Path, PathBuf};
 
 #[cfg(feature = "fault-injection")]
-use fault::{CrashPoint, Faults, PersistFailure};
+use fault::{CrashPoint, Faults};
 
 /// Most expirations one tick may commit, whatever the config says: the
 /// tick's due list lives on the stack.
@@ -300,7 +300,7 @@ impl Engine {
         let len = encode_record_frame(lsn, request_slot, record, &mut self.frame[..]);
         self.next_lsn = lsn.next();
         let before = self.wal.len();
-        if let Err(error) = self.append(len) {
+        if let Err(error) = self.wal.append(&self.frame[..len]) {
             self.lifecycle = Lifecycle::Halted;
             return Err(SubmitError::StorageFailure { kind: error.kind() });
         }
@@ -312,7 +312,7 @@ impl Engine {
             };
             crash_point!(self, point, SubmitError::Crashed);
         }
-        if let Err(error) = self.sync() {
+        if let Err(error) = self.wal.sync() {
             self.lifecycle = Lifecycle::Halted;
             return Err(SubmitError::StorageFailure { kind: error.kind() });
         }
@@ -327,32 +327,6 @@ impl Engine {
             "a completed sync covers every appended byte"
         );
         Ok(())
-    }
-
-    fn append(&mut self, len: usize) -> io::Result<()> {
-        #[cfg(feature = "fault-injection")]
-        match self.faults.persist {
-            Some(PersistFailure::AppendFails) => {
-                self.faults.take_persist();
-                return Err(io::Error::other("injected: append fails"));
-            }
-            Some(PersistFailure::PartialAppend { bytes }) => {
-                self.faults.take_persist();
-                let written = (bytes as usize).min(len.saturating_sub(1));
-                self.wal.append(&self.frame[..written])?;
-                return Err(io::Error::other("injected: partial append"));
-            }
-            Some(PersistFailure::SyncFails) | None => {}
-        }
-        self.wal.append(&self.frame[..len])
-    }
-
-    fn sync(&mut self) -> io::Result<()> {
-        #[cfg(feature = "fault-injection")]
-        if self.faults.take_sync_failure() {
-            return Err(io::Error::other("injected: sync fails"));
-        }
-        self.wal.sync()
     }
 
     /// Applies a command that is durable in the WAL. A refusal here means
@@ -475,11 +449,5 @@ impl Engine {
     pub fn arm_crash_after(&mut self, point: CrashPoint, passes: u32) {
         self.faults.crash = Some(point);
         self.faults.crash_passes = passes;
-    }
-
-    /// Arms a persist failure for the next WAL append.
-    #[cfg(feature = "fault-injection")]
-    pub fn arm_persist_failure(&mut self, failure: PersistFailure) {
-        self.faults.persist = Some(failure);
     }
 }

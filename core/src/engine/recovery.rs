@@ -4,6 +4,7 @@
 
 use super::replay_window::{DecodedFrame, ReplayWindow};
 use super::{crash_point, Engine, EngineConfig, Lifecycle, OpenError};
+use crate::fs::Site;
 use crate::ids::Lsn;
 use crate::machine::StateMachine;
 use crate::ring::Ring;
@@ -88,7 +89,7 @@ pub(super) fn recover(
     // Two passes over the file, each through one fixed buffer: the scan
     // decides how the log ends (and repairs a torn tail) before the replay
     // applies anything, in the order the storage spec gives.
-    let report = engine.wal.reader()?.scan()?;
+    let report = engine.wal.reader(Site::WalScan)?.scan()?;
     let mut torn_bytes = 0;
     if let ScanEnd::TornTail { valid_len, .. } = report.end {
         torn_bytes = engine.wal.len() - valid_len as u64;
@@ -112,7 +113,7 @@ pub(super) fn recover(
     let snapshot_end = snapshot_lsn.map_or(0, |lsn| lsn.0);
     let mut previous: Option<Lsn> = None;
     let mut frames_replayed = 0u64;
-    let mut window = ReplayWindow::new(engine.wal.reader()?);
+    let mut window = ReplayWindow::new(engine.wal.reader(Site::WalReplay)?);
     while let Some(decoded) = window.next(&engine.sm) {
         let DecodedFrame {
             offset,

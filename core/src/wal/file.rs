@@ -6,6 +6,7 @@
 //! `durable_len`, everything covered by a completed sync. A crash may lose
 //! any suffix past `durable_len`.
 
+use super::frame::MAX_FRAME_LEN;
 use super::reader::WalReader;
 use crate::fs::{self, DurableFile, FileName, FileReader, Site};
 use std::io::{self, Read};
@@ -25,11 +26,30 @@ impl WalFile {
     /// Opens (creating if absent) the WAL in `dir`. Whatever the file holds
     /// is synced first, and so is its directory entry, so it all counts as
     /// durable.
+    ///
+    /// Before that sync its last [`MAX_FRAME_LEN`] bytes are written again.
+    /// A sync that failed before this open (and halted the engine that
+    /// made it) may have left what it should have written in the page
+    /// cache, marked clean but not on disk: the kernel drops the error
+    /// with the pages (PostgreSQL's "fsyncgate"), and no later sync writes
+    /// them until they are written again. Such bytes are always the log's
+    /// last frame: the engine syncs after every frame it appends and halts
+    /// at the first failure, so it never writes past a frame whose sync
+    /// failed. Writing them again makes the sync below cover them; without
+    /// it, a frame recovery replays (and a retry is answered from) could be
+    /// lost by the next power loss.
     pub fn open(dir: &Path) -> io::Result<WalFile> {
         let mut file = DurableFile::open(dir, FileName::Wal, Site::WalOpen)?;
+        let len = file.size()?;
+        let tail = len.min(MAX_FRAME_LEN as u64) as usize;
+        if tail > 0 {
+            let mut last = [0u8; MAX_FRAME_LEN];
+            let offset = len - tail as u64;
+            file.read_exact_at(offset, &mut last[..tail], Site::WalOpen)?;
+            file.write_at(offset, &last[..tail], Site::WalOpen).1?;
+        }
         file.sync_all(Site::WalOpen)?;
         fs::sync_directory(dir, Site::WalDirectory)?;
-        let len = file.size()?;
         Ok(WalFile {
             file,
             dir: dir.to_path_buf(),
@@ -51,17 +71,24 @@ impl WalFile {
         self.durable_len
     }
 
-    /// The frames of the whole file, read through one fixed buffer.
-    pub fn reader(&self) -> io::Result<WalReader<FileReader>> {
-        WalReader::new(self.file.reader(Site::WalRead)?, self.len)
+    /// The frames of the whole file, read through one fixed buffer, for
+    /// recovery's pass at `site` (its scan, then its replay).
+    pub fn reader(&self, site: Site) -> io::Result<WalReader<FileReader>> {
+        assert!(
+            matches!(site, Site::WalScan | Site::WalReplay),
+            "only recovery reads the log frame by frame"
+        );
+        WalReader::new(self.file.reader(site)?, self.len)
     }
 
-    /// The whole file, for a checkpoint's rewrite.
+    /// The whole file, for a checkpoint's rewrite. A read that ends
+    /// before the log does is an error (`UnexpectedEof`), never a shorter
+    /// log: a rewrite of what it got would drop the frames it missed.
     pub fn read_all(&mut self) -> io::Result<Vec<u8>> {
-        let mut bytes = Vec::with_capacity(self.len as usize);
+        let mut bytes = vec![0; self.len as usize];
         self.file
             .reader(Site::WalRewriteRead)?
-            .read_to_end(&mut bytes)?;
+            .read_exact(&mut bytes)?;
         Ok(bytes)
     }
 
@@ -95,9 +122,10 @@ impl WalFile {
     /// Replaces the whole log with `bytes` through temp file, fsync, rename
     /// and directory fsync, so a crash leaves either the old or the new log.
     /// `after_rename` runs between the rename and the directory sync. The
-    /// temp file's handle becomes the log's: its bytes are synced already,
-    /// so nothing is reopened or synced twice, and each sync here is the
-    /// only one that makes its step durable.
+    /// temp file's handle becomes the log's at the rename, whatever follows
+    /// (the name holds it from there): its bytes are synced already, so
+    /// nothing is reopened or synced twice, and each sync here is the only
+    /// one that makes its step durable.
     pub fn replace<E: From<io::Error>>(
         &mut self,
         bytes: &[u8],
@@ -107,12 +135,12 @@ impl WalFile {
         temp.write_at(0, bytes, Site::WalRewriteTemp).1?;
         temp.sync_all(Site::WalRewriteTemp)?;
         temp.rename(FileName::Wal, Site::WalRewriteRename)?;
-        after_rename()?;
-        fs::sync_directory(&self.dir, Site::WalDirectory)?;
         let len = bytes.len() as u64;
         self.file = temp;
         self.len = len;
         self.durable_len = len;
+        after_rename()?;
+        fs::sync_directory(&self.dir, Site::WalDirectory)?;
         Ok(())
     }
 }

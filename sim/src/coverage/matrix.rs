@@ -5,8 +5,6 @@
 //! Cells and answers that cannot happen are listed with why, so the gate
 //! requires exactly the rest.
 
-use allocdb_core::engine::fault::PersistFailure;
-
 /// The state an entry point met.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum State {
@@ -15,7 +13,8 @@ pub enum State {
     HaltedAppendFails,
     HaltedPartialAppend,
     HaltedSyncFails,
-    /// Halted by a checkpoint that failed (an I/O error in its files).
+    /// Halted by a checkpoint that failed (an I/O error in any of its file
+    /// operations).
     HaltedCheckpoint,
     /// The process is gone: nobody answers.
     Down,
@@ -39,15 +38,6 @@ impl State {
             State::HaltedSyncFails => "halted_sync_fails",
             State::HaltedCheckpoint => "halted_checkpoint",
             State::Down => "down",
-        }
-    }
-
-    /// The state a persist failure halts the engine in.
-    pub const fn halted_by(failure: PersistFailure) -> State {
-        match failure {
-            PersistFailure::AppendFails => State::HaltedAppendFails,
-            PersistFailure::PartialAppend { .. } => State::HaltedPartialAppend,
-            PersistFailure::SyncFails => State::HaltedSyncFails,
         }
     }
 }
@@ -145,6 +135,7 @@ impl Entry {
             Entry::Checkpoint => &[
                 "ok",
                 "lsn_exhausted",
+                "storage_failure",
                 "engine_halted",
                 "crashed",
                 "undelivered",
@@ -190,8 +181,9 @@ const WRITE_ANSWERS: &[&str] = &[
 /// Why a cell cannot happen, if it cannot.
 pub fn impossible_cell(state: State, entry: Entry) -> Option<&'static str> {
     match (state, entry) {
-        (State::HaltedCheckpoint, _) => Some(
-            "no seam fails a checkpoint's file operations yet (issue 31), and only those halt it",
+        (State::HaltedCheckpoint, Entry::ProcessQueue) => Some(
+            "a queued request's turn comes only within its burst's step, and only a write of \
+             that burst can halt the engine between two turns: a checkpoint is no burst's",
         ),
         (State::Down, Entry::ProcessQueue) => {
             Some("the queue lives in the engine's memory: it dies with the process")

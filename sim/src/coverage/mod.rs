@@ -11,7 +11,7 @@
 use crate::action::{persist_failure_name, ActionKind, PERSIST_FAILURE_KINDS};
 use crate::answer::Code;
 use crate::boundary_probes::Boundary;
-use crate::stats::{RunStats, DAMAGE_REGIONS};
+use crate::stats::{io_error_sites, RunStats, DAMAGE_REGIONS};
 use allocdb_core::engine::fault::CrashPoint;
 use allocdb_core::engine::StartMode;
 
@@ -93,6 +93,12 @@ pub fn probes(stats: &RunStats) -> Vec<Probe> {
         probe(
             format!("persist_failure.{name}"),
             stats.persist_failures.get(name).copied().unwrap_or(0),
+        );
+    }
+    for (site, op) in io_error_sites() {
+        probe(
+            format!("io_error.{}.{}", site.name(), op.name()),
+            stats.io_errors.get(&(site, op)).copied().unwrap_or(0),
         );
     }
     for mode in [

@@ -7,8 +7,9 @@ use crate::action::{Entries, FlipTarget, Unsynced};
 use crate::fs_model::CrashPlan;
 use crate::oracle::wal_flip::FlipVerdict;
 use crate::view::EngineStatus;
-use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
-use allocdb_core::fs::{FileName, ReadFault};
+use allocdb_core::engine::fault::{CrashPath, CrashPoint};
+use allocdb_core::fs::fault::{IoFault, MAX_ARMED_IO_FAULTS};
+use allocdb_core::fs::FileName;
 use allocdb_core::snapshot::format::{
     HEADER_LEN as SNAPSHOT_HEADER_LEN, TRAILER_LEN as SNAPSHOT_TRAILER_LEN,
 };
@@ -32,18 +33,29 @@ impl Simulator {
         Ok(StepLine::new("armed"))
     }
 
-    pub(super) fn arm_persist(&mut self, failure: PersistFailure) -> StepResult {
-        let Some(engine) = self.process.up_mut() else {
-            return self.no_effect("ignored: engine not up");
-        };
-        engine.arm_persist_failure(failure);
-        self.arms.persist = Some(failure);
-        Ok(StepLine::new("armed"))
-    }
-
-    pub(super) fn arm_read_fault(&mut self, fault: ReadFault) -> StepResult {
-        self.arms.read = Some(fault);
-        Ok(StepLine::new("armed for the next restart"))
+    /// Arms `fault` in the engine's files for the process running now, or
+    /// (none running) for the next one.
+    pub(super) fn arm_io(&mut self, fault: IoFault) -> StepResult {
+        if let Some(why) = fault.impossible() {
+            return Err(self.invalid(format!(
+                "{} at {}: {why}",
+                fault.op.name(),
+                fault.site.name()
+            )));
+        }
+        if self.arms.io().len() == MAX_ARMED_IO_FAULTS {
+            return self.no_effect(format!(
+                "ignored: {MAX_ARMED_IO_FAULTS} I/O errors are armed already"
+            ));
+        }
+        self.fs
+            .arm_io_fault(fault)
+            .map_err(|why| self.invalid(why))?;
+        self.arms.arm_io(fault, self.step);
+        Ok(StepLine::new(match self.process.status() {
+            EngineStatus::Down => "armed for the next restart",
+            _ => "armed",
+        }))
     }
 
     /// A power loss: the files become one state the file system allows,

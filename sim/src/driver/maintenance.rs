@@ -1,6 +1,6 @@
 //! Time and maintenance: the simulated slot, the expiry tick, checkpoints.
 
-use super::arms::Fate;
+use super::arms::{CheckpointStop, Fate};
 use super::process::Process;
 use super::wal_book::command_frame_len;
 use super::write_path::fate_answer;
@@ -11,8 +11,8 @@ use crate::oracle::checks;
 use crate::oracle::refusal::Door;
 use crate::oracle::{Oracle, Violation};
 use crate::phase_clock::{self, Phase};
-use crate::transcript::point_label;
-use allocdb_core::engine::fault::{CrashPath, CrashPoint};
+use crate::transcript::{describe_io_failure, point_label};
+use allocdb_core::engine::fault::CrashPath;
 use allocdb_core::engine::{CheckpointError, SubmitError, TickReport, TICK_BATCH_LIMIT};
 use allocdb_core::{Applied, LeaseId, LogCommand, Lsn, Outcome, Slot};
 
@@ -229,9 +229,10 @@ impl Simulator {
             return Ok(StepLine::new("undelivered: engine down"));
         };
         let result = engine.checkpoint();
+        let wal_len = self.books.wal().file_len();
         let expected = match state {
             State::Running if exhausted => Err("lsn_exhausted"),
-            State::Running => Ok(self.arms.checkpoint()),
+            State::Running => Ok(self.arms.checkpoint(wal_len)),
             _ => Err("engine_halted"),
         };
         let answer = match &result {
@@ -239,7 +240,7 @@ impl Simulator {
             Err(CheckpointError::EngineHalted) => "engine_halted",
             Err(CheckpointError::LsnExhausted) => "lsn_exhausted",
             Err(CheckpointError::Crashed(_)) => "crashed",
-            Err(CheckpointError::Io(_) | CheckpointError::WalCorruption(_)) => "failed",
+            Err(CheckpointError::Io(_) | CheckpointError::WalCorruption(_)) => "storage_failure",
         };
         self.stats.entry(state, Entry::Checkpoint, answer);
         match (expected, result) {
@@ -268,19 +269,28 @@ impl Simulator {
                     snapshot_lsn.0, report.frames_kept
                 )))
             }
-            (Ok(Some(point)), Err(CheckpointError::Crashed(at))) if at == point => {
-                self.stats.crash_point(point);
-                self.event.crashed_at = Some(point);
-                self.process = Process::Down;
-                match point {
-                    CrashPoint::CheckpointAfterSnapshotTemp => self.absorb_fs()?,
-                    CrashPoint::CheckpointAfterSnapshotRename
-                    | CrashPoint::CheckpointAfterSnapshot => {
-                        self.checkpoint_reached(snapshot_lsn, false)?;
+            (Ok(Some(stop)), Err(error)) if checkpoint_answer(stop.fate, &error) => {
+                let line = match stop.fate {
+                    Fate::Crashed(point) => {
+                        self.stats.crash_point(point);
+                        self.event.crashed_at = Some(point);
+                        self.process = Process::Down;
+                        format!("crashed at {}", point_label(point))
                     }
-                    _ => self.checkpoint_reached(snapshot_lsn, true)?,
+                    Fate::Failed(failure) => {
+                        self.io_failed(failure);
+                        self.process.halt(State::HaltedCheckpoint);
+                        format!("storage_failure ({})", describe_io_failure(failure))
+                    }
+                    Fate::Committed => unreachable!("a stop is a crash or a failure"),
+                };
+                if stop.snapshot_renamed {
+                    self.checkpoint_reached(snapshot_lsn, stop.wal_renamed)?;
+                } else {
+                    self.absorb_fs()?;
                 }
-                Ok(StepLine::new(format!("crashed at {}", point_label(point))))
+                self.check_wal_length("a failed checkpoint")?;
+                Ok(StepLine::new(line))
             }
             (Err(refusal), Err(error)) if refusal == answer => {
                 self.absorb_fs()?;
@@ -290,7 +300,15 @@ impl Simulator {
             (expected, result) => {
                 let expected = match expected {
                     Ok(None) => "a completed checkpoint".to_string(),
-                    Ok(Some(point)) => format!("a crash at the armed {}", point.name()),
+                    Ok(Some(CheckpointStop {
+                        fate: Fate::Crashed(point),
+                        ..
+                    })) => format!("a crash at the armed {}", point.name()),
+                    Ok(Some(CheckpointStop {
+                        fate: Fate::Failed(failure),
+                        ..
+                    })) => format!("storage_failure ({})", describe_io_failure(failure)),
+                    Ok(Some(_)) => unreachable!("a stop is a crash or a failure"),
                     Err(code) => format!("a refusal, {code}"),
                 };
                 Err(self.engine_behaviour(format!(
@@ -327,5 +345,15 @@ impl Simulator {
             replaced,
         );
         self.absorb_fs()
+    }
+}
+
+/// Whether `error` is the answer a checkpoint stopped by `fate` gives: a
+/// crash at the point, or the error of the operation that failed.
+fn checkpoint_answer(fate: Fate, error: &CheckpointError) -> bool {
+    match (fate, error) {
+        (Fate::Crashed(point), CheckpointError::Crashed(at)) => point == *at,
+        (Fate::Failed(failure), CheckpointError::Io(error)) => failure.matches(error),
+        _ => false,
     }
 }

@@ -45,10 +45,11 @@ use crate::run_dir::KeptRun;
 use crate::stats::RunStats;
 use crate::transcript::{describe_action, describe_applied, Transcript, TranscriptMode};
 use crate::view::{EngineStatus, SimView};
-use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
+use allocdb_core::engine::fault::CrashPoint;
 use allocdb_core::engine::{Engine, EngineConfig, RecoveryReport, StartMode};
 use allocdb_core::{Applied, Lsn, Slot};
 use arms::Arms;
+pub use arms::{ArmedIo, IoFailure};
 pub use audit_cadence::AuditCadence;
 use books::Books;
 use clients::Clients;
@@ -181,6 +182,17 @@ impl RunError {
             }
         }
     }
+}
+
+/// What is armed and has not fired ([`Simulator::armed`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Armed<'a> {
+    /// The crash point armed in the running engine.
+    pub crash: Option<CrashPoint>,
+    /// The I/O errors armed in the engine's files, in the order armed.
+    pub io: &'a [ArmedIo],
+    /// The recovery crash point armed for the next restart.
+    pub recovery: Option<CrashPoint>,
 }
 
 pub struct Simulator {
@@ -329,21 +341,13 @@ impl Simulator {
         &self.event
     }
 
-    /// The crash point and persist failure armed in the running engine, and
-    /// the recovery crash point armed for the next restart.
-    pub fn armed(
-        &self,
-    ) -> (
-        Option<CrashPoint>,
-        Option<PersistFailure>,
-        Option<CrashPoint>,
-    ) {
-        (self.arms.crash(), self.arms.persist, self.arms.recovery)
-    }
-
-    /// The read fault armed for the next restart.
-    pub fn armed_read_fault(&self) -> Option<allocdb_core::fs::ReadFault> {
-        self.arms.read
+    /// What is armed and has not fired.
+    pub fn armed(&self) -> Armed<'_> {
+        Armed {
+            crash: self.arms.crash(),
+            io: self.arms.io(),
+            recovery: self.arms.recovery,
+        }
     }
 
     /// Unsynced bytes of files other than the WAL that a crash keeping the
@@ -416,6 +420,7 @@ impl Simulator {
             unsynced_other_bytes: self.fs.unsynced_beside_wal(),
             next_operation: self.clients.next_operation(),
             armed_crash: self.arms.crash_at(self.step),
+            armed_io: self.arms.io(),
             damage_pending: self.disk.damage().is_some(),
             recovery: self.books.recovery_reach(),
         }
@@ -527,8 +532,12 @@ impl Simulator {
             },
             Action::ArmCrash(point) => self.arm_crash(*point, 0),
             Action::ArmCrashAfter { point, passes } => self.arm_crash(*point, *passes),
-            Action::ArmPersistFailure(failure) => self.arm_persist(*failure),
-            Action::ArmReadFault { file, kind } => self.arm_read_fault(file.fault(*kind)),
+            Action::ArmPersistFailure(_)
+            | Action::ArmReadFault { .. }
+            | Action::ArmIoError { .. } => {
+                let fault = action.io_fault().expect("an action that arms an I/O error");
+                self.arm_io(fault)
+            }
             Action::Crash {
                 unsynced,
                 entries,
@@ -597,9 +606,14 @@ impl Simulator {
         self.fail(Violation::new(Oracle::EngineBehaviour, detail))
     }
 
-    /// The process dies; arms die with it.
+    /// The process dies, if one runs: its arms die with it (the I/O
+    /// errors it never met are kept in the event).
     fn kill(&mut self) {
+        if self.process.status() == EngineStatus::Down {
+            return;
+        }
         self.process = Process::Down;
-        self.arms.process_died();
+        self.event.io_died = self.arms.process_died();
+        self.fs.disarm_io_faults();
     }
 }

@@ -3,15 +3,14 @@
 
 use crate::coverage::matrix::State;
 use crate::view::EngineStatus;
-use allocdb_core::engine::fault::PersistFailure;
 use allocdb_core::engine::Engine;
 
 pub enum Process {
     /// Running and accepting writes.
     Up(Engine),
-    /// Running, but halted by a storage failure (the one named) until a
-    /// restart.
-    Halted(Engine, PersistFailure),
+    /// Running, but halted by a storage failure until a restart: the
+    /// state (the matrix's row) the failure that halted it leaves.
+    Halted(Engine, State),
     /// The process is gone; only its files remain.
     Down,
 }
@@ -30,7 +29,7 @@ impl Process {
     pub fn state(&self) -> State {
         match self {
             Process::Up(_) => State::Running,
-            Process::Halted(_, failure) => State::halted_by(*failure),
+            Process::Halted(_, state) => *state,
             Process::Down => State::Down,
         }
     }
@@ -65,10 +64,10 @@ impl Process {
         }
     }
 
-    /// The storage failure `failure` halted the running engine.
-    pub fn halt(&mut self, failure: PersistFailure) {
+    /// A storage failure halted the running engine, leaving it in `state`.
+    pub fn halt(&mut self, state: State) {
         *self = match std::mem::replace(self, Process::Down) {
-            Process::Up(engine) => Process::Halted(engine, failure),
+            Process::Up(engine) => Process::Halted(engine, state),
             Process::Halted(engine, first) => Process::Halted(engine, first),
             Process::Down => Process::Down,
         };

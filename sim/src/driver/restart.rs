@@ -1,10 +1,12 @@
 //! Restart: recovery of the files as they are, judged against what the
 //! books say they hold; a recovery crash point armed for it (one the files
-//! do not reach must not fire); a read fault (which must fire whenever its
-//! file has a byte to read); and, over damaged files, the one verdict the
-//! torn-tail rule gives each flip. A recovery that refuses must leave the
-//! files as it found them.
+//! do not reach must not fire); the I/O errors armed for it, each of which
+//! must fail its operation exactly when recovery makes it (a read: when
+//! it has bytes to read); and, over damaged files, the one verdict the
+//! torn-tail rule gives each flip. A recovery that refuses leaves the
+//! files as it found them, less what it repaired before the refusal.
 
+use super::arms::IoFailure;
 use super::disk::Damage;
 use super::process::Process;
 use super::wal_book::FrameContent;
@@ -15,12 +17,31 @@ use crate::oracle::model::Model;
 use crate::oracle::wal_flip::{self, DamagedFrame, FlipVerdict};
 use crate::oracle::{Oracle, Violation};
 use crate::phase_clock::{self, Phase};
-use crate::transcript::point_label;
+use crate::transcript::{describe_io_failure, point_label};
 use allocdb_core::engine::fault::{CrashPoint, Faults};
 use allocdb_core::engine::{Engine, OpenError, RecoveryReport};
-use allocdb_core::fs::{FileName, ReadFault};
-use allocdb_core::wal::RecordType;
+use allocdb_core::fs::{FileName, FsOpKind, Site};
+use allocdb_core::wal::{RecordType, MAX_FRAME_LEN};
 use allocdb_core::LogCommand;
+
+/// One step of a recovery's path: a file operation (with the bytes a read
+/// reads), or a crash point between two of them.
+#[derive(Clone, Copy, Debug)]
+enum RecoveryStep {
+    Op(Site, FsOpKind, u64),
+    Point(CrashPoint),
+}
+
+/// Where a recovery stops short of running.
+enum RecoveryStop {
+    Crashed(CrashPoint),
+    /// An I/O error failed an operation; `truncated`: the torn tail was cut
+    /// before it.
+    Failed {
+        failure: IoFailure,
+        truncated: bool,
+    },
+}
 
 impl Simulator {
     fn open(&self, faults: Faults) -> Result<(Engine, RecoveryReport), OpenError> {
@@ -39,89 +60,170 @@ impl Simulator {
         let mut notes = Vec::new();
         let damage_seen = self.config.selftest != Some(SelfTest::CallDamageLegal);
         if let Some(damage) = self.disk.damage().filter(|_| damage_seen) {
-            notes.push(self.confirm_fail_closed(damage)?);
-        }
-        // A recovery point the files reach must stop recovery there; one
-        // they do not reach is armed all the same, and must not fire.
-        let mut faults = Faults::default();
-        if let Some(point) = self.arms.recovery.take() {
-            if self.books.recovery_reach().reaches(point) {
-                return self.crash_in_recovery(point, notes);
+            // The damage's own open meets none of the I/O errors armed for
+            // this restart: they wait for the open that follows it.
+            let waiting = self.arms.suspend_io();
+            self.fs.disarm_io_faults();
+            let confirmed = self.confirm_fail_closed(damage);
+            for armed in &waiting {
+                self.fs
+                    .arm_io_fault(armed.fault)
+                    .expect("a fault armed once is armed again");
             }
+            self.arms.resume_io(waiting);
+            notes.push(confirmed?);
+        }
+        // A recovery point the files reach must stop recovery there unless
+        // an I/O error stops it first; one they do not reach is armed all
+        // the same, and must not fire.
+        let point = self.arms.recovery.take();
+        let mut faults = Faults::default();
+        let stop = self.recovery_stop(point);
+        if let Some(RecoveryStop::Crashed(point)) = stop {
+            return self.crash_in_recovery(point, notes);
+        }
+        if let Some(point) = point {
             faults.crash = Some(point);
             self.event.recovery_point_unreached = Some(point);
             notes.push(format!("{} not reached", point_label(point)));
+        }
+        if let Some(RecoveryStop::Failed { failure, truncated }) = stop {
+            return self.recovery_failed(failure, truncated, faults, notes);
         }
         // A replay audits everything every step: it rebuilds the expected
         // model from the files even when the live one is known to be it.
         let cross_check = self.config.audit == AuditCadence::EVERY_STEP;
         let (expected, expected_model) = self.books.expected_recovery(&self.model, cross_check);
-        if let Some(fault) = self.arms.read.take() {
-            return self.recover_past_read_fault(fault, faults, &expected, expected_model, notes);
-        }
         let opened = self.open(faults);
         self.accept_recovery(opened, &expected, expected_model, notes)
     }
 
-    /// Bytes of `file` a recovery would read.
-    fn readable_bytes(&self, file: FileName) -> u64 {
-        match file {
-            FileName::Wal => self.books.wal().file_len(),
-            FileName::Snapshot => self.books.snapshot().map_or(0, |s| s.len),
-            FileName::WalTemp | FileName::SnapshotTemp => 0,
+    /// A recovery's path over the files as booked, as
+    /// `core/src/engine/recovery.rs` makes it: the snapshot read (if there
+    /// is one); the WAL opened, its last frame's worth of bytes read and
+    /// written again (if it has any), the WAL synced and its directory
+    /// synced; the point
+    /// after the snapshot load; the scan (of a WAL with bytes); the torn
+    /// tail cut and synced, and the point after it; the replay (of the
+    /// frames left), and the points after its frames (`point`'s only).
+    fn recovery_path(&self, point: Option<CrashPoint>) -> Vec<RecoveryStep> {
+        use RecoveryStep::{Op, Point};
+        let reach = self.books.recovery_reach();
+        let wal = self.books.wal();
+        let mut path = Vec::new();
+        if let Some(snapshot) = self.books.snapshot() {
+            path.push(Op(Site::SnapshotRead, FsOpKind::Read, snapshot.len));
         }
+        path.push(Op(Site::WalOpen, FsOpKind::Open, 0));
+        let tail = wal.file_len().min(MAX_FRAME_LEN as u64);
+        if tail > 0 {
+            path.extend([
+                Op(Site::WalOpen, FsOpKind::Read, tail),
+                Op(Site::WalOpen, FsOpKind::Write, 0),
+            ]);
+        }
+        path.extend([
+            Op(Site::WalOpen, FsOpKind::Sync, 0),
+            Op(Site::WalDirectory, FsOpKind::SyncDirectory, 0),
+        ]);
+        if reach.snapshot {
+            path.push(Point(CrashPoint::RecoveryAfterSnapshotLoad));
+        }
+        if wal.file_len() > 0 {
+            path.push(Op(Site::WalScan, FsOpKind::Read, wal.file_len()));
+        }
+        if reach.torn_bytes > 0 {
+            path.extend([
+                Op(Site::WalTruncate, FsOpKind::SetLen, 0),
+                Op(Site::WalTruncate, FsOpKind::Sync, 0),
+                Point(CrashPoint::RecoveryAfterTornTailTruncate),
+            ]);
+        }
+        if wal.complete_len() > 0 {
+            path.push(Op(Site::WalReplay, FsOpKind::Read, wal.complete_len()));
+        }
+        if let Some(point @ CrashPoint::RecoveryAfterReplayedFrame(_)) = point {
+            if reach.reaches(point) {
+                path.push(Point(point));
+            }
+        }
+        path
     }
 
-    /// Recovery with a read fault armed: it fires exactly when its file
-    /// holds a byte to read, and then recovery must refuse with the typed
-    /// error of that read, leaving the process down and the files as they
-    /// were; on a file with nothing to read it cannot fire, and recovery
-    /// goes on as without it.
-    fn recover_past_read_fault(
+    /// Where recovery must stop, walking its path with `point` armed: the
+    /// armed I/O errors spend their passes on the way, as the engine's
+    /// operations spend them.
+    fn recovery_stop(&mut self, point: Option<CrashPoint>) -> Option<RecoveryStop> {
+        let mut truncated = false;
+        for step in self.recovery_path(point) {
+            match step {
+                RecoveryStep::Point(at) if Some(at) == point => {
+                    return Some(RecoveryStop::Crashed(at));
+                }
+                RecoveryStep::Point(_) => {}
+                RecoveryStep::Op(site, op, read) => {
+                    if let Some((_, failure)) = self.arms.recovery(&[(site, op, read)]) {
+                        return Some(RecoveryStop::Failed { failure, truncated });
+                    }
+                    truncated |= site == Site::WalTruncate && op == FsOpKind::SetLen;
+                }
+            }
+        }
+        None
+    }
+
+    /// Recovery stopped by `failure`: it must refuse with that operation's
+    /// error, the process stays down, and the files are as they were but
+    /// for what recovery did before (creating an absent log, cutting the
+    /// torn tail). Every other I/O error armed for this process dies with
+    /// it.
+    fn recovery_failed(
         &mut self,
-        fault: ReadFault,
+        failure: IoFailure,
+        truncated: bool,
         faults: Faults,
-        expected: &ExpectedRecovery,
-        expected_model: Option<Model>,
         mut notes: Vec<String>,
     ) -> StepResult {
-        let readable = self.readable_bytes(fault.file);
-        if readable == 0 && self.config.strict {
-            return Err(self.invalid(format!(
-                "the {:?} read fault finds nothing to read: {:?} has no bytes",
-                fault.kind, fault.file
-            )));
-        }
-        self.fs.arm_read_fault(fault);
         let opened = self.open(faults);
-        let fired = self.fs.disarm_read_fault().is_none();
-        let what = format!("read fault ({:?} {:?})", fault.file, fault.kind);
-        if fired != (readable > 0) {
-            return Err(self.engine_behaviour(format!(
-                "the {what} {} though {:?} holds {readable} bytes to read",
-                if fired { "fired" } else { "never fired" },
-                fault.file
-            )));
-        }
-        if !fired {
-            notes.push(format!("{what} not reached: nothing to read"));
-            return self.accept_recovery(opened, expected, expected_model, notes);
-        }
+        let what = describe_io_failure(failure);
         let error = match opened {
             Ok(_) => {
                 return Err(self.fail(Violation::new(
                     Oracle::FailClosed,
-                    format!("recovery went on past a failed read: {what}"),
+                    format!("recovery went on past a failed operation: {what}"),
                 )))
             }
             Err(error) => error,
         };
-        self.absorb_refused()?;
-        let snapshot_len = self.readable_bytes(FileName::Snapshot);
-        checks::read_fault_refused(fault, snapshot_len, &error).map_err(|v| self.fail(v))?;
-        self.stats.read_fault_refused();
+        if truncated {
+            self.books.wal_mut().recovered();
+        }
+        self.absorb_fs()?;
+        checks::io_refused(failure, &error).map_err(|v| self.fail(v))?;
+        self.check_refused_wal(&what)?;
+        self.io_failed(failure);
+        if failure.op == FsOpKind::Read {
+            self.stats.read_fault_refused();
+        }
+        self.event.io_died = self.arms.process_died();
+        self.fs.disarm_io_faults();
         notes.push(format!("{what}: recovery refused: {error}"));
         Ok(StepLine::new(notes.join("; ")))
+    }
+
+    /// After a refused recovery the log holds exactly what the books say.
+    fn check_refused_wal(&self, what: &str) -> Result<(), RunError> {
+        let booked = self.books.wal().file_len();
+        let reported = self.fs.file(FileName::Wal).written;
+        if booked == reported {
+            return Ok(());
+        }
+        Err(self.fail(Violation::new(
+            Oracle::FailClosed,
+            format!(
+                "recovery refused after {what}, leaving a log of {reported} bytes; the books say {booked}"
+            ),
+        )))
     }
 
     /// What a refused recovery did to the files: nothing.
@@ -132,11 +234,11 @@ impl Simulator {
         self.track_files()
     }
 
-    /// Recovery with `point` armed must stop there; the process stays down.
+    /// Recovery with `point` armed must stop there; the process stays down,
+    /// and the I/O errors armed for it die with it.
     fn crash_in_recovery(&mut self, point: CrashPoint, mut notes: Vec<String>) -> StepResult {
         let faults = Faults {
             crash: Some(point),
-            persist: None,
             crash_passes: 0,
         };
         match self.open(faults) {
@@ -149,6 +251,8 @@ impl Simulator {
                     self.books.wal_mut().recovered();
                 }
                 self.absorb_fs()?;
+                self.event.io_died = self.arms.process_died();
+                self.fs.disarm_io_faults();
                 notes.push(format!("crashed at {}", point_label(point)));
                 Ok(StepLine::new(notes.join("; ")))
             }

@@ -6,19 +6,21 @@
 //! system's reports are only compared with it.
 
 use super::arms::Fate;
+use super::arms::IoFailure;
 use super::{RunError, Said, SelfTest, Simulator, StepLine, StepResult};
-use crate::action::persist_failure_name;
 use crate::answer::{Answer, Code};
 use crate::coverage::matrix::{Entry, State};
 use crate::oracle::checks;
 use crate::oracle::refusal::{self, Door};
 use crate::oracle::{Oracle, Violation};
 use crate::phase_clock::{self, Phase};
+use crate::transcript::describe_io_failure;
 use crate::transcript::point_label;
 use crate::view::EngineStatus;
 use allocdb_core::engine::fault::CrashPath;
 use allocdb_core::engine::SubmitError;
-use allocdb_core::fs::FileName;
+use allocdb_core::fs::fault::IoEffect;
+use allocdb_core::fs::{FileName, Site};
 use allocdb_core::{
     Applied, ClientRequest, CommandKind, LeaseEpoch, LogCommand, Lsn, Outcome, Slot,
 };
@@ -114,8 +116,11 @@ impl Simulator {
 
     /// A partial append that fired, by where it cut the frame.
     pub(super) fn count_partial(&mut self, fate: Fate, written: u64) {
-        if let Fate::Failed(allocdb_core::engine::fault::PersistFailure::PartialAppend { .. }) =
-            fate
+        if let Fate::Failed(IoFailure {
+            site: Site::WalAppend,
+            effect: IoEffect::Short { .. },
+            ..
+        }) = fate
         {
             self.stats
                 .damage(super::faults::cut_region("partial_append", written));
@@ -152,7 +157,24 @@ impl Simulator {
         self.track_files()?;
         let synced = self.fs.file(FileName::Wal).synced;
         self.books.wal_mut().set_durable(synced);
-        Ok(())
+        self.check_io_arms()
+    }
+
+    /// The I/O errors still armed in the engine's files are those the
+    /// simulator's walk of the engine's operations leaves armed, each with
+    /// the passes it has left: an operation the engine made that it should
+    /// not have (or skipped) spends one where the walk did not.
+    fn check_io_arms(&self) -> Result<(), RunError> {
+        let predicted = self.arms.io();
+        let armed = self.fs.armed_io_faults();
+        if armed.len() == predicted.len() && armed.iter().zip(predicted).all(|(a, p)| *a == p.fault)
+        {
+            return Ok(());
+        }
+        let predicted: Vec<_> = predicted.iter().map(|p| p.fault).collect();
+        Err(self.engine_behaviour(format!(
+            "the engine's file operations left the I/O errors {armed:?} armed; its documented path leaves {predicted:?}"
+        )))
     }
 
     /// What `wal` and `snapshot` hold now, as far as the fs model has
@@ -258,16 +280,21 @@ impl Simulator {
                 StepLine::new(format!("crashed at {}", point_label(point)))
             }
             Fate::Failed(failure) => {
-                self.stats.persist_failure(failure);
-                self.event.persist_failed = Some(failure);
-                self.process.halt(failure);
+                self.io_failed(failure);
+                self.process.halt(failure.halted_state());
                 StepLine::new(format!(
                     "storage_failure ({})",
-                    persist_failure_name(failure)
+                    describe_io_failure(failure)
                 ))
             }
             Fate::Committed => unreachable!("a commit is settled by its result"),
         }
+    }
+
+    /// An armed I/O error fired: counted, and told in the step's event.
+    pub(super) fn io_failed(&mut self, failure: IoFailure) {
+        self.stats.io_failure(failure);
+        self.event.io_failed = Some(failure);
     }
 
     /// A write whose answer is not the one its fate gives.
@@ -279,13 +306,13 @@ impl Simulator {
         let expected = match fate {
             None => "a refusal at the door".to_string(),
             Some(Fate::Committed) => format!(
-                "a commit (armed: crash {:?}, persist {:?}, none due here)",
+                "a commit (armed: crash {:?}, I/O errors {:?}, none due here)",
                 self.arms.crash(),
-                self.arms.persist
+                self.arms.io()
             ),
             Some(Fate::Crashed(point)) => format!("a crash at the armed {}", point.name()),
             Some(Fate::Failed(failure)) => {
-                format!("storage_failure ({})", persist_failure_name(failure))
+                format!("storage_failure ({})", describe_io_failure(failure))
             }
         };
         self.engine_behaviour(format!(
@@ -327,11 +354,14 @@ impl Simulator {
     }
 }
 
-/// Whether `error` is the answer `fate` gives.
+/// Whether `error` is the answer `fate` gives: a storage failure carries
+/// the error of the operation that failed.
 pub(super) fn fate_answer(fate: Fate, error: &SubmitError) -> bool {
     match (fate, error) {
         (Fate::Crashed(point), SubmitError::Crashed(at)) => point == *at,
-        (Fate::Failed(_), SubmitError::StorageFailure { .. }) => true,
+        (Fate::Failed(failure), SubmitError::StorageFailure { kind }) => {
+            *kind == failure.error_kind()
+        }
         _ => false,
     }
 }

@@ -18,7 +18,8 @@ pub use directory::{Directory, EntryMap, EntryOp, InodeId};
 pub use sync_site::SyncSite;
 
 use crate::action::Unsynced;
-use allocdb_core::fs::{observe, FileName, FsOp, FsReport, Observation, ReadFault, Site};
+use allocdb_core::fs::fault::IoFault;
+use allocdb_core::fs::{observe, FileName, FsOp, FsReport, Observation, Site};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -29,11 +30,62 @@ pub struct FileState {
     pub written: u64,
     /// Bytes a completed sync covers: what survives any crash.
     pub synced: u64,
+    /// The bytes `start..end` a failed sync should have made durable: the
+    /// kernel may have dropped them and marked them clean (fsyncgate), so
+    /// no later sync writes them until they are written again, and nothing
+    /// from `start` on is durable. A crash may lose them as any unsynced
+    /// bytes.
+    pub dropped: Option<Dropped>,
+}
+
+/// Bytes a failed sync may have dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dropped {
+    pub start: u64,
+    pub end: u64,
 }
 
 impl FileState {
     pub fn unsynced(&self) -> u64 {
         self.written - self.synced
+    }
+
+    /// A sync that succeeded: every byte written is durable, but for those
+    /// a failed sync dropped and every byte after them.
+    fn synced_now(&mut self) {
+        self.synced = match self.dropped {
+            Some(dropped) => self.synced.max(self.written.min(dropped.start)),
+            None => self.written,
+        };
+    }
+
+    /// A sync that failed: the bytes it should have covered are dropped.
+    fn sync_failed(&mut self) {
+        if self.written == self.synced {
+            return;
+        }
+        let (start, end) = (self.synced, self.written);
+        self.dropped = Some(match self.dropped {
+            Some(d) => Dropped {
+                start: d.start.min(start),
+                end: d.end.max(end),
+            },
+            None => Dropped { start, end },
+        });
+    }
+
+    /// `len` bytes written at `offset`: writing the first dropped bytes
+    /// again makes them the page cache's to write once more.
+    fn wrote(&mut self, offset: u64, len: u64) {
+        self.written = self.written.max(offset + len);
+        if let Some(dropped) = &mut self.dropped {
+            if offset <= dropped.start && dropped.start < offset + len {
+                dropped.start = offset + len;
+            }
+            if dropped.start >= dropped.end {
+                self.dropped = None;
+            }
+        }
     }
 }
 
@@ -77,14 +129,20 @@ impl FsModel {
         }
     }
 
-    /// Arms `fault` for the engine's next recovery read of its file.
-    pub fn arm_read_fault(&self, fault: ReadFault) {
-        self.observation.arm_read_fault(fault);
+    /// Arms `fault` in the engine's files.
+    pub fn arm_io_fault(&self, fault: IoFault) -> Result<(), &'static str> {
+        self.observation.arm_io_fault(fault)
     }
 
-    /// Disarms the read fault; returns it if it never fired.
-    pub fn disarm_read_fault(&self) -> Option<ReadFault> {
-        self.observation.disarm_read_fault()
+    /// The I/O errors armed in the engine's files and not fired, each with
+    /// the passes it has left.
+    pub fn armed_io_faults(&self) -> Vec<IoFault> {
+        self.observation.armed_io_faults()
+    }
+
+    /// Disarms every I/O error; returns those that never fired.
+    pub fn disarm_io_faults(&self) -> Vec<IoFault> {
+        self.observation.disarm_io_faults()
     }
 
     pub fn directory(&self) -> &Directory {
@@ -123,20 +181,23 @@ impl FsModel {
     }
 
     /// [`FsModel::absorb`] for a recovery that refused to start: it must
-    /// have left the files as it found them (no create, write, cut or
-    /// rename; opening and syncing change nothing). Errs naming the first
-    /// operation that changed something.
+    /// have left the files as it found them (no create, cut or rename, no
+    /// write but the open's write of the log's last bytes over themselves;
+    /// opening and syncing change nothing). Errs naming the first operation
+    /// that changed something.
     pub fn absorb_refused(&mut self) -> Result<(), String> {
         let reports = self.observation.drain();
         let changed = reports.iter().find(|report| match report.op {
             FsOp::Open { created, .. } => created,
-            FsOp::Create { .. }
-            | FsOp::Write { .. }
-            | FsOp::SetLen { .. }
-            | FsOp::Rename { .. } => true,
+            FsOp::Write { file, offset, len } => {
+                !(report.site == Site::WalOpen && offset + len <= self.file(file).written)
+            }
+            FsOp::Create { .. } | FsOp::SetLen { .. } | FsOp::Rename { .. } => true,
             FsOp::SyncData { .. }
             | FsOp::SyncAll { .. }
+            | FsOp::SyncFailed { .. }
             | FsOp::SyncDirectory
+            | FsOp::SyncDirectoryFailed
             | FsOp::Read { .. } => false,
         });
         for &report in &reports {
@@ -219,18 +280,16 @@ impl FsModel {
                     self.directory.make(EntryOp::Create { name: file, inode });
                 }
             },
-            FsOp::Write { file, offset, len } => {
-                let state = self.opened_mut(file)?;
-                state.written = state.written.max(offset + len);
-            }
+            FsOp::Write { file, offset, len } => self.opened_mut(file)?.wrote(offset, len),
             FsOp::SetLen { file, len } => cut(self.opened_mut(file)?, len),
             FsOp::SyncData { file } | FsOp::SyncAll { file } => {
                 let ignored = self.ignored == Some(site);
                 let state = self.opened_mut(file)?;
                 if !ignored {
-                    state.synced = state.written;
+                    state.synced_now();
                 }
             }
+            FsOp::SyncFailed { file } => self.opened_mut(file)?.sync_failed(),
             FsOp::Rename { from, to } => {
                 let moved = self.inode(from).ok_or("no file has the old name")?;
                 self.opened.set(to, Some(moved));
@@ -242,6 +301,11 @@ impl FsModel {
                     self.forget_unreachable();
                 }
             }
+            // The pending entry operations stay pending: a crash may keep
+            // any prefix of them until a directory sync succeeds (see
+            // docs/fault-model.md for why entry operations are not dropped
+            // as file data is).
+            FsOp::SyncDirectoryFailed => {}
             FsOp::Read { .. } => {}
         }
         if let FsOp::Open { file, .. } | FsOp::Create { file } = op {
@@ -321,6 +385,7 @@ impl FsModel {
                 FileState {
                     written: file.kept,
                     synced: file.kept,
+                    dropped: None,
                 },
             );
         }
@@ -331,4 +396,10 @@ impl FsModel {
 fn cut(state: &mut FileState, len: u64) {
     state.written = state.written.min(len);
     state.synced = state.synced.min(len);
+    if let Some(dropped) = &mut state.dropped {
+        dropped.end = dropped.end.min(len);
+        if dropped.start >= dropped.end {
+            state.dropped = None;
+        }
+    }
 }

@@ -32,7 +32,11 @@ fn open_wal(fs: &mut FsModel) {
 }
 
 fn state(written: u64, synced: u64) -> FileState {
-    FileState { written, synced }
+    FileState {
+        written,
+        synced,
+        dropped: None,
+    }
 }
 
 #[test]

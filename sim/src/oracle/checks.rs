@@ -3,8 +3,11 @@
 
 use super::failure::{Oracle, Violation};
 use super::wal_flip::{BadFrame, NotTorn};
+use crate::driver::IoFailure;
+use crate::transcript::describe_io_failure;
 use allocdb_core::engine::{OpenError, RecoveryReport};
-use allocdb_core::fs::{FileName, ReadFault, ReadFaultKind};
+use allocdb_core::fs::fault::{IoEffect, IoErrorKind};
+use allocdb_core::fs::Site;
 use allocdb_core::snapshot::format::{
     SnapshotError, HEADER_LEN as SNAPSHOT_HEADER_LEN, TRAILER_LEN as SNAPSHOT_TRAILER_LEN,
 };
@@ -101,31 +104,32 @@ pub fn recovery(expected: &ExpectedRecovery, report: &RecoveryReport, digest: u6
     Ok(())
 }
 
-/// A recovery read that failed must make recovery refuse with the error
-/// of that read, as the fault seam documents it (`core/src/fs.rs`): an
-/// injected error is an I/O error of kind `Other`; a short WAL read ends
-/// early, and the reader, which knows the length it must get, says
-/// `UnexpectedEof`; a short snapshot read gets the first half of the file,
-/// which is shorter than header and trailer (`TooShort`) or fails the
-/// whole-file checksum. `snapshot_len` is the snapshot file's length.
-pub fn read_fault_refused(fault: ReadFault, snapshot_len: u64, error: &OpenError) -> Check {
-    use std::io::ErrorKind;
-    let half = snapshot_len / 2;
-    let typed = match (fault.file, fault.kind, error) {
-        (FileName::Wal, ReadFaultKind::Short, OpenError::Io(e)) => {
-            e.kind() == ErrorKind::UnexpectedEof
+/// A recovery that an I/O error stopped must refuse with the error of the
+/// operation that failed, as the fault seam documents it
+/// (`core/src/fs/fault.rs`): a failed operation's own errno; a short WAL
+/// read ends early, and the reader, which knows the length it must get,
+/// says `UnexpectedEof`; a short snapshot read of `bytes` is shorter than
+/// header and trailer (`TooShort`) or fails the whole-file checksum.
+pub fn io_refused(failure: IoFailure, error: &OpenError) -> Check {
+    let typed = match (failure.site, failure.effect, error) {
+        (Site::SnapshotRead, IoEffect::Fail(kind), OpenError::Snapshot(LoadError::Io(e))) => {
+            IoErrorKind::of(e) == Some(kind)
         }
-        (FileName::Wal, ReadFaultKind::Error, OpenError::Io(e)) => e.kind() == ErrorKind::Other,
-        (FileName::Snapshot, ReadFaultKind::Error, OpenError::Snapshot(LoadError::Io(e))) => {
-            e.kind() == ErrorKind::Other
-        }
-        (FileName::Snapshot, ReadFaultKind::Short, OpenError::Snapshot(LoadError::Invalid(e))) => {
-            if half < (SNAPSHOT_HEADER_LEN + SNAPSHOT_TRAILER_LEN) as u64 {
-                *e == SnapshotError::TooShort { len: half as usize }
+        (
+            Site::SnapshotRead,
+            IoEffect::Short { bytes },
+            OpenError::Snapshot(LoadError::Invalid(e)),
+        ) => {
+            if (bytes as usize) < SNAPSHOT_HEADER_LEN + SNAPSHOT_TRAILER_LEN {
+                *e == SnapshotError::TooShort {
+                    len: bytes as usize,
+                }
             } else {
                 matches!(e, SnapshotError::Checksum { .. })
             }
         }
+        (Site::SnapshotRead, ..) => false,
+        (_, _, OpenError::Io(e)) => failure.matches(e),
         _ => false,
     };
     if typed {
@@ -134,8 +138,8 @@ pub fn read_fault_refused(fault: ReadFault, snapshot_len: u64, error: &OpenError
         Err(Violation::new(
             Oracle::FailClosed,
             format!(
-                "a {:?} read fault on {:?} was refused with the wrong error: {error}",
-                fault.kind, fault.file
+                "recovery met {} and refused with the wrong error: {error}",
+                describe_io_failure(failure)
             ),
         ))
     }
@@ -398,20 +402,36 @@ mod tests {
     }
 
     #[test]
-    fn a_read_fault_must_be_refused_with_its_own_error() {
-        let fault = |file, kind| ReadFault { file, kind };
-        let io = |kind| OpenError::Io(std::io::Error::new(kind, "x"));
-        let wal_short = fault(FileName::Wal, ReadFaultKind::Short);
-        assert!(read_fault_refused(wal_short, 0, &io(std::io::ErrorKind::UnexpectedEof)).is_ok());
-        assert!(read_fault_refused(wal_short, 0, &io(std::io::ErrorKind::Other)).is_err());
-        let snapshot_short = fault(FileName::Snapshot, ReadFaultKind::Short);
+    fn an_io_error_must_be_refused_with_its_own_error() {
+        use allocdb_core::fs::FsOpKind;
+        let failure = |site, op, effect| IoFailure { site, op, effect };
+        let io = |error: std::io::Error| OpenError::Io(error);
+        let eio = IoEffect::Fail(IoErrorKind::Eio);
+        let sync = failure(Site::WalOpen, FsOpKind::Sync, eio);
+        assert!(io_refused(sync, &io(IoErrorKind::Eio.error())).is_ok());
+        assert!(io_refused(sync, &io(IoErrorKind::Enospc.error())).is_err());
+        let wal_short = failure(Site::WalScan, FsOpKind::Read, IoEffect::Short { bytes: 0 });
+        let eof = std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
+        assert!(io_refused(wal_short, &io(eof)).is_ok());
+        assert!(io_refused(wal_short, &io(IoErrorKind::Eio.error())).is_err());
+        let snapshot_short = |bytes| {
+            failure(
+                Site::SnapshotRead,
+                FsOpKind::Read,
+                IoEffect::Short { bytes },
+            )
+        };
         let too_short =
             |len| OpenError::Snapshot(LoadError::Invalid(SnapshotError::TooShort { len }));
-        assert!(read_fault_refused(snapshot_short, 56, &too_short(28)).is_ok());
-        assert!(read_fault_refused(snapshot_short, 56, &too_short(27)).is_err());
+        assert!(io_refused(snapshot_short(28), &too_short(28)).is_ok());
+        assert!(io_refused(snapshot_short(28), &too_short(27)).is_err());
         assert!(
-            read_fault_refused(snapshot_short, 200, &too_short(100)).is_err(),
-            "half of 200 bytes holds header and trailer: the checksum fails"
+            io_refused(snapshot_short(100), &too_short(100)).is_err(),
+            "100 bytes hold header and trailer: the checksum fails"
         );
+        let snapshot_eio = failure(Site::SnapshotRead, FsOpKind::Read, eio);
+        let load_io = OpenError::Snapshot(LoadError::Io(IoErrorKind::Eio.error()));
+        assert!(io_refused(snapshot_eio, &load_io).is_ok());
+        assert!(io_refused(snapshot_eio, &io(IoErrorKind::Eio.error())).is_err());
     }
 }

@@ -195,7 +195,7 @@ mod tests {
             panic!("a second observer of one directory must panic");
         };
         assert_eq!(caught.origin, PanicOrigin::Engine);
-        assert!(caught.location.starts_with("core/src/fs.rs:"));
+        assert!(caught.location.starts_with("core/src/fs/observer.rs:"));
         assert_eq!(caught.message, "a directory has one observer at a time");
         assert_eq!(
             caught.to_string(),

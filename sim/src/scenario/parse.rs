@@ -33,6 +33,7 @@ pub const ACTION_NAMES: &[&str] = &[
     "ArmCrashAfter",
     "ArmPersistFailure",
     "ArmReadFault",
+    "ArmIoError",
     "Crash",
     "TearLastFrame",
     "FlipBit",
@@ -232,8 +233,9 @@ mod tests {
     /// unparseable.
     #[test]
     fn every_action_name_is_listed_and_round_trips() {
+        use crate::action::PersistFailure;
         use crate::action::{FlipTarget, SimCommand, Unsynced};
-        use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
+        use allocdb_core::engine::fault::CrashPoint;
         let samples = [
             Action::Submit {
                 client: 1,
@@ -263,7 +265,13 @@ mod tests {
             Action::ArmPersistFailure(PersistFailure::PartialAppend { bytes: 3 }),
             Action::ArmReadFault {
                 file: crate::action::ReadTarget::Snapshot,
-                kind: allocdb_core::fs::ReadFaultKind::Short,
+                kind: crate::action::ReadFaultKind::Short,
+            },
+            Action::ArmIoError {
+                site: allocdb_core::fs::Site::SnapshotTemp,
+                op: allocdb_core::fs::FsOpKind::Write,
+                kind: crate::action::IoKind::Short(7),
+                passes: 1,
             },
             Action::crash(Unsynced::KeepPrefix(5)),
             Action::TearLastFrame { keep: 2 },

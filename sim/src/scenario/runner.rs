@@ -7,14 +7,13 @@ use super::format::{numbered, Entry, Expect, LeaseStateName, Mode, ResourceState
 use super::validate::{action_name, expect_name};
 use crate::action::Action;
 use crate::answer::Answer;
-use crate::driver::{panicked_failure, RunError, Simulator};
+use crate::driver::{panicked_failure, ArmedIo, RunError, Simulator};
 use crate::event::DamageVerdict;
 use crate::oracle::{isolate, OracleFailure};
 use crate::run::liveness::run_liveness;
 use crate::stats::RunStats;
-use crate::transcript::point_label;
-use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
-use allocdb_core::fs::ReadFault;
+use crate::transcript::{io_effect_name, point_label};
+use allocdb_core::engine::fault::{CrashPath, CrashPoint};
 use allocdb_core::{LeaseId, ResourceId, ResultCode};
 use std::collections::BTreeMap;
 
@@ -67,9 +66,7 @@ pub struct ScenarioRun {
 #[derive(Default)]
 struct Arms {
     crash: Option<(u64, CrashPoint)>,
-    persist: Option<(u64, PersistFailure)>,
     recovery: Option<(u64, CrashPoint)>,
-    read: Option<(u64, ReadFault)>,
 }
 
 pub fn run_scenario(scenario: &Scenario) -> ScenarioRun {
@@ -195,18 +192,11 @@ impl Runner {
                 format!("crash point {} was never reached", point.name()),
             );
         }
-        if let Some((step, failure)) = self.arms.persist {
+        if let Some(armed) = sim.armed().io.first() {
             return unreached(
-                step,
-                "ArmPersistFailure",
-                format!("persist failure {failure:?} never fired"),
-            );
-        }
-        if let Some((step, fault)) = self.arms.read {
-            return unreached(
-                step,
-                "ArmReadFault",
-                format!("the read fault {fault:?} never met a restart"),
+                armed.armed_at,
+                armed_by(scenario, armed.armed_at),
+                format!("the I/O error {} never fired", describe_io(armed)),
             );
         }
         if let Some((step, point)) = self.arms.recovery {
@@ -257,7 +247,8 @@ impl Runner {
         if !self.strict {
             return Ok(());
         }
-        let (crash, persist, recovery) = sim.armed();
+        let armed = sim.armed();
+        let (crash, recovery) = (armed.crash, armed.recovery);
         let disarmed = |message: String| ScenarioFailure::Unreached {
             step,
             entry,
@@ -271,12 +262,12 @@ impl Runner {
                 )));
             }
         }
-        if let Some((armed_at, failure)) = self.arms.persist {
-            if event.persist_failed.is_none() && persist.is_none() {
-                return Err(disarmed(format!(
-                    "the persist failure {failure:?} armed at step {armed_at} died unfired with the process"
-                )));
-            }
+        if let Some(died) = event.io_died.first() {
+            return Err(disarmed(format!(
+                "the I/O error {} armed at step {} died unfired with the process",
+                describe_io(died),
+                died.armed_at
+            )));
         }
         if let Some(point) = event.recovery_point_unreached {
             let armed_at = self.arms.recovery.map_or(step, |(s, _)| s);
@@ -286,12 +277,8 @@ impl Runner {
             )));
         }
         self.arms.crash = crash.map(|p| self.arms.crash.map_or((step, p), |(s, _)| (s, p)));
-        self.arms.persist = persist.map(|f| self.arms.persist.map_or((step, f), |(s, _)| (s, f)));
         self.arms.recovery =
             recovery.map(|p| self.arms.recovery.map_or((step, p), |(s, _)| (s, p)));
-        self.arms.read = sim
-            .armed_read_fault()
-            .map(|f| self.arms.read.map_or((step, f), |(s, _)| (s, f)));
         Ok(())
     }
 
@@ -307,8 +294,6 @@ impl Runner {
                 .arms
                 .crash
                 .map(|(s, p)| (s, point_label(p).to_string())),
-            Action::ArmPersistFailure(_) => self.arms.persist.map(|(s, f)| (s, format!("{f:?}"))),
-            Action::ArmReadFault { .. } => self.arms.read.map(|(s, f)| (s, format!("{f:?}"))),
             _ => None,
         };
         match pending {
@@ -500,4 +485,30 @@ fn recovery_text(
         }
     }
     text
+}
+
+/// `enospc at snapshot_temp sync`, with the passes it had left.
+fn describe_io(armed: &ArmedIo) -> String {
+    let fault = armed.fault;
+    let mut text = format!(
+        "{} at {} {}",
+        io_effect_name(fault.effect),
+        fault.site.name(),
+        fault.op.name()
+    );
+    if fault.passes > 0 {
+        text.push_str(&format!(" ({} passes left)", fault.passes));
+    }
+    text
+}
+
+/// The name of the action at `step` (an I/O error's arming: the spec's
+/// persist and read faults are I/O errors too).
+fn armed_by(scenario: &Scenario, step: u64) -> &'static str {
+    numbered(&scenario.steps)
+        .find_map(|(at, entry)| match entry {
+            Entry::Action(action) if at == step => Some(action_name(action)),
+            _ => None,
+        })
+        .unwrap_or("ArmIoError")
 }

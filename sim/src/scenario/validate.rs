@@ -48,6 +48,7 @@ pub fn action_name(action: &Action) -> &'static str {
         Action::ArmCrashAfter { .. } => "ArmCrashAfter",
         Action::ArmPersistFailure(_) => "ArmPersistFailure",
         Action::ArmReadFault { .. } => "ArmReadFault",
+        Action::ArmIoError { .. } => "ArmIoError",
         Action::Crash { .. } => "Crash",
         Action::TearLastFrame { .. } => "TearLastFrame",
         Action::FlipBit { .. } => "FlipBit",
@@ -149,6 +150,22 @@ fn check_action(
     slot: &mut u64,
     submitted: &mut BTreeSet<u128>,
 ) -> Result<(), String> {
+    if let Some(fault) = action.io_fault() {
+        if let Some(why) = fault.impossible() {
+            return Err(format!(
+                "{} at {}: {why} (the engine makes {} there)",
+                fault.op.name(),
+                fault.site.name(),
+                fault
+                    .site
+                    .ops()
+                    .iter()
+                    .map(|op| op.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
     match action {
         Action::Submit {
             operation, behind, ..

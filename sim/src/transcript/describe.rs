@@ -4,10 +4,12 @@
 
 use crate::action::persist_failure_name;
 use crate::action::{Action, Entries, FlipTarget, ReadTarget, SimCommand, Unsynced};
+use crate::action::{IoKind, PersistFailure, ReadFaultKind};
+use crate::driver::IoFailure;
 use crate::fence::Fence;
 use crate::lease_ref::LeaseRef;
-use allocdb_core::engine::fault::{CrashPoint, PersistFailure};
-use allocdb_core::fs::ReadFaultKind;
+use allocdb_core::engine::fault::CrashPoint;
+use allocdb_core::fs::fault::IoEffect;
 use allocdb_core::{Applied, Outcome};
 use std::fmt::{self, Display, Formatter};
 
@@ -41,6 +43,30 @@ pub fn read_fault_name(kind: ReadFaultKind) -> &'static str {
     match kind {
         ReadFaultKind::Error => "error",
         ReadFaultKind::Short => "short",
+    }
+}
+
+/// `eio`, `enospc`, `short(40)`.
+pub fn io_effect_name(effect: IoEffect) -> String {
+    match effect {
+        IoEffect::Fail(kind) => kind.name().to_string(),
+        IoEffect::Short { bytes } => format!("short({bytes})"),
+    }
+}
+
+/// An I/O error that fired: a persist failure by its name
+/// (`append_fails`), any other as `enospc at snapshot_temp sync`.
+pub fn describe_io_failure(failure: IoFailure) -> String {
+    match PersistFailure::of(failure.site, failure.effect) {
+        Some(persist) if persist.fault().effect == failure.effect => {
+            persist_failure_name(persist).to_string()
+        }
+        _ => format!(
+            "{} at {} {}",
+            io_effect_name(failure.effect),
+            failure.site.name(),
+            failure.op.name()
+        ),
     }
 }
 
@@ -164,6 +190,24 @@ impl Display for ActionText<'_> {
             ),
             Action::ArmPersistFailure(failure) => {
                 write!(f, "arm_persist_failure {}", persist_failure_name(*failure))
+            }
+            Action::ArmIoError {
+                site,
+                op,
+                kind,
+                passes,
+            } => {
+                write!(
+                    f,
+                    "arm_io_error {} {} {}",
+                    site.name(),
+                    op.name(),
+                    io_effect_name(IoKind::effect(*kind))
+                )?;
+                if *passes > 0 {
+                    write!(f, " after {passes} passes")?;
+                }
+                Ok(())
             }
             Action::Crash {
                 unsynced,

@@ -6,8 +6,8 @@ mod describe;
 mod digest;
 
 pub use describe::{
-    describe_action, describe_applied, describe_command, point_label, read_fault_name,
-    read_target_name,
+    describe_action, describe_applied, describe_command, describe_io_failure, io_effect_name,
+    point_label, read_fault_name, read_target_name,
 };
 pub use digest::{transcript_digest, TranscriptDigest};
 

@@ -2,17 +2,21 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
+use allocdb_core::engine::fault::{CrashPath, CrashPoint};
 use allocdb_core::engine::EngineConfig;
+use allocdb_core::fs::fault::IoEffect;
+use allocdb_core::fs::Site;
 use allocdb_core::{
     ClientId, ClientRequest, Command, LeaseId, LogCommand, Lsn, OperationId, ResourceId,
     ResultCode, Slot,
 };
 
+use super::io_errors::is_checkpoint_site;
 use super::traffic::BURST_OVERFLOW_MAX;
 use super::Workload;
 use crate::action::{Action, ActionKind, FlipTarget, SimCommand, Unsynced};
 use crate::driver::wal_book::{command_frame_len, marker_frame_len, FrameContent, WalBook};
+use crate::driver::ArmedIo;
 use crate::lease_ref::{no_such_lease, LeaseRef};
 use crate::oracle::model::windows::last_request_slot;
 use crate::oracle::model::Model;
@@ -51,7 +55,8 @@ pub(super) struct Fake {
     armed_at: u64,
     steps: u64,
     recovery_crash: Option<CrashPoint>,
-    persist: Option<PersistFailure>,
+    /// I/O errors armed (a persist failure is one).
+    io: Vec<ArmedIo>,
     damaged: bool,
     pub(super) kinds: BTreeSet<ActionKind>,
     pub(super) codes: BTreeMap<ResultCode, u64>,
@@ -93,7 +98,7 @@ impl Fake {
             armed_at: 0,
             steps: 0,
             recovery_crash: None,
-            persist: None,
+            io: Vec::new(),
             damaged: false,
             kinds: BTreeSet::new(),
             codes: BTreeMap::new(),
@@ -131,6 +136,7 @@ impl Fake {
                 point,
                 steps_since: self.steps - self.armed_at,
             }),
+            armed_io: &self.io,
             damage_pending: self.damaged,
             // A toy's account: a down process's unsynced tail may be torn,
             // every frame but the marker may be replayed.
@@ -200,9 +206,12 @@ impl Fake {
             Action::Checkpoint => self.checkpoint(),
             Action::ReadResource { .. } | Action::ReadLease { .. } => {}
             Action::ArmCrash(point) => self.arm_crash(action, *point),
-            Action::ArmPersistFailure(failure) => {
-                assert!(up);
-                self.persist = Some(*failure);
+            Action::ArmPersistFailure(_) | Action::ArmIoError { .. } => {
+                let fault = action.io_fault().expect("an action that arms an I/O error");
+                self.io.push(ArmedIo {
+                    fault,
+                    armed_at: self.steps,
+                });
             }
             // A toy restart reads on regardless: the real driver checks
             // that recovery refuses.
@@ -270,6 +279,10 @@ impl Fake {
             .is_some_and(|p| p.path() == CrashPath::Checkpoint)
         {
             self.kill();
+            return;
+        }
+        if self.take_io(is_checkpoint_site).is_some() {
+            self.status = EngineStatus::Halted;
             return;
         }
         self.snapshot_len = Some(300);
@@ -344,9 +357,28 @@ impl Fake {
         self.wal.recovered();
         self.wal.set_durable(self.wal.file_len());
         self.damaged = false;
-        if self.recovery_crash.take().is_none() {
+        let recovery_site = |site| {
+            matches!(
+                site,
+                Site::SnapshotRead
+                    | Site::WalOpen
+                    | Site::WalDirectory
+                    | Site::WalScan
+                    | Site::WalTruncate
+                    | Site::WalReplay
+            )
+        };
+        let failed = self.take_io(recovery_site).is_some();
+        if self.recovery_crash.take().is_none() && !failed {
             self.status = EngineStatus::Up;
         }
+    }
+
+    /// The first I/O error armed at a site `at` accepts, taken: the toy
+    /// fires it at once, passes or not.
+    fn take_io(&mut self, at: impl Fn(Site) -> bool) -> Option<ArmedIo> {
+        let index = self.io.iter().position(|armed| at(armed.fault.site))?;
+        Some(self.io.remove(index))
     }
 
     /// Books a submission: a fresh operation id is the next one, an
@@ -463,13 +495,13 @@ impl Fake {
                 fake.in_flight.push(pending);
             }
         };
-        if let Some(failure) = self.persist.take() {
-            let written = match failure {
-                PersistFailure::AppendFails => 0,
-                PersistFailure::PartialAppend { bytes } => {
+        if let Some(armed) = self.take_io(|site| matches!(site, Site::WalAppend | Site::WalSync)) {
+            let written = match (armed.fault.site, armed.fault.effect) {
+                (Site::WalAppend, IoEffect::Fail(_)) => 0,
+                (Site::WalAppend, IoEffect::Short { bytes }) => {
                     u64::from(bytes).min(client_frame_len() - 1)
                 }
-                PersistFailure::SyncFails => client_frame_len(),
+                _ => client_frame_len(),
             };
             if written > 0 {
                 self.append(client_frame_len(), written);
@@ -515,11 +547,14 @@ impl Fake {
         command.to_command().expect("within BUNDLE_SIZE_LIMIT")
     }
 
-    /// The process dies; its arms die with it (not a recovery arm).
+    /// The process dies; its arms die with it (not a recovery arm, nor
+    /// the I/O errors armed while it was down, for the next one).
     fn kill(&mut self) {
+        if self.status != EngineStatus::Down {
+            self.io.clear();
+        }
         self.status = EngineStatus::Down;
         self.crash = None;
-        self.persist = None;
     }
 
     /// A frame of `bytes` appended and not synced, for a test to show.

@@ -1,11 +1,12 @@
-//! Fault scheduling, by engine status: while up, arming crash points and
-//! persist failures or killing the process, and steering toward an armed
-//! point; while halted, a restart or a kill; while down, tears, bit flips,
-//! recovery crash points, and a restart within a few actions. Also the fate
-//! of the unsynced WAL tail when the process dies.
+//! Fault scheduling, by engine status: while up, arming crash points,
+//! persist failures and I/O errors or killing the process, and steering
+//! toward an armed point or error; while halted, a restart or a kill; while
+//! down, tears, bit flips, recovery crash points and I/O errors, and a
+//! restart within a few actions. Also the fate of the unsynced WAL tail
+//! when the process dies.
 
-use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
-use allocdb_core::fs::ReadFaultKind;
+use allocdb_core::engine::fault::{CrashPath, CrashPoint};
+use allocdb_core::fs::Site;
 use allocdb_core::snapshot::format::{
     HEADER_LEN as SNAPSHOT_HEADER_LEN, TRAILER_LEN as SNAPSHOT_TRAILER_LEN,
 };
@@ -13,8 +14,11 @@ use allocdb_core::wal::{FRAME_HEADER_LEN, MAX_FRAME_LEN};
 use allocdb_core::LeaseState;
 use std::ops::Range;
 
+use super::io_errors::is_checkpoint_site;
 use super::Workload;
-use crate::action::{Action, Entries, FlipTarget, ReadTarget, Unsynced};
+use crate::action::{
+    Action, Entries, FlipTarget, PersistFailure, ReadFaultKind, ReadTarget, Unsynced,
+};
 use crate::rng::SimRng;
 use crate::view::{EngineStatus, SimView};
 use crate::workload::mix::FaultKind;
@@ -32,6 +36,7 @@ impl Workload {
         for kind in [
             FaultKind::ArmCrash,
             FaultKind::PersistFailure,
+            FaultKind::IoError,
             FaultKind::Crash,
         ] {
             let Some(rate) = self.mix.fault_rate(kind) else {
@@ -46,7 +51,8 @@ impl Workload {
                 FaultKind::ArmCrash
                     if view
                         .armed_crash
-                        .is_none_or(|armed| armed.steps_since > ARMED_PATIENCE) =>
+                        .is_none_or(|armed| armed.steps_since > ARMED_PATIENCE)
+                        && !io_error_waits(view) =>
                 {
                     if let Some(point) = self.crash_point(rng, view) {
                         return Some(Action::ArmCrash(point));
@@ -54,6 +60,14 @@ impl Workload {
                 }
                 FaultKind::PersistFailure if !self.mix.persist_failures.is_empty() => {
                     return Some(Action::ArmPersistFailure(self.persist_failure(rng)));
+                }
+                // Not while a crash point waits for its path, nor a crash
+                // point while an error waits for its operation: the first
+                // to fire would kill the other with the process.
+                FaultKind::IoError if view.armed_crash.is_none() => {
+                    if let Some(action) = self.io_error(rng, view, false) {
+                        return Some(action);
+                    }
                 }
                 FaultKind::Crash => {
                     return Some(self.power_loss(rng, view));
@@ -65,16 +79,29 @@ impl Workload {
     }
 
     /// Steers toward the action that reaches an armed expire or checkpoint
-    /// point (client points are reached by any write).
+    /// point, or an I/O error armed in a checkpoint's operations (client
+    /// points and the write path's errors are reached by any write).
     pub(super) fn reach_armed_point(&self, rng: &mut SimRng, view: &SimView) -> Option<Action> {
-        let point = view.armed_crash?.point;
+        let io_at_checkpoint = view
+            .armed_io
+            .iter()
+            .any(|armed| is_checkpoint_site(armed.fault.site));
+        let point = view.armed_crash.map(|armed| armed.point);
+        if point.is_none() && !io_at_checkpoint {
+            return None;
+        }
         if !rng.chance(self.mix.rates.steer_to_armed_per_mille) {
             return None;
         }
+        let Some(point) = point else {
+            return Some(Action::Checkpoint);
+        };
         match point.path() {
             CrashPath::Checkpoint => return Some(Action::Checkpoint),
             CrashPath::Expire => {}
-            CrashPath::Client | CrashPath::Recovery => return None,
+            CrashPath::Client | CrashPath::Recovery => {
+                return io_at_checkpoint.then_some(Action::Checkpoint);
+            }
         }
         if !view.model.due_expirations(view.slot, 1).is_empty() {
             return Some(Action::Tick);
@@ -254,6 +281,13 @@ impl Workload {
                 }
             }
         }
+        if let Some(rate) = self.mix.fault_rate(FaultKind::IoError) {
+            if rng.chance(rate) {
+                if let Some(action) = self.io_error(rng, view, true) {
+                    return action;
+                }
+            }
+        }
         if view.damage_pending {
             return Action::Restart;
         }
@@ -407,7 +441,7 @@ fn snapshot_regions(len: u64) -> Vec<Range<u64>> {
 
 /// A byte below `limit`: a region first (of those it reaches), then a
 /// byte in it.
-fn pick_in_regions(rng: &mut SimRng, regions: &[Range<u64>], limit: u64) -> u64 {
+pub(super) fn pick_in_regions(rng: &mut SimRng, regions: &[Range<u64>], limit: u64) -> u64 {
     let reached: Vec<Range<u64>> = regions
         .iter()
         .filter(|r| r.start < limit)
@@ -415,4 +449,19 @@ fn pick_in_regions(rng: &mut SimRng, regions: &[Range<u64>], limit: u64) -> u64 
         .collect();
     let region = rng.pick(&reached);
     rng.between(region.start, region.end - 1)
+}
+
+/// An I/O error armed in an operation the running engine makes (not one
+/// waiting for a recovery) has not fired yet.
+fn io_error_waits(view: &SimView) -> bool {
+    view.armed_io.iter().any(|armed| {
+        !matches!(
+            armed.fault.site,
+            Site::SnapshotRead
+                | Site::WalOpen
+                | Site::WalScan
+                | Site::WalTruncate
+                | Site::WalReplay
+        )
+    })
 }

@@ -19,7 +19,7 @@
 //! the queue to its bound or past it, so some requests get `overloaded`.
 //!
 //! Faults follow the engine's status: while up, the mix's rates arm crash
-//! points and persist failures or kill the process; while halted, the
+//! points, persist failures and I/O errors or kill the process; while halted, the
 //! engine is restarted or killed; while down, files may be torn or flipped
 //! and a restart always follows within a few actions. Requests in flight
 //! (indefinite outcomes) are retried with high probability whenever the
@@ -35,7 +35,7 @@
 //! `traffic.rs` is who sends what (fresh submits, retries, conflicts,
 //! bursts, clients, old operation ids, slot advances, reads); `commands.rs`
 //! builds each command kind; `near_miss.rs` the one-field conflicts; `faults.rs` schedules faults and what happens
-//! while halted or down; `fake.rs` is a toy driver for `tests.rs`.
+//! while halted or down; `io_errors.rs` picks the I/O errors; `fake.rs` is a toy driver for `tests.rs`.
 //!
 //! Every probability is a field of the [`Mix`]: drawn for the seed, or one
 //! of the fixed [`crate::workload::mix::FixedRates`] in `mix.rates`.
@@ -54,6 +54,7 @@ mod edges;
 #[cfg(test)]
 mod fake;
 mod faults;
+mod io_errors;
 pub mod mix;
 mod near_miss;
 #[cfg(test)]

@@ -15,6 +15,9 @@ pub enum FaultKind {
     ArmCrash,
     /// Arm a persist failure: the next WAL append or sync fails.
     PersistFailure,
+    /// Arm an I/O error in any file operation the engine makes: while up
+    /// in its writes' and checkpoints', while down in the next recovery's.
+    IoError,
     /// The process dies now; unsynced WAL bytes are kept, lost or torn.
     Crash,
     /// While down: cut the last WAL frame short.
@@ -35,7 +38,7 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 9] = [
+    pub const ALL: [FaultKind; 10] = [
         FaultKind::ArmCrash,
         FaultKind::PersistFailure,
         FaultKind::Crash,
@@ -45,6 +48,7 @@ impl FaultKind {
         FaultKind::ReadFault,
         FaultKind::LoseEntries,
         FaultKind::LoseFileData,
+        FaultKind::IoError,
     ];
 
     /// The snake_case name used on the command line and in transcripts.
@@ -52,6 +56,7 @@ impl FaultKind {
         match self {
             FaultKind::ArmCrash => "arm_crash",
             FaultKind::PersistFailure => "persist_failure",
+            FaultKind::IoError => "io_error",
             FaultKind::Crash => "crash",
             FaultKind::TearLastFrame => "tear_last_frame",
             FaultKind::FlipWalBit => "flip_wal_bit",
@@ -71,6 +76,7 @@ impl FaultKind {
         match self {
             FaultKind::ArmCrash => ActionKind::ArmCrash,
             FaultKind::PersistFailure => ActionKind::ArmPersistFailure,
+            FaultKind::IoError => ActionKind::ArmIoError,
             FaultKind::Crash => ActionKind::Crash,
             FaultKind::TearLastFrame => ActionKind::TearLastFrame,
             FaultKind::FlipWalBit => ActionKind::FlipWalBit,
@@ -87,6 +93,7 @@ impl FaultKind {
             self,
             FaultKind::ArmCrash
                 | FaultKind::PersistFailure
+                | FaultKind::IoError
                 | FaultKind::Crash
                 | FaultKind::LoseEntries
                 | FaultKind::LoseFileData
@@ -171,7 +178,10 @@ impl FaultSelection {
             .filter(|&kind| on(kind))
             .filter_map(|kind| {
                 let needs = match kind {
-                    FaultKind::ArmCrash | FaultKind::PersistFailure | FaultKind::Crash => None,
+                    FaultKind::ArmCrash
+                    | FaultKind::PersistFailure
+                    | FaultKind::IoError
+                    | FaultKind::Crash => None,
                     FaultKind::TearLastFrame => (!arm).then_some(
                         "arm_crash: only a process killed after an append leaves a tail to tear",
                     ),

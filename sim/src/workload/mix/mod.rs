@@ -23,9 +23,9 @@ pub use rates::FixedRates;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use allocdb_core::engine::fault::{CrashPath, CrashPoint, PersistFailure};
+use allocdb_core::engine::fault::{CrashPath, CrashPoint};
 
-use crate::action::{persist_failure_name, ActionKind, PERSIST_FAILURE_KINDS};
+use crate::action::{persist_failure_name, ActionKind, PersistFailure, PERSIST_FAILURE_KINDS};
 use crate::rng::SimRng;
 
 /// A client command kind the workload can submit.
@@ -224,7 +224,13 @@ impl Mix {
         let hot_resources = rng.between(6, 10) as u32;
         let holders = rng.between(4, 48) as u32;
 
-        let selected = selection.kinds();
+        // I/O errors are drawn last of all (below), so that the draws up to
+        // there are those of a mix without them.
+        let selected: Vec<FaultKind> = selection
+            .kinds()
+            .into_iter()
+            .filter(|&kind| kind != FaultKind::IoError)
+            .collect();
         let mut faults = BTreeMap::new();
         for &kind in &selected {
             if rng.chance(750) {
@@ -266,6 +272,9 @@ impl Mix {
         let halted_request_per_mille = sometimes(rng, 800, (300, 900));
         let malformed_per_mille = sometimes(rng, 500, (2, 15));
         let stale_stamp_per_mille = sometimes(rng, 700, (5, 60));
+        if selection.includes(FaultKind::IoError) && (faults.is_empty() || rng.chance(750)) {
+            faults.insert(FaultKind::IoError, Mix::draw_rate(rng, FaultKind::IoError));
+        }
 
         Mix {
             pressure,
@@ -306,6 +315,10 @@ impl Mix {
         let (low, high) = match kind {
             FaultKind::ArmCrash => (5, 40),
             FaultKind::PersistFailure => (3, 25),
+            // Most fire at the next checkpoint, and each halts the engine:
+            // a rate like a persist failure's would kill most armed crash
+            // points before their path comes.
+            FaultKind::IoError => (2, 12),
             FaultKind::Crash => (2, 20),
             FaultKind::TearLastFrame => (100, 500),
             FaultKind::FlipWalBit | FaultKind::FlipSnapshotBit => (30, 250),
@@ -364,7 +377,9 @@ impl Mix {
     pub fn reachable_kinds(&self) -> BTreeSet<ActionKind> {
         let on = |kind| self.faults.contains_key(&kind);
         let crash = on(FaultKind::Crash);
-        let persist = on(FaultKind::PersistFailure);
+        // An I/O error halts the engine, or leaves it down when it fails a
+        // recovery, as a persist failure does.
+        let persist = on(FaultKind::PersistFailure) || on(FaultKind::IoError);
         // A recovery point fires only on a restart, which needs the engine
         // down or halted by something else first. (The torn-tail point is
         // armed only while down with an unsynced tail.)
@@ -408,7 +423,8 @@ impl Mix {
             ActionKind::ArmCrash,
         );
         add(self.burst_per_mille > 0, ActionKind::Burst);
-        add(persist, ActionKind::ArmPersistFailure);
+        add(on(FaultKind::PersistFailure), ActionKind::ArmPersistFailure);
+        add(on(FaultKind::IoError), ActionKind::ArmIoError);
         add(crash, ActionKind::Crash);
         add(down || persist, ActionKind::Restart);
         // An edge re-sends an operation at its dedupe window's end.
