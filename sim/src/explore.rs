@@ -17,28 +17,48 @@
 //! decide (durable prefix, acknowledged writes present, exactly-once
 //! retries, fail-closed on damage).
 //!
+//! Each operation of a checkpoint (the snapshot's create, write, sync,
+//! rename and directory sync; the old log's read; the new log's create,
+//! write, sync, rename and directory sync) can instead fail with an I/O
+//! error: the engine halts there, and the same crashes follow, plus a
+//! process restart with no power loss (the files exactly as the failure
+//! left them).
+//!
 //! Enumeration is deterministic: states are listed in step order, then
-//! crash-point order, then entry operations kept, then WAL bytes kept, then
-//! the other files' fate, whatever `jobs` is.
+//! crash-point order (then the checkpoint's operations in path order),
+//! then entry operations kept, then WAL bytes kept, then the other files'
+//! fate, whatever `jobs` is.
 
-use crate::action::{Action, Entries, Unsynced};
-use crate::driver::{RunError, SimConfig, Simulator};
+use crate::action::{Action, Entries, IoKind, Unsynced};
+use crate::driver::{CheckpointStep, RunError, SimConfig, Simulator, CHECKPOINT_PATH};
 use crate::scenario::Scenario;
 use crate::transcript::{point_label, TranscriptMode};
 use allocdb_core::engine::fault::CrashPoint;
+use allocdb_core::fs::{FsOpKind, Site};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-/// One crash state: arm `point` before step `step` (0-based index into the
+/// Where a state stops the step it arms: at a crash point, or at a file
+/// operation that fails with `EIO`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    Point(CrashPoint),
+    IoError(Site, FsOpKind),
+}
+
+/// One crash state: arm `stop` before step `step` (0-based index into the
 /// scenario's actions), let the step pass it `passes` times (a tick or a
-/// burst reaches a point once per command) and crash at the next arrival,
-/// keeping `entries` of the pending entry operations, `kept` unsynced WAL
-/// bytes, and the other files' unsynced bytes as `other_files` says.
+/// burst reaches a point once per command) and stop at the next arrival;
+/// then (`power_loss`) crash keeping `entries` of the pending entry
+/// operations, `kept` unsynced WAL bytes, and the other files' unsynced
+/// bytes as `other_files` says, or (after an I/O error only) restart the
+/// process with the files as they are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CrashState {
     pub step: usize,
-    pub point: CrashPoint,
+    pub stop: Stop,
     pub passes: u32,
+    pub power_loss: bool,
     pub entries: Entries,
     pub kept: Unsynced,
     pub other_files: Unsynced,
@@ -48,18 +68,52 @@ pub struct CrashState {
 /// requests) that exploration crashes separately.
 const MAX_PASSES: u32 = 1024;
 
-fn arm(point: CrashPoint, passes: u32) -> Action {
-    if passes == 0 {
-        Action::ArmCrash(point)
-    } else {
-        Action::ArmCrashAfter { point, passes }
+fn arm(stop: Stop, passes: u32) -> Action {
+    match stop {
+        Stop::Point(point) if passes == 0 => Action::ArmCrash(point),
+        Stop::Point(point) => Action::ArmCrashAfter { point, passes },
+        Stop::IoError(site, op) => Action::ArmIoError {
+            site,
+            op,
+            kind: IoKind::Eio,
+            passes,
+        },
     }
+}
+
+/// Whether the step just run stopped at `stop`.
+fn stopped_at(sim: &Simulator, stop: Stop) -> bool {
+    let event = sim.event();
+    match stop {
+        Stop::Point(point) => event.crashed_at == Some(point),
+        Stop::IoError(site, op) => event
+            .io_failed
+            .is_some_and(|failure| failure.site == site && failure.op == op),
+    }
+}
+
+/// The operations of a checkpoint, in the order it makes them.
+fn checkpoint_operations() -> impl Iterator<Item = Stop> {
+    CHECKPOINT_PATH.into_iter().filter_map(|step| match step {
+        CheckpointStep::Op(site, op) => Some(Stop::IoError(site, op)),
+        CheckpointStep::Point(_) => None,
+    })
 }
 
 impl CrashState {
     /// `step 3 crashed at client_after_append, keeping the first 40 unsynced bytes`
     /// (steps counted from 1, as transcripts count them).
     pub fn describe(&self) -> String {
+        let stopped = match self.stop {
+            Stop::Point(point) => format!("crashed at {}", point_label(point)),
+            Stop::IoError(site, op) => format!("failed at {} {} (eio)", site.name(), op.name()),
+        };
+        if !self.power_loss {
+            return format!(
+                "step {} {stopped}, then a process restart with no power loss",
+                self.step + 1
+            );
+        }
         let kept = match self.kept {
             Unsynced::Keep => "keeping every unsynced byte".to_string(),
             Unsynced::Lose => "losing every unsynced byte".to_string(),
@@ -80,10 +134,13 @@ impl CrashState {
                 format!(", keeping the first {n} unsynced bytes of the other files")
             }
         };
+        let then = match self.stop {
+            Stop::Point(_) => "",
+            Stop::IoError(..) => ", then a power loss",
+        };
         format!(
-            "step {} crashed at {}{nth}, {kept}{entries}{others}",
-            self.step + 1,
-            point_label(self.point)
+            "step {} {stopped}{nth}{then}, {kept}{entries}{others}",
+            self.step + 1
         )
     }
 }
@@ -188,13 +245,13 @@ fn unsynced_for(kept: u64, total: u64) -> Unsynced {
     }
 }
 
-/// Runs `prefix` then `armed` with `point` armed; the simulator if the
-/// point fired.
-fn run_to_crash(
+/// Runs `prefix` then `armed` with `stop` armed; the simulator if the
+/// step stopped there.
+fn run_to_stop(
     scenario: &Scenario,
     config: SimConfig,
     prefix: &[Action],
-    point: CrashPoint,
+    stop: Stop,
     passes: u32,
     armed: &Action,
 ) -> Option<Simulator> {
@@ -202,9 +259,9 @@ fn run_to_crash(
     for action in prefix {
         sim.step(action).ok()?;
     }
-    sim.step(&arm(point, passes)).ok()?;
+    sim.step(&arm(stop, passes)).ok()?;
     sim.step(armed).ok()?;
-    (sim.event().crashed_at == Some(point)).then_some(sim)
+    stopped_at(&sim, stop).then_some(sim)
 }
 
 /// Every crash state of the scenario, in enumeration order.
@@ -214,23 +271,40 @@ pub fn enumerate(scenario: &Scenario) -> Result<Vec<CrashState>, ExploreError> {
     let mut states = Vec::new();
     for (step, action) in actions.iter().enumerate() {
         let prefix = &actions[..step];
-        let mut points = action.crash_points().to_vec();
+        let mut stops: Vec<Stop> = action
+            .crash_points()
+            .iter()
+            .map(|&p| Stop::Point(p))
+            .collect();
         if matches!(action, Action::Restart) {
-            points.extend(
+            stops.extend(
                 (1..)
-                    .map(CrashPoint::RecoveryAfterReplayedFrame)
-                    .take_while(|p| {
-                        run_to_crash(scenario, config, prefix, *p, 0, action).is_some()
+                    .map(|k| Stop::Point(CrashPoint::RecoveryAfterReplayedFrame(k)))
+                    .take_while(|&stop| {
+                        run_to_stop(scenario, config, prefix, stop, 0, action).is_some()
                     }),
             );
         }
+        if matches!(action, Action::Checkpoint) {
+            stops.extend(checkpoint_operations());
+        }
         let many = matches!(action, Action::Burst(_) | Action::Tick);
-        for point in points {
+        for stop in stops {
             for passes in 0..if many { MAX_PASSES } else { 1 } {
-                let Some(sim) = run_to_crash(scenario, config, prefix, point, passes, action)
-                else {
+                let Some(sim) = run_to_stop(scenario, config, prefix, stop, passes, action) else {
                     break;
                 };
+                if let Stop::IoError(..) = stop {
+                    states.push(CrashState {
+                        step,
+                        stop,
+                        passes,
+                        power_loss: false,
+                        entries: Entries::All,
+                        kept: Unsynced::Keep,
+                        other_files: Unsynced::Keep,
+                    });
+                }
                 let frames = sim.unsynced_frames();
                 let total: u64 = frames.iter().map(|(_, w)| w).sum();
                 let pending = sim.view().pending_entries as usize;
@@ -245,8 +319,9 @@ pub fn enumerate(scenario: &Scenario) -> Result<Vec<CrashState>, ExploreError> {
                         for &other_files in &others {
                             states.push(CrashState {
                                 step,
-                                point,
+                                stop,
                                 passes,
+                                power_loss: true,
                                 entries,
                                 kept: unsynced_for(kept, total),
                                 other_files,
@@ -278,20 +353,22 @@ pub fn explore_state(scenario: &Scenario, state: CrashState) -> StateResult {
             for action in &actions[..state.step] {
                 step(&mut sim, action.clone(), &mut run)?;
             }
-            step(&mut sim, arm(state.point, state.passes), &mut run)?;
+            step(&mut sim, arm(state.stop, state.passes), &mut run)?;
             step(&mut sim, actions[state.step].clone(), &mut run)?;
-            if sim.event().crashed_at != Some(state.point) {
+            if !stopped_at(&sim, state.stop) {
                 return Err(RunError::InvalidAction {
                     step: sim.steps(),
-                    reason: format!("{} was not reached this time", point_label(state.point)),
+                    reason: format!("{:?} was not reached this time", state.stop),
                 });
             }
-            let crash = Action::Crash {
-                unsynced: state.kept,
-                entries: state.entries,
-                other_files: state.other_files,
-            };
-            step(&mut sim, crash, &mut run)?;
+            if state.power_loss {
+                let crash = Action::Crash {
+                    unsynced: state.kept,
+                    entries: state.entries,
+                    other_files: state.other_files,
+                };
+                step(&mut sim, crash, &mut run)?;
+            }
             step(&mut sim, Action::Restart, &mut run)?;
             let class = match (sim.event().damage, sim.event().recovery) {
                 (Some(_), _) => Class::FailClosed,

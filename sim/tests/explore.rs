@@ -5,7 +5,7 @@
 use allocdb_core::engine::fault::CrashPoint;
 use allocdb_sim::action::{Entries, Unsynced};
 use allocdb_sim::driver::{RunError, SelfTest};
-use allocdb_sim::explore::{enumerate, explore, Class};
+use allocdb_sim::explore::{enumerate, explore, Class, Stop};
 use allocdb_sim::scenario::{load, parse, Scenario};
 use std::path::Path;
 
@@ -28,14 +28,61 @@ fn small() -> Scenario {
 /// bytes lost, cut in half or kept, three): 4. After each rename, its temp
 /// file's create and the rename are pending: none, one or both kept, 3
 /// each. After each directory sync: 1 each. 4 + 3 + 1 + 3 + 1 = 12. 28 in
-/// all.
+/// all crash states.
+///
+/// Then each of the checkpoint's eleven operations fails in turn: one state
+/// restarts the process as the failure left the files, and a power loss
+/// follows in the others, keeping each prefix of the entry operations then
+/// pending (and, where the kept entries hold a temp file's unsynced bytes,
+/// losing them, halving them or keeping them). Snapshot temp file: its
+/// create (nothing pending: 1 + 1), its write (the create pending: 1 + 2),
+/// its sync (the create pending, the file's bytes unsynced: 1 + 1 + 3);
+/// its rename (the create pending: 1 + 2); the directory sync (create and
+/// rename pending: 1 + 3); the old log's read (1 + 1); the new log's
+/// temp file likewise (2, 3, 5), its rename (3) and its directory sync
+/// (4). 2 + 3 + 5 + 3 + 4 + 2 + 2 + 3 + 5 + 3 + 4 = 36: 64 in all.
 #[test]
 fn the_enumeration_matches_a_hand_count() {
     let states = enumerate(&small()).unwrap();
-    assert_eq!(states.len(), 28, "{states:#?}");
+    assert_eq!(states.len(), 64, "{states:#?}");
+    let mut io_states: Vec<(Stop, usize)> = Vec::new();
+    for state in states
+        .iter()
+        .filter(|s| matches!(s.stop, Stop::IoError(..)))
+    {
+        match io_states.last_mut() {
+            Some((stop, count)) if *stop == state.stop => *count += 1,
+            _ => io_states.push((state.stop, 1)),
+        }
+    }
+    use allocdb_core::fs::{FsOpKind as Op, Site};
+    let io = |site, op, count| (Stop::IoError(site, op), count);
+    assert_eq!(
+        io_states,
+        [
+            io(Site::SnapshotTemp, Op::Create, 2),
+            io(Site::SnapshotTemp, Op::Write, 3),
+            io(Site::SnapshotTemp, Op::Sync, 5),
+            io(Site::SnapshotRename, Op::Rename, 3),
+            io(Site::SnapshotDirectory, Op::SyncDirectory, 4),
+            io(Site::WalRewriteRead, Op::Read, 2),
+            io(Site::WalRewriteTemp, Op::Create, 2),
+            io(Site::WalRewriteTemp, Op::Write, 3),
+            io(Site::WalRewriteTemp, Op::Sync, 5),
+            io(Site::WalRewriteRename, Op::Rename, 3),
+            io(Site::WalDirectory, Op::SyncDirectory, 4),
+        ]
+    );
+    assert!(
+        states
+            .iter()
+            .filter(|s| !s.power_loss)
+            .all(|s| matches!(s.stop, Stop::IoError(..))),
+        "only an I/O error leaves a process to restart"
+    );
     let after_append: Vec<Unsynced> = states
         .iter()
-        .filter(|s| s.step == 0 && s.point == CrashPoint::ClientAfterAppend)
+        .filter(|s| s.step == 0 && s.stop == Stop::Point(CrashPoint::ClientAfterAppend))
         .map(|s| s.kept)
         .collect();
     // The create frame is 81 bytes.
@@ -51,8 +98,10 @@ fn the_enumeration_matches_a_hand_count() {
     );
     let checkpoint: Vec<(CrashPoint, Entries, Unsynced)> = states
         .iter()
-        .filter(|s| s.step == 2)
-        .map(|s| (s.point, s.entries, s.other_files))
+        .filter_map(|s| match s.stop {
+            Stop::Point(point) if s.step == 2 => Some((point, s.entries, s.other_files)),
+            _ => None,
+        })
         .collect();
     use CrashPoint::*;
     use Entries::{All, First};
@@ -100,7 +149,10 @@ fn every_command_of_a_tick_is_crashed() {
     let tick: Vec<(CrashPoint, u32)> = states
         .iter()
         .filter(|s| s.step == 5 && s.kept == Unsynced::Lose)
-        .map(|s| (s.point, s.passes))
+        .map(|s| match s.stop {
+            Stop::Point(point) => (point, s.passes),
+            other => panic!("a tick has no I/O error state: {other:?}"),
+        })
         .collect();
     assert_eq!(
         tick,
@@ -130,7 +182,7 @@ fn every_command_of_a_tick_is_crashed() {
 fn exploration_is_deterministic_and_every_state_passes() {
     let one = explore(&small(), 1, None).unwrap();
     let two = explore(&small(), 2, None).unwrap();
-    assert_eq!(one.enumerated, 28);
+    assert_eq!(one.enumerated, 64);
     let summary = |e: &allocdb_sim::explore::Exploration| -> Vec<String> {
         e.results
             .iter()
@@ -165,7 +217,7 @@ fn exploration_is_deterministic_and_every_state_passes() {
 fn the_bound_stops_exploration_and_says_how_many_there_were() {
     let bounded = explore(&small(), 2, Some(5)).unwrap();
     assert_eq!(bounded.results.len(), 5);
-    assert_eq!(bounded.enumerated, 28);
+    assert_eq!(bounded.enumerated, 64);
 }
 
 #[test]

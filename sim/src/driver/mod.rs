@@ -49,7 +49,7 @@ use allocdb_core::engine::fault::CrashPoint;
 use allocdb_core::engine::{Engine, EngineConfig, RecoveryReport, StartMode};
 use allocdb_core::{Applied, Lsn, Slot};
 use arms::Arms;
-pub use arms::{ArmedIo, IoFailure};
+pub use arms::{ArmedIo, CheckpointStep, IoFailure, CHECKPOINT_PATH};
 pub use audit_cadence::AuditCadence;
 use books::Books;
 use clients::Clients;
