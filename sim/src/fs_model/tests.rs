@@ -242,3 +242,76 @@ fn an_impossible_report_is_an_error() {
     );
     assert!(fs.apply(created_again).is_err());
 }
+
+/// fsyncgate: the bytes a failed sync should have written stay undurable
+/// through later syncs that succeed, and so does everything after them,
+/// until they are written again; a cut below them or a crash ends it.
+#[test]
+fn a_failed_sync_drops_its_bytes_until_they_are_written_again() {
+    let sync = |fs: &mut FsModel| fs.apply_ok(report(Site::WalSync, FsOp::SyncData { file: WAL }));
+    let failed =
+        |fs: &mut FsModel| fs.apply_ok(report(Site::WalSync, FsOp::SyncFailed { file: WAL }));
+    let mut fs = model(None);
+    open_wal(&mut fs);
+    fs.apply_ok(write(WAL, 0, 40));
+    sync(&mut fs);
+    fs.apply_ok(write(WAL, 40, 30));
+    failed(&mut fs);
+    let dropped = Some(Dropped { start: 40, end: 70 });
+    assert_eq!(fs.file(WAL).dropped, dropped);
+    sync(&mut fs);
+    fs.apply_ok(write(WAL, 70, 20));
+    sync(&mut fs);
+    assert_eq!(
+        fs.file(WAL).synced,
+        40,
+        "no sync writes them, nor what follows"
+    );
+    let plan = fs.plan_crash(0, |_| Unsynced::Lose);
+    assert_eq!(plan.file(WAL).unwrap().kept, 40, "a crash may lose them");
+
+    // Written again from below their start: the page cache has them to
+    // write once more, and the next sync covers every byte.
+    fs.apply_ok(write(WAL, 50, 10));
+    assert_eq!(fs.file(WAL).dropped, dropped, "a write past their start");
+    fs.apply_ok(write(WAL, 30, 20));
+    assert_eq!(fs.file(WAL).dropped, Some(Dropped { start: 50, end: 70 }));
+    fs.apply_ok(write(WAL, 50, 20));
+    assert_eq!(fs.file(WAL).dropped, None);
+    sync(&mut fs);
+    assert_eq!(fs.file(WAL), state(90, 90));
+
+    // A second failure, then a cut below the dropped bytes: nothing of them
+    // is left to drop.
+    fs.apply_ok(write(WAL, 90, 10));
+    failed(&mut fs);
+    fs.cut(WAL, 95);
+    assert_eq!(fs.file(WAL).dropped, Some(Dropped { start: 90, end: 95 }));
+    fs.cut(WAL, 90);
+    assert_eq!(fs.file(WAL), state(90, 90));
+
+    // A crash: what it left is all there is, all of it durable.
+    fs.apply_ok(write(WAL, 90, 10));
+    failed(&mut fs);
+    let plan = fs.plan_crash(0, |_| Unsynced::Keep);
+    fs.crashed(&plan);
+    assert_eq!(fs.file(WAL), state(100, 100));
+}
+
+/// A failed sync of a file with nothing unsynced drops nothing; a failed
+/// directory sync leaves the pending entry operations pending, to be made
+/// durable by the next directory sync that succeeds.
+#[test]
+fn a_failed_sync_with_nothing_to_write_drops_nothing() {
+    let mut fs = model(None);
+    open_wal(&mut fs);
+    fs.apply_ok(write(WAL, 0, 40));
+    fs.apply_ok(report(Site::WalSync, FsOp::SyncData { file: WAL }));
+    fs.apply_ok(report(Site::WalSync, FsOp::SyncFailed { file: WAL }));
+    assert_eq!(fs.file(WAL), state(40, 40));
+    rewrite_pending(&mut fs);
+    fs.apply_ok(report(Site::WalDirectory, FsOp::SyncDirectoryFailed));
+    assert_eq!(fs.directory().pending().len(), 2);
+    fs.apply_ok(report(Site::WalDirectory, FsOp::SyncDirectory));
+    assert!(fs.directory().pending().is_empty());
+}
