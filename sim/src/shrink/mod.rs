@@ -11,7 +11,7 @@
 
 mod slice;
 
-use crate::action::{Action, Entries, FlipTarget, SimCommand, Unsynced};
+use crate::action::{Action, Entries, FlipTarget, IoKind, SimCommand, Unsynced};
 use crate::driver::RunError;
 use crate::oracle::FailureSignature;
 use crate::scenario::validate::validate;
@@ -301,6 +301,31 @@ fn simpler_forms(action: &Action) -> Vec<Action> {
                 });
             }
         }
+        // A short write or read that needs fewer bytes needs fewer steps
+        // to make them; no passes need no steps to spend them.
+        Action::ArmIoError {
+            site,
+            op,
+            kind,
+            passes,
+        } => {
+            let with = |kind, passes| Action::ArmIoError {
+                site: *site,
+                op: *op,
+                kind,
+                passes,
+            };
+            if let IoKind::Short(bytes) = kind {
+                if *bytes > 0 {
+                    forms.push(with(IoKind::Short(0), *passes));
+                    forms.push(with(IoKind::Short(bytes / 2), *passes));
+                }
+            }
+            if *passes > 0 {
+                forms.push(with(*kind, 0));
+                forms.push(with(*kind, passes / 2));
+            }
+        }
         // Fewer requests in a burst is `shrink_bursts`' job; one left is a
         // plain request.
         Action::Burst(requests) => {
@@ -533,6 +558,22 @@ mod tests {
             simpler_forms(&Action::ArmCrash(CrashPoint::ExpireBeforeAppend)),
             vec![Action::crash(Unsynced::Keep)]
         );
+        let io = |kind, passes| Action::ArmIoError {
+            site: allocdb_core::fs::Site::WalRewriteRead,
+            op: allocdb_core::fs::FsOpKind::Read,
+            kind,
+            passes,
+        };
+        assert_eq!(
+            simpler_forms(&io(IoKind::Short(3140), 3)),
+            vec![
+                io(IoKind::Short(0), 3),
+                io(IoKind::Short(1570), 3),
+                io(IoKind::Short(3140), 0),
+                io(IoKind::Short(3140), 1),
+            ]
+        );
+        assert!(simpler_forms(&io(IoKind::Eio, 0)).is_empty());
         assert_eq!(
             simpler_forms(&Action::ArmCrash(CrashPoint::RecoveryAfterReplayedFrame(6))),
             vec![
