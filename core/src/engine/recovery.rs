@@ -52,17 +52,17 @@ pub(super) fn recover(
     #[cfg(feature = "fault-injection")] faults: super::fault::Faults,
 ) -> Result<(Engine, RecoveryReport), OpenError> {
     config.core.validate()?;
-    // The engine shell exists from the start so that crash points can use
-    // the same machinery as live execution.
-    let mut sm = StateMachine::new(config.core)?;
     let snapshot = load_snapshot(dir, &config.core)?;
-    // A snapshot taken before any command has LSN 0 and still counts.
-    let snapshot_lsn = match &snapshot {
-        Some(image) => {
-            sm = StateMachine::restore(config.core, image)?;
-            Some(image.last_applied_lsn)
-        }
-        None => None,
+    // One state machine, built once: from the snapshot if there is one
+    // (a snapshot taken before any command has LSN 0 and still counts),
+    // else empty. Its tables are the config's whole capacity, so a second,
+    // discarded one would double what a restart allocates and zeroes.
+    let (sm, snapshot_lsn) = match &snapshot {
+        Some(image) => (
+            StateMachine::restore(config.core, image)?,
+            Some(image.last_applied_lsn),
+        ),
+        None => (StateMachine::new(config.core)?, None),
     };
     let wal = WalFile::open(dir)?;
     let mut engine = Engine {
