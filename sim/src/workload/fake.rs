@@ -562,6 +562,11 @@ impl Fake {
         self.append(bytes, bytes);
     }
 
+    /// The first `written` bytes of a frame of `len`: the log ends torn.
+    pub(super) fn leave_partial(&mut self, len: u64, written: u64) {
+        self.append(len, written);
+    }
+
     /// `written` bytes of a frame of `len` appended, not synced.
     fn append(&mut self, len: u64, written: u64) {
         self.frame_lsn += 1;

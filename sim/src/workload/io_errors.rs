@@ -43,6 +43,12 @@ const RECOVERY_SITES: [Site; 6] = [
     Site::WalReplay,
 ];
 
+/// How often an error armed while the engine is down goes to the torn
+/// tail's truncation when the log ends in a partial frame: only such a
+/// log is truncated, and a site picked at random among the six would
+/// reach it a few times in 10,000 seeds.
+const TORN_TAIL_TRUNCATE_PER_MILLE: u32 = 500;
+
 /// Sites a checkpoint makes operations at, which the workload steers a
 /// checkpoint toward when an error is armed there.
 pub(super) fn is_checkpoint_site(site: Site) -> bool {
@@ -63,7 +69,12 @@ impl Workload {
         } else {
             &CHECKPOINT_SITES
         };
-        let site = *rng.pick(sites);
+        let torn_tail = down && view.wal.file_len() > view.wal.complete_len();
+        let site = if torn_tail && rng.chance(TORN_TAIL_TRUNCATE_PER_MILLE) {
+            Site::WalTruncate
+        } else {
+            *rng.pick(sites)
+        };
         let op = *rng.pick(site.ops());
         let kind = match op {
             FsOpKind::Write if rng.chance(400) => IoKind::Short(short_write(rng, view, site)),

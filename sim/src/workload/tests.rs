@@ -174,3 +174,36 @@ fn requests_reach_a_down_engine_now_and_then() {
     fake.run(&mut workload, &mut rng, 4_000);
     assert_eq!(fake.undelivered, 0, "no fault, never down");
 }
+
+/// While the engine is down, an I/O error goes to the torn tail's
+/// truncation about half the time when the log ends in a partial frame
+/// (only such a log is truncated), and only as one site among six when
+/// it ends whole.
+#[test]
+fn a_torn_tail_draws_errors_to_its_truncation() {
+    use allocdb_core::fs::Site;
+    let truncations = |torn: bool| {
+        let (workload, mut rng, mut fake) = setup(5, &FaultSelection::All);
+        fake.leave_unsynced(client_frame_len());
+        if torn {
+            fake.leave_partial(client_frame_len(), 7);
+        }
+        fake.status = EngineStatus::Down;
+        (0..1_000)
+            .filter(|_| {
+                let action = workload.io_error(&mut rng, &fake.view(), true);
+                matches!(
+                    action,
+                    Some(Action::ArmIoError {
+                        site: Site::WalTruncate,
+                        ..
+                    })
+                )
+            })
+            .count()
+    };
+    let torn = truncations(true);
+    let whole = truncations(false);
+    assert!((500..700).contains(&torn), "torn tail: {torn} of 1,000");
+    assert!((100..250).contains(&whole), "whole log: {whole} of 1,000");
+}
