@@ -138,6 +138,16 @@ impl Code {
         }
     }
 
+    /// Whether a client told this knows what became of its request. The
+    /// others (the engine failed to persist, was halted or crashed, or was
+    /// not there) leave it in flight: its client retries.
+    pub const fn is_definite(self) -> bool {
+        !matches!(
+            self,
+            Code::StorageFailure | Code::EngineHalted | Code::Crashed | Code::Undelivered
+        )
+    }
+
     /// The code of a write's answer.
     pub fn of(result: &Result<Applied, SubmitError>) -> Code {
         Answer::of(result).code

@@ -22,6 +22,7 @@ pub mod run_dir;
 pub mod scenario;
 pub mod shrink;
 pub mod stats;
+pub mod timeline;
 pub mod transcript;
 pub mod view;
 pub mod workload;

@@ -387,6 +387,17 @@ impl Simulator {
         self.slot
     }
 
+    /// The highest LSN acknowledged to a client that a crash has not
+    /// taken back, as the books hold it.
+    pub fn acknowledged_lsn(&self) -> Option<Lsn> {
+        self.books.acknowledged().last().copied()
+    }
+
+    /// The LSN of the snapshot the books say is in place.
+    pub fn snapshot_lsn(&self) -> Option<Lsn> {
+        self.books.snapshot_lsn()
+    }
+
     /// Adds a line to the transcript (expectations, a scenario's verdict).
     pub fn note(&mut self, line: &str) {
         self.transcript.note(line);
