@@ -87,6 +87,10 @@ pub fn steps() -> Vec<Step> {
                 "warnings",
             ],
         ),
+        Step {
+            name: "browser",
+            command: Cmd::xtask(&["browser"]),
+        },
         tests,
         Step::cargo(
             "doc tests (production core: no fault seams)",
@@ -160,6 +164,7 @@ mod tests {
                 "clippy",
                 "clippy (production core)",
                 "clippy (phase clock)",
+                "browser",
                 "tests",
                 "doc tests (production core: no fault seams)",
                 "doc tests",
@@ -171,6 +176,7 @@ mod tests {
         let commands: Vec<String> = steps().iter().map(|s| s.command.to_string()).collect();
         assert_eq!(commands[0], "cargo fmt --all -- --check");
         assert_eq!(commands[1], "cargo xtask tidy");
+        assert_eq!(commands[5], "cargo xtask browser");
         assert_eq!(
             commands[2],
             "cargo clippy --workspace --all-targets -- -D warnings"
@@ -181,22 +187,22 @@ mod tests {
         );
         let pinned = "env -u INSTA_GLOB_FILTER -u INSTA_FORCE_PASS INSTA_UPDATE=\"no\" ";
         assert!(
-            commands[5] == format!("{pinned}cargo nextest run --workspace")
-                || commands[5] == format!("{pinned}cargo test --workspace"),
+            commands[6] == format!("{pinned}cargo nextest run --workspace")
+                || commands[6] == format!("{pinned}cargo test --workspace"),
             "{}",
-            commands[5]
+            commands[6]
         );
-        assert_eq!(commands[6], "cargo test -p allocdb-core --doc");
+        assert_eq!(commands[7], "cargo test -p allocdb-core --doc");
         assert_eq!(
-            commands[8],
+            commands[9],
             "RUSTDOCFLAGS=\"-D warnings\" cargo doc --workspace --no-deps --document-private-items"
         );
         assert_eq!(
-            commands[9],
+            commands[10],
             "cargo xtask sweep --seeds 0..2000 --require-coverage"
         );
         assert_eq!(
-            commands[10],
+            commands[11],
             "cargo xtask sweep --seeds 0..200 --check-determinism"
         );
     }

@@ -26,6 +26,7 @@ mod out;
 
 mod args;
 mod bench;
+mod browser;
 mod ci;
 #[allow(unsafe_code)]
 mod cpu_time;
@@ -38,6 +39,7 @@ mod heap;
 mod mutants;
 mod process;
 mod replay;
+mod report_files;
 mod repro_file;
 mod shrink;
 mod sim_phases;
@@ -76,6 +78,9 @@ enum Task {
     /// Check that docs/architecture.md names only paths that exist and
     /// lists every top-level module of the crates it maps.
     Tidy,
+    /// Make sure a Chromium is here for the report's browser test
+    /// (installs Debian's chromium with apt-get when none is found).
+    Browser,
     /// Write the on-disk format fixtures of this version into
     /// corpus/format/v1/ (only for a new fixture version)
     FormatFixtures,
@@ -133,6 +138,11 @@ enum Task {
         /// summary lists every probe's count either way).
         #[arg(long)]
         require_coverage: bool,
+        /// Also write the summary as an HTML page: every exercised count
+        /// and every coverage probe as bars, each failure with a link to
+        /// its report.
+        #[arg(long, value_name = "OUT.html")]
+        html: Option<PathBuf>,
     },
     /// Replay one seed or one scenario file: its transcript, every time the same.
     Replay {
@@ -149,6 +159,15 @@ enum Task {
         /// Engine-level detail under each step.
         #[arg(long)]
         verbose: bool,
+        /// Also write the run as a timeline report: one self-contained
+        /// HTML page (the engine's state, the LSNs, every fault, each
+        /// client operation, the failure marked).
+        #[arg(long, value_name = "OUT.html")]
+        html: Option<PathBuf>,
+        /// Also write the run as a Chrome trace (Perfetto opens it), the
+        /// step as the time unit.
+        #[arg(long, value_name = "OUT.json")]
+        trace: Option<PathBuf>,
         #[command(flatten)]
         watchdog: WatchdogArgs,
     },
@@ -251,6 +270,7 @@ fn run(task: Task) -> Result<bool, Error> {
     match task {
         Task::Ci => ci::run().map(|()| true),
         Task::Tidy => tidy::run(),
+        Task::Browser => browser::run(),
         Task::FormatFixtures => format_fixtures::run(),
         Task::Bench { suite, write } => bench::run(suite, write).map(|()| true),
         Task::Sweep {
@@ -266,6 +286,7 @@ fn run(task: Task) -> Result<bool, Error> {
             format,
             check_determinism,
             require_coverage,
+            html,
         } => sweep::run(&sweep::SweepArgs {
             plan: sweep::SeedPlan::new(seeds, shard, run_for.is_some())?,
             run_for,
@@ -278,12 +299,15 @@ fn run(task: Task) -> Result<bool, Error> {
             format,
             check_determinism,
             require_coverage,
+            html,
         }),
         Task::Replay {
             source,
             until,
             audit_every,
             verbose,
+            html,
+            trace,
             watchdog,
         } => replay::run(replay::ReplayArgs {
             source,
@@ -291,6 +315,7 @@ fn run(task: Task) -> Result<bool, Error> {
             audit: audit_every,
             verbose,
             seed_timeout: watchdog.seed_timeout,
+            report: report_files::ReportPaths { html, trace },
         }),
         Task::Explore {
             file,

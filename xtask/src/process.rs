@@ -40,6 +40,17 @@ impl Cmd {
         }
     }
 
+    /// A system program (`apt-get`, a browser) with `args`.
+    pub fn program(program: &'static str, args: &[&str]) -> Cmd {
+        Cmd {
+            program: program.into(),
+            shown: program,
+            args: args.iter().map(|a| a.to_string()).collect(),
+            env: Vec::new(),
+            unset: Vec::new(),
+        }
+    }
+
     /// This xtask binary again with `args` (shown as `cargo xtask ...`).
     pub fn xtask(args: &[&str]) -> Cmd {
         Cmd {

@@ -4,12 +4,16 @@
 
 use crate::args::{Source, SourceArgs};
 use crate::error::Error;
+use crate::report_files::ReportPaths;
 use crate::watchdog::{default_seed_timeout, run_up_to, run_watched, StepMark};
 use allocdb_sim::driver::{AuditCadence, RunError, Simulator};
 use allocdb_sim::oracle::Oracle;
 use allocdb_sim::run::{run_seed_watched, SeedSpec};
 use allocdb_sim::scenario::{load, run_scenario_watched, Scenario};
-use allocdb_sim::transcript::{describe_io_failure, TranscriptMode};
+use allocdb_sim::timeline::{step_detail, FailureMark, Recorder, Timeline};
+use allocdb_sim::transcript::TranscriptMode;
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 pub struct ReplayArgs {
@@ -20,6 +24,8 @@ pub struct ReplayArgs {
     pub verbose: bool,
     /// The watchdog's budget (default: by the run's length).
     pub seed_timeout: Option<Duration>,
+    /// Where the run's timeline goes (the HTML report, the trace).
+    pub report: ReportPaths,
 }
 
 /// Prints what the run adds to its transcript as it goes (with engine
@@ -40,38 +46,8 @@ impl Printer {
         if !self.verbose {
             return;
         }
-        let event = sim.event();
-        for (operation, answer) in &event.answers {
-            outln!("      | op{operation} answered {answer:?}");
-        }
-        if let Some(point) = event.crashed_at {
-            outln!("      | crash point fired: {}", point.name());
-        }
-        if let Some(failure) = event.io_failed {
-            outln!("      | I/O error fired: {}", describe_io_failure(failure));
-        }
-        if let Some(report) = event.recovery {
-            outln!("      | recovery: {report:?}");
-        }
-        if let Some(damage) = event.damage {
-            outln!("      | damage: {damage:?}");
-        }
-        let armed = sim.armed();
-        if armed.crash.is_some() || !armed.io.is_empty() || armed.recovery.is_some() {
-            let io: Vec<_> = armed.io.iter().map(|a| a.fault).collect();
-            outln!(
-                "      | armed: crash {:?}, I/O errors {io:?}, recovery {:?}",
-                armed.crash,
-                armed.recovery
-            );
-        }
-        if let Some(engine) = sim.live_engine() {
-            outln!(
-                "      | engine: wal {} bytes ({} synced), last applied {:?}",
-                engine.wal_len(),
-                engine.durable_wal_len(),
-                engine.state_machine().last_applied_lsn()
-            );
+        for line in step_detail(sim) {
+            outln!("      | {line}");
         }
     }
 }
@@ -101,8 +77,25 @@ pub fn run(args: ReplayArgs) -> Result<bool, Error> {
         .seed_timeout
         .unwrap_or_else(|| default_seed_timeout(steps));
     let (until, verbose) = (args.until, args.verbose);
-    let hung = match run_watched(budget, move |mark| replay(&replayed, until, verbose, mark)) {
-        Ok(passed) => return Ok(passed),
+    let recorder = args
+        .report
+        .wanted()
+        .then(|| Arc::new(Mutex::new(Recorder::new())));
+    let watching = recorder.clone();
+    let title = match args.source.source() {
+        Source::File(path) => file_title(path),
+        Source::Seed(seed) => format!("seed {seed}"),
+    };
+    let titled = title.clone();
+    let hung = match run_watched(budget, move |mark| {
+        replay(&replayed, until, verbose, mark, watching, &titled)
+    }) {
+        Ok((passed, timeline)) => {
+            if let Some(timeline) = timeline {
+                args.report.write(&timeline)?;
+            }
+            return Ok(passed);
+        }
         Err(hung) => hung,
     };
     // The stuck step's action: the file's, or the seed's run again up to it.
@@ -116,21 +109,54 @@ pub fn run(args: ReplayArgs) -> Result<bool, Error> {
                 .cloned()
         }
     };
+    let detail = hung.detail(action.as_ref());
     eprintln!(
-        "replay FAILED: oracle `{}` failed at step {}: {}",
+        "replay FAILED: oracle `{}` failed at step {}: {detail}",
         Oracle::Hang.name(),
         hung.step,
-        hung.detail(action.as_ref())
     );
+    // The steps that returned, and the one that did not, as the failure.
+    if let Some(recorder) = recorder {
+        let actions = match args.source.source() {
+            Source::File(path) => load(path)?.actions(),
+            Source::Seed(seed) => run_up_to(&args.source.run.spec(seed), hung).actions,
+        };
+        let failure = FailureMark {
+            step: Some(hung.step),
+            oracle: Oracle::Hang.name().to_string(),
+            message: detail,
+        };
+        let recorder =
+            std::mem::take(&mut *recorder.lock().unwrap_or_else(PoisonError::into_inner));
+        args.report
+            .write(&recorder.finish(&title, &actions, "", Some(failure)))?;
+    }
     Ok(false)
+}
+
+/// A scenario file's report title: its name, never the path it was
+/// given by (no absolute path in a report).
+fn file_title(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    )
 }
 
 fn backtrace(error: &RunError) -> Option<String> {
     error.panicked().and_then(|p| p.backtrace.clone())
 }
 
-/// The replay itself, publishing each step that returns in `mark`.
-fn replay(replayed: &Replayed, until: Option<u64>, verbose: bool, mark: &StepMark) -> bool {
+/// The replay itself, publishing each step that returns in `mark`, and
+/// with a recorder, the run's timeline.
+fn replay(
+    replayed: &Replayed,
+    until: Option<u64>,
+    verbose: bool,
+    mark: &StepMark,
+    recorder: Option<Arc<Mutex<Recorder>>>,
+    title: &str,
+) -> (bool, Option<Timeline>) {
     let mut printer = Printer {
         printed: 0,
         verbose,
@@ -139,25 +165,42 @@ fn replay(replayed: &Replayed, until: Option<u64>, verbose: bool, mark: &StepMar
     let mut watch = |sim: &Simulator| {
         mark.saw(sim);
         printer.step(sim);
+        if let Some(recorder) = &recorder {
+            recorder
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .watch(sim);
+        }
         sim.steps() < until
     };
-    // The failure's line, and a panic's backtrace when one was taken.
-    let failure = match replayed {
+    // The failure's line, a panic's backtrace when one was taken, and
+    // what the timeline needs to finish.
+    let (failure, actions, transcript, mark) = match replayed {
         Replayed::File(scenario) => {
             let run = run_scenario_watched(scenario, &mut watch);
             printer.flush(&run.transcript);
-            run.result.err().map(|f| {
+            let mark = run.result.as_ref().err().map(FailureMark::of_scenario);
+            let failure = run.result.err().map(|f| {
                 let backtrace = f.run_error().and_then(backtrace);
                 (f.to_string(), backtrace)
-            })
+            });
+            (failure, scenario.actions(), run.transcript, mark)
         }
         Replayed::Seed(spec) => {
             let report = run_seed_watched(spec, &mut watch);
-            printer.flush(report.transcript.text().unwrap_or_default());
-            report.failure.map(|f| (f.to_string(), backtrace(&f)))
+            let transcript = report.transcript.text().unwrap_or_default().to_string();
+            printer.flush(&transcript);
+            let mark = report.failure.as_ref().map(FailureMark::of_run);
+            let failure = report.failure.map(|f| (f.to_string(), backtrace(&f)));
+            (failure, report.actions, transcript, mark)
         }
     };
-    match failure {
+    let timeline = recorder.map(|recorder| {
+        let recorder =
+            std::mem::take(&mut *recorder.lock().unwrap_or_else(PoisonError::into_inner));
+        recorder.finish(title, &actions, &transcript, mark)
+    });
+    let passed = match failure {
         Some((failure, backtrace)) => {
             eprintln!("replay FAILED: {failure}");
             if let Some(backtrace) = backtrace {
@@ -172,5 +215,6 @@ fn replay(replayed: &Replayed, until: Option<u64>, verbose: bool, mark: &StepMar
             }
             true
         }
-    }
+    };
+    (passed, timeline)
 }

@@ -691,6 +691,13 @@ fn a_hung_seed_is_named_by_the_watchdog_and_its_repro_shrinks() {
         .expect_stderr(&format!(
             "replay FAILED: oracle `hang` failed at step {step}: step {step} did not return within 1 s: checkpoint"
         ));
+    // The report beside the repro shows the steps that returned and marks
+    // the one that did not.
+    let report = std::fs::read_to_string(printed_path(&sweep.stdout_field("report:"))).unwrap();
+    assert!(
+        report.contains(&format!("\"step\":{step},\"oracle\":\"hang\"")),
+        "the hang is not the report's failure"
+    );
     let out_dir = dir.path().join("shrunk");
     xtask(
         dir.path(),
@@ -786,4 +793,81 @@ fn a_time_boxed_random_sweep_says_which_seeds_ran() {
     xtask(dir.path(), &["sweep", "--for", "90"])
         .expect_code(2)
         .expect_stderr("has no unit");
+}
+
+/// A failing sweep writes each failed seed's report beside its repro, and
+/// `--html` a summary page linking to it; `replay --html --trace` writes
+/// the same report and a trace from the command line, the same bytes
+/// every time.
+#[test]
+fn reports_go_beside_repros_and_replay_writes_them_on_demand() {
+    let dir = tempdir();
+    let page = dir.path().join("pages").join("sweep.html");
+    let sweep = failing_sweep_with(
+        dir.path(),
+        &[
+            "--keep-failures",
+            text(&dir.path().join("repros")),
+            "--html",
+            text(&page),
+        ],
+    );
+    let report = printed_path(&sweep.stdout_field("report:"));
+    assert_eq!(
+        report,
+        dir.path().join("repros").join("seed-0.html"),
+        "{}",
+        sweep.shown()
+    );
+    let from_sweep = std::fs::read_to_string(&report).expect("the report");
+    assert!(from_sweep.contains("\"oracle\":\"model_agreement\""));
+    let summary = std::fs::read_to_string(&page).expect("the summary page");
+    assert!(
+        summary.contains("href=\"../repros/seed-0.html\""),
+        "{summary}"
+    );
+    assert!(summary.contains("required probes reached"));
+
+    let replayed = dir.path().join("replayed.html");
+    let trace = dir.path().join("trace.json");
+    let replay = |html: &Path| {
+        let mut args = vec![
+            "replay",
+            "--seed",
+            "0",
+            "--steps",
+            STEPS,
+            "--selftest",
+            "wrong-model",
+        ];
+        args.extend([
+            "--audit-every",
+            "32",
+            "--html",
+            text(html),
+            "--trace",
+            text(&trace),
+        ]);
+        xtask(dir.path(), &args)
+            .expect_code(1)
+            .expect_stderr("report: ");
+    };
+    replay(&replayed);
+    let first = std::fs::read(&replayed).unwrap();
+    replay(&replayed);
+    assert_eq!(
+        std::fs::read(&replayed).unwrap(),
+        first,
+        "same run, same bytes"
+    );
+    assert_eq!(
+        first,
+        from_sweep.as_bytes(),
+        "the sweep's report is the replay's"
+    );
+    let trace: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).expect("JSON");
+    assert!(trace["traceEvents"]
+        .as_array()
+        .is_some_and(|e| !e.is_empty()));
 }

@@ -9,9 +9,11 @@
 
 use super::{keep_files_of, write_seed_repro, Failed, SweepArgs};
 use crate::error::Error;
+use crate::report_files::write_file;
 use crate::repro_file::default_repro_dir;
 use crate::watchdog::{run_up_to, Hung, StepMark};
 use allocdb_sim::oracle::Oracle;
+use allocdb_sim::timeline::{record_hung_seed, render_html};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -108,6 +110,7 @@ pub fn record(args: &SweepArgs, stuck: Stuck) -> Result<Failed, Error> {
             panic: None,
             replay,
             repro: None,
+            report: None,
             files: None,
         });
     };
@@ -119,15 +122,19 @@ pub fn record(args: &SweepArgs, stuck: Stuck) -> Result<Failed, Error> {
         hung.detail(action)
     );
     let dir = args.keep_failures.clone().unwrap_or_else(default_repro_dir);
-    let (repro, files) = if report.actions.len() as u64 == hung.step {
+    let (repro, files, timeline_report) = if report.actions.len() as u64 == hung.step {
+        let timeline = record_hung_seed(&args.spec(seed), hung.step, hung.detail(action));
+        let path = dir.join(format!("seed-{seed}.html"));
+        write_file(&path, &render_html(&timeline))?;
         (
             Some(write_seed_repro(&dir, args, &report, &error)?),
             keep_files_of(&dir, &report)?,
+            Some(path),
         )
     } else {
         // The run again did not get as far: the seed is not deterministic,
         // and a repro would not hang where this one did.
-        (None, None)
+        (None, None, None)
     };
     Ok(Failed {
         seed,
@@ -138,6 +145,7 @@ pub fn record(args: &SweepArgs, stuck: Stuck) -> Result<Failed, Error> {
         panic: None,
         replay,
         repro,
+        report: timeline_report,
         files,
     })
 }

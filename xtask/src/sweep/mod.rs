@@ -21,6 +21,7 @@ pub use plan::SeedPlan;
 use crate::args::RunArgs;
 use crate::cpu_time::CpuTime;
 use crate::error::Error;
+use crate::report_files::write_file;
 use crate::repro_file::{default_repro_dir, write_repro};
 use allocdb_sim::coverage::{probes, unreached};
 use allocdb_sim::determinism::{run_seed_twice_watched, Divergence};
@@ -29,6 +30,7 @@ use allocdb_sim::oracle::Panicked;
 use allocdb_sim::run::{run_seed_watched, SeedReport, SeedSpec};
 use allocdb_sim::run_dir::KeptRun;
 use allocdb_sim::stats::RunStats;
+use allocdb_sim::timeline::{record_seed, render_html};
 use clap::ValueEnum;
 use hang::{Slot, Workers};
 use report::Progress;
@@ -61,6 +63,8 @@ pub struct SweepArgs {
     pub check_determinism: bool,
     /// A required coverage probe left at 0 fails the sweep.
     pub require_coverage: bool,
+    /// Where the summary page goes, if asked for.
+    pub html: Option<PathBuf>,
 }
 
 impl SweepArgs {
@@ -94,6 +98,8 @@ pub(crate) struct Failed {
     panic: Option<Panicked>,
     replay: String,
     repro: Option<PathBuf>,
+    /// The failed run's timeline report, beside its repro.
+    report: Option<PathBuf>,
     files: Option<PathBuf>,
 }
 
@@ -171,6 +177,7 @@ pub fn run(args: &SweepArgs) -> Result<bool, Error> {
     };
     let totals = sweep(args)?;
     report::print(args, &totals);
+    report::write_page(args, &totals)?;
     let covered = !args.require_coverage || unreached(&probes(&totals.stats)).is_empty();
     Ok(totals.failures.is_empty() && covered)
 }
@@ -278,6 +285,9 @@ fn end_hung(
         Ok(hang) => {
             totals.failures.push(hang);
             report::print(args, totals);
+            if let Err(error) = report::write_page(args, totals) {
+                eprintln!("{}", crate::error::report(&error));
+            }
         }
         Err(error) => eprintln!("{}", crate::error::report(&error)),
     }
@@ -380,6 +390,7 @@ fn record_failure(args: &SweepArgs, ran: Ran) -> Result<Failed, Error> {
     let dir = args.keep_failures.clone().unwrap_or_else(default_repro_dir);
     let repro = write_seed_repro(&dir, args, &report, &error)?;
     let files = keep_files_of(&dir, &report)?;
+    let timeline_report = write_seed_report(&dir, args, report.seed)?;
     Ok(Failed {
         seed: report.seed,
         transcript_digest: Some(transcript_digest),
@@ -389,8 +400,18 @@ fn record_failure(args: &SweepArgs, ran: Ran) -> Result<Failed, Error> {
         panic,
         replay: args.replay_command(report.seed),
         repro: Some(repro),
+        report: Some(timeline_report),
         files,
     })
+}
+
+/// The timeline report of a failed seed, `seed-N.html` in `dir`: the
+/// seed run again as the sweep ran it, keeping its transcript's text.
+fn write_seed_report(dir: &Path, args: &SweepArgs, seed: u64) -> Result<PathBuf, Error> {
+    let (timeline, _) = record_seed(&args.spec(seed));
+    let path = dir.join(format!("seed-{seed}.html"));
+    write_file(&path, &render_html(&timeline))?;
+    Ok(path)
 }
 
 /// The repro of a failed seed, `seed-N.ron` in `dir`.

@@ -4,10 +4,14 @@
 //! its replay command and repro.
 
 use super::{Format, SweepArgs, Totals};
+use crate::error::Error;
+use crate::report_files::write_file;
 use crate::repro_file::shown;
 use allocdb_sim::coverage::{probes, unreached, Probe};
+use allocdb_sim::timeline::{render_sweep_page, SweepFailure, SweepPage};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -109,38 +113,121 @@ pub fn print(args: &SweepArgs, totals: &Totals) {
     }
 }
 
-fn print_human(args: &SweepArgs, totals: &Totals, probes: &[Probe]) {
+/// The summary's first lines: the verdict and speed, the CPU split, the
+/// seeds run, the slowest seed.
+fn summary_lines(args: &SweepArgs, totals: &Totals) -> Vec<String> {
     let (seeds_per_second, steps_per_second) = rates(totals);
     let verdict = if totals.failures.is_empty() {
         "passed"
     } else {
         "FAILED"
     };
-    outln!(
+    let mut lines = vec![format!(
         "sweep {verdict}: {} seeds, {} steps in {:.1} s ({seeds_per_second:.1} seeds/s, {steps_per_second:.0} steps/s, {} jobs)",
         totals.seeds.len(),
         totals.steps,
         totals.elapsed.as_secs_f64(),
         args.jobs
-    );
+    )];
     if totals.steps > 0 {
         let (user, system) = cpu_per_step(totals);
-        outln!(
+        lines.push(format!(
             "cpu: {user:.2} us user + {system:.2} us system per step ({:.0}% in the kernel)",
             100.0 * system / (user + system).max(1e-9)
-        );
+        ));
     }
     if let (Some(first), Some(last)) = (totals.seeds.first(), totals.seeds.last()) {
         if args.run_for.is_some() || args.plan.drawn {
-            outln!("seeds run: {first} to {last}");
+            lines.push(format!("seeds run: {first} to {last}"));
         }
     }
     if let Some((seed, took)) = totals.slowest {
-        outln!(
+        lines.push(format!(
             "slowest seed: {seed} in {:.2} s (seed timeout {} s)",
             took.as_secs_f64(),
             args.seed_timeout.as_secs()
-        );
+        ));
+    }
+    lines
+}
+
+/// The summary as an HTML page, where `--html` asked for it; each
+/// failure links to its report by a path relative to the page.
+pub fn write_page(args: &SweepArgs, totals: &Totals) -> Result<(), Error> {
+    let Some(path) = &args.html else {
+        return Ok(());
+    };
+    let probes = probes(&totals.stats);
+    let page_dir = path.parent().unwrap_or(Path::new(""));
+    // The page's directory must exist for links to be made relative to it.
+    std::fs::create_dir_all(if page_dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        page_dir
+    })
+    .map_err(|source| Error::Write {
+        path: path.clone(),
+        source,
+    })?;
+    let failures = totals
+        .failures
+        .iter()
+        .map(|f| SweepFailure {
+            seed: f.seed,
+            oracle: f.oracle.map(str::to_string),
+            message: f.error.clone(),
+            replay: f.replay.clone(),
+            report: f.report.as_deref().map(|r| relative_to(page_dir, r)),
+            repro: f.repro.as_deref().map(shown),
+        })
+        .collect();
+    let page = SweepPage {
+        title: format!(
+            "sweep: seeds {}, {} steps each, faults {}",
+            args.plan, args.run.steps, args.run.faults
+        ),
+        lines: summary_lines(args, totals),
+        exercised: totals.stats.report(),
+        probes: &probes,
+        failures,
+    };
+    write_file(path, &render_sweep_page(&page))?;
+    eprintln!("summary page: {}", path.display());
+    Ok(())
+}
+
+/// `target` as a link from a page in `dir`: relative when both resolve
+/// (`../repros/seed-3.html`), else as given.
+fn relative_to(dir: &Path, target: &Path) -> String {
+    let resolve = |p: &Path| {
+        std::fs::canonicalize(if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p
+        })
+    };
+    let (Ok(dir), Ok(target)) = (resolve(dir), resolve(target)) else {
+        return target.display().to_string();
+    };
+    let common = dir
+        .components()
+        .zip(target.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let ups = dir.components().count() - common;
+    let mut link: Vec<String> = vec!["..".to_string(); ups];
+    link.extend(
+        target
+            .components()
+            .skip(common)
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    link.join("/")
+}
+
+fn print_human(args: &SweepArgs, totals: &Totals, probes: &[Probe]) {
+    for line in summary_lines(args, totals) {
+        outln!("{line}");
     }
     outln!("exercised:");
     for line in totals.stats.report() {
@@ -173,6 +260,9 @@ fn print_human(args: &SweepArgs, totals: &Totals, probes: &[Probe]) {
                 shown(repro),
                 failure.seed
             );
+        }
+        if let Some(report) = &failure.report {
+            outln!("  report: {}", shown(report));
         }
         if let Some(files) = &failure.files {
             outln!("  files:  {}", shown(files));
@@ -250,6 +340,7 @@ fn print_json(args: &SweepArgs, totals: &Totals, probes: &[Probe]) {
                 })),
                 "replay": f.replay,
                 "repro": f.repro.as_deref().map(shown),
+                "report": f.report.as_deref().map(shown),
                 "files": f.files.as_deref().map(shown),
             })
         })
