@@ -815,7 +815,7 @@ fn reports_go_beside_repros_and_replay_writes_them_on_demand() {
     let report = printed_path(&sweep.stdout_field("report:"));
     assert_eq!(
         report,
-        dir.path().join("repros").join("seed-0.html"),
+        repro_of(&sweep).with_extension("html"),
         "{}",
         sweep.shown()
     );

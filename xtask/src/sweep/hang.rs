@@ -123,14 +123,13 @@ pub fn record(args: &SweepArgs, stuck: Stuck) -> Result<Failed, Error> {
     );
     let dir = args.keep_failures.clone().unwrap_or_else(default_repro_dir);
     let (repro, files, timeline_report) = if report.actions.len() as u64 == hung.step {
+        let repro = write_seed_repro(&dir, args, &report, &error)?;
+        // The report beside the repro: the steps that returned, and the
+        // one that did not as the failure.
         let timeline = record_hung_seed(&args.spec(seed), hung.step, hung.detail(action));
-        let path = dir.join(format!("seed-{seed}.html"));
+        let path = repro.with_extension("html");
         write_file(&path, &render_html(&timeline))?;
-        (
-            Some(write_seed_repro(&dir, args, &report, &error)?),
-            keep_files_of(&dir, &report)?,
-            Some(path),
-        )
+        (Some(repro), keep_files_of(&dir, &report)?, Some(path))
     } else {
         // The run again did not get as far: the seed is not deterministic,
         // and a repro would not hang where this one did.

@@ -390,7 +390,7 @@ fn record_failure(args: &SweepArgs, ran: Ran) -> Result<Failed, Error> {
     let dir = args.keep_failures.clone().unwrap_or_else(default_repro_dir);
     let repro = write_seed_repro(&dir, args, &report, &error)?;
     let files = keep_files_of(&dir, &report)?;
-    let timeline_report = write_seed_report(&dir, args, report.seed)?;
+    let timeline_report = write_seed_report(&repro, args, report.seed)?;
     Ok(Failed {
         seed: report.seed,
         transcript_digest: Some(transcript_digest),
@@ -405,11 +405,12 @@ fn record_failure(args: &SweepArgs, ran: Ran) -> Result<Failed, Error> {
     })
 }
 
-/// The timeline report of a failed seed, `seed-N.html` in `dir`: the
-/// seed run again as the sweep ran it, keeping its transcript's text.
-fn write_seed_report(dir: &Path, args: &SweepArgs, seed: u64) -> Result<PathBuf, Error> {
+/// The timeline report of a failed seed beside its repro (`seed-N.html`
+/// for `seed-N.ron`): the seed run again as the sweep ran it, keeping its
+/// transcript's text.
+fn write_seed_report(repro: &Path, args: &SweepArgs, seed: u64) -> Result<PathBuf, Error> {
     let (timeline, _) = record_seed(&args.spec(seed));
-    let path = dir.join(format!("seed-{seed}.html"));
+    let path = repro.with_extension("html");
     write_file(&path, &render_html(&timeline))?;
     Ok(path)
 }
