@@ -113,3 +113,45 @@ fn a_failing_seeds_report_renders_in_a_real_browser() {
         "step 2 not selected: {selected}\nwanted: {line_2}"
     );
 }
+
+/// A run of 10,000 steps makes a report the browser draws whole, with a
+/// step far along selected, and no script error.
+#[test]
+fn a_ten_thousand_step_report_renders() {
+    let dir = tempfile::Builder::new()
+        .prefix("xtask-report-")
+        .tempdir()
+        .expect("a temporary directory");
+    let page = dir.path().join("long.html");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "replay",
+            "--seed",
+            "3",
+            "--steps",
+            "10000",
+            "--audit-every",
+            "32",
+            "--html",
+        ])
+        .arg(&page)
+        .current_dir(dir.path())
+        .output()
+        .expect("xtask starts");
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let dom = rendered_dom(&page, "#step=9000", &dir.path().join("profile"));
+    assert!(
+        dom.contains("data-rendered=\"yes\""),
+        "the script did not finish"
+    );
+    assert!(
+        !dom.contains("data-script-errors=\"yes\""),
+        "a script error: {}",
+        dom.split("id=\"script-errors\">")
+            .nth(1)
+            .unwrap_or_default()
+    );
+    assert!(dom.contains("<div id=\"step-9000\" class=\"selected\">"));
+    // The page hides this until its script has read a run with no failure.
+    assert!(dom.contains("<div id=\"passed\">The run passed.</div>"));
+}
