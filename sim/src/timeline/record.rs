@@ -167,7 +167,19 @@ impl Recorder {
                 EngineStatus::Down if killed => EngineState::Crashed,
                 EngineStatus::Down => EngineState::Down,
             };
-            let mut markers: Vec<Marker> = action.and_then(action_marker).into_iter().collect();
+            // An action's marker says what the transcript says of it: the
+            // action and what came of it (a crash's bytes kept, a tear's
+            // cut, a flip's byte).
+            let mut markers: Vec<Marker> = action
+                .and_then(action_marker)
+                .map(|mut marker| {
+                    if let Some(said) = action_and_outcome(&captured.text) {
+                        marker.label = said.to_string();
+                    }
+                    marker
+                })
+                .into_iter()
+                .collect();
             markers.extend(captured.markers);
             entries.push(StepEntry {
                 step,
@@ -250,4 +262,13 @@ fn record(spec: &SeedSpec, hang: Option<FailureMark>) -> (Timeline, SeedReport) 
         failure,
     );
     (timeline, report)
+}
+
+/// `action => outcome` of a step's transcript line (`   71 slot=38   crash
+/// keep_unsynced => down, 0 of 0 unsynced bytes kept | lsn=- ...`).
+fn action_and_outcome(text: &str) -> Option<&str> {
+    let line = text.lines().next()?;
+    let after_slot = line.split_once(" slot=")?.1.trim_start();
+    let said = after_slot.split_once(' ')?.1.trim_start();
+    Some(said.rsplit_once(" | lsn=")?.0)
 }

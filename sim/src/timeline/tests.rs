@@ -232,3 +232,21 @@ fn overlapping_operations_of_a_client_get_rows_of_their_own() {
     let rows: Vec<u32> = operations.finish(5).iter().map(|b| b.row).collect();
     assert_eq!(rows, [0, 1, 0]);
 }
+
+#[test]
+fn a_marker_says_what_the_transcript_says_of_its_action() {
+    let (timeline, _) = record(&SeedSpec::new(4, 1_000));
+    let crash = timeline
+        .steps
+        .iter()
+        .flat_map(|s| &s.markers)
+        .find(|m| m.kind == MarkerKind::Crash)
+        .expect("a crash");
+    assert!(crash.label.starts_with("crash "), "{}", crash.label);
+    assert!(
+        crash.label.contains("unsynced bytes kept"),
+        "{}",
+        crash.label
+    );
+    assert!(!crash.label.contains("| lsn="), "{}", crash.label);
+}
