@@ -49,26 +49,28 @@ fn rendered_dom(page: &Path, hash: &str, profile: &Path) -> String {
     String::from_utf8(output.stdout).expect("the DOM is UTF-8")
 }
 
-#[test]
-fn a_failing_seeds_report_renders_in_a_real_browser() {
+/// Runs `xtask replay` with `args` and `--html` into a new temporary
+/// directory: the directory, the page, and the run's output.
+fn replay_report(args: &[&str]) -> (tempfile::TempDir, PathBuf, std::process::Output) {
     let dir = tempfile::Builder::new()
         .prefix("xtask-report-")
         .tempdir()
         .expect("a temporary directory");
     let page = dir.path().join("report.html");
     let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args([
-            "replay",
-            "--seed",
-            "1",
-            "--selftest",
-            "wrong-model",
-            "--html",
-        ])
+        .arg("replay")
+        .args(args)
+        .arg("--html")
         .arg(&page)
         .current_dir(dir.path())
         .output()
         .expect("xtask starts");
+    (dir, page, output)
+}
+
+#[test]
+fn a_failing_seeds_report_renders_in_a_real_browser() {
+    let (dir, page, output) = replay_report(&["--seed", "1", "--selftest", "wrong-model"]);
     assert_eq!(output.status.code(), Some(1), "the self-test fails");
     let transcript = String::from_utf8(output.stdout).expect("UTF-8");
     let line_2 = transcript
@@ -118,26 +120,8 @@ fn a_failing_seeds_report_renders_in_a_real_browser() {
 /// step far along selected, and no script error.
 #[test]
 fn a_ten_thousand_step_report_renders() {
-    let dir = tempfile::Builder::new()
-        .prefix("xtask-report-")
-        .tempdir()
-        .expect("a temporary directory");
-    let page = dir.path().join("long.html");
-    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args([
-            "replay",
-            "--seed",
-            "3",
-            "--steps",
-            "10000",
-            "--audit-every",
-            "32",
-            "--html",
-        ])
-        .arg(&page)
-        .current_dir(dir.path())
-        .output()
-        .expect("xtask starts");
+    let (dir, page, output) =
+        replay_report(&["--seed", "3", "--steps", "10000", "--audit-every", "32"]);
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let dom = rendered_dom(&page, "#step=9000", &dir.path().join("profile"));
     assert!(

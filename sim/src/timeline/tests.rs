@@ -176,14 +176,9 @@ fn the_report_embeds_the_data_without_ending_its_script() {
 
 #[test]
 fn a_reused_operation_id_gets_a_bar_per_use() {
-    use crate::action::{Action, SimCommand};
+    use crate::action::Action;
     use crate::answer::{Answer, Code};
-    let submit = |operation| Action::Submit {
-        client: 2,
-        operation,
-        command: SimCommand::CreateResource { resource: 1 },
-        behind: 0,
-    };
+    let submit = |operation| submit(2, operation);
     let mut operations = operations::Operations::default();
     let refused = Answer::uncached(Code::Malformed);
     let lost = Answer::uncached(Code::Crashed);
@@ -213,13 +208,7 @@ fn a_reused_operation_id_gets_a_bar_per_use() {
 
 #[test]
 fn overlapping_operations_of_a_client_get_rows_of_their_own() {
-    use crate::action::{Action, SimCommand};
-    let submit = |operation| Action::Submit {
-        client: 0,
-        operation,
-        command: SimCommand::CreateResource { resource: 1 },
-        behind: 0,
-    };
+    let submit = |operation| submit(0, operation);
     let mut operations = operations::Operations::default();
     operations.step(1, Some(&submit(1)), &[]);
     operations.step(2, Some(&submit(2)), &[]);
@@ -249,4 +238,14 @@ fn a_marker_says_what_the_transcript_says_of_its_action() {
         crash.label
     );
     assert!(!crash.label.contains("| lsn="), "{}", crash.label);
+}
+
+/// A create sent by `client` as `operation`.
+fn submit(client: u32, operation: u128) -> crate::action::Action {
+    crate::action::Action::Submit {
+        client,
+        operation,
+        command: crate::action::SimCommand::CreateResource { resource: 1 },
+        behind: 0,
+    }
 }
