@@ -31,6 +31,15 @@ fn is_executable(path: &Path) -> bool {
 }
 
 pub fn run() -> Result<bool, Error> {
+    if let Some(named) = std::env::var_os(CHROMIUM_ENV) {
+        let named = PathBuf::from(named);
+        if !is_executable(&named) {
+            return Err(Error::Usage(format!(
+                "{CHROMIUM_ENV} names {}, which is not an executable file",
+                named.display()
+            )));
+        }
+    }
     if let Some(found) = find() {
         outln!("browser: {}", found.display());
         return Ok(true);

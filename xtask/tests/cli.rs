@@ -871,3 +871,23 @@ fn reports_go_beside_repros_and_replay_writes_them_on_demand() {
         .as_array()
         .is_some_and(|e| !e.is_empty()));
 }
+
+/// `cargo xtask browser` refuses a Chromium named by ALLOCDB_CHROMIUM that
+/// is not there, with exit code 2 and the name.
+#[test]
+fn a_browser_named_that_is_not_there_is_refused() {
+    let dir = tempdir();
+    let missing = dir.path().join("no-chromium");
+    let output = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("browser")
+        .env("ALLOCDB_CHROMIUM", &missing)
+        .current_dir(dir.path())
+        .output()
+        .expect("the xtask binary starts");
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("ALLOCDB_CHROMIUM names") && stderr.contains("no-chromium"),
+        "{stderr}"
+    );
+}
