@@ -398,6 +398,21 @@ fn simpler_forms(action: &Action) -> Vec<Action> {
     forms
 }
 
+/// A frame counted `back` from the log's end and a byte `at` within it,
+/// nearer: the last frame, half as far back, and the frame's first counted
+/// byte.
+fn nearer_from_end(back: u32, at: u32, target: impl Fn(u32, u32) -> FlipTarget) -> Vec<FlipTarget> {
+    let mut targets = Vec::new();
+    if back > 0 {
+        targets.push(target(0, at));
+        targets.push(target(back / 2, at));
+    }
+    if at > 0 {
+        targets.push(target(back, 0));
+    }
+    targets
+}
+
 /// The same file's place nearer where it is counted from.
 fn simpler_targets(target: FlipTarget) -> Vec<FlipTarget> {
     match target {
@@ -411,33 +426,14 @@ fn simpler_targets(target: FlipTarget) -> Vec<FlipTarget> {
             }
             targets
         }
-        FlipTarget::WalFrameFromEnd { back, byte } => {
-            let mut targets = Vec::new();
-            if back > 0 {
-                targets.push(FlipTarget::WalFrameFromEnd { back: 0, byte });
-                targets.push(FlipTarget::WalFrameFromEnd {
-                    back: back / 2,
-                    byte,
-                });
-            }
-            if byte > 0 {
-                targets.push(FlipTarget::WalFrameFromEnd { back, byte: 0 });
-            }
-            targets
-        }
+        FlipTarget::WalFrameFromEnd { back, byte } => nearer_from_end(back, byte, |back, byte| {
+            FlipTarget::WalFrameFromEnd { back, byte }
+        }),
         FlipTarget::WalFrameTail { back, from_end } => {
-            let mut targets = Vec::new();
-            if back > 0 {
-                targets.push(FlipTarget::WalFrameTail { back: 0, from_end });
-                targets.push(FlipTarget::WalFrameTail {
-                    back: back / 2,
-                    from_end,
-                });
-            }
-            if from_end > 0 {
-                targets.push(FlipTarget::WalFrameTail { back, from_end: 0 });
-            }
-            targets
+            nearer_from_end(back, from_end, |back, from_end| FlipTarget::WalFrameTail {
+                back,
+                from_end,
+            })
         }
         FlipTarget::Snapshot { byte } if byte > 0 => vec![FlipTarget::Snapshot { byte: 0 }],
         FlipTarget::SnapshotFromEnd { back } if back > 0 => {
