@@ -2,22 +2,15 @@
 //! durability call of a write, a checkpoint and a recovery, in order, with
 //! its call site. The simulator's crash model is built on these reports.
 
+#[path = "support/requests.rs"]
+mod requests;
 #[path = "support/scratch_dir.rs"]
 mod scratch_dir;
 
 use allocdb_core::engine::{Engine, EngineConfig};
 use allocdb_core::fs::{observe, FileName, FsOp, FsReport, Site};
-use allocdb_core::{ClientId, ClientRequest, Command, OperationId, ResourceId, Slot};
-
-fn create(id: u128) -> ClientRequest {
-    ClientRequest {
-        operation_id: OperationId(id),
-        client_id: ClientId(1),
-        command: Command::CreateResource {
-            resource_id: ResourceId(id),
-        },
-    }
-}
+use allocdb_core::Slot;
+use requests::create;
 
 fn report(site: Site, op: FsOp) -> FsReport {
     FsReport { site, op }

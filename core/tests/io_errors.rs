@@ -4,6 +4,8 @@
 //! fail closed), a recovery refuses; and the next open without the fault
 //! recovers every acknowledged write, whatever the failure left on disk.
 
+#[path = "support/requests.rs"]
+mod requests;
 #[path = "support/scratch_dir.rs"]
 mod scratch_dir;
 
@@ -11,19 +13,10 @@ use allocdb_core::engine::{CheckpointError, Engine, EngineConfig, OpenError, Sub
 use allocdb_core::fs::fault::{IoEffect, IoErrorKind, IoFault};
 use allocdb_core::fs::{observe, FsOpKind, Observation, Site};
 use allocdb_core::snapshot::LoadError;
-use allocdb_core::{ClientId, ClientRequest, Command, OperationId, ResourceId, Slot};
+use allocdb_core::{ResourceId, Slot};
+use requests::create;
 use std::io;
 use std::path::Path;
-
-fn create(id: u128) -> ClientRequest {
-    ClientRequest {
-        operation_id: OperationId(id),
-        client_id: ClientId(1),
-        command: Command::CreateResource {
-            resource_id: ResourceId(id),
-        },
-    }
-}
 
 fn open(dir: &Path) -> Result<Engine, OpenError> {
     Engine::open(dir, EngineConfig::small()).map(|(engine, _)| engine)
