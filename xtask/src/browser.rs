@@ -1,6 +1,6 @@
 //! `cargo xtask browser`: makes sure a Chromium is here for the test that
 //! renders a run's report in a real browser (`xtask/tests/report_browser.rs`).
-//! It looks where [`find`] looks; when none is found and the machine has
+//! It looks where [`run`] says; when none is found and the machine has
 //! `apt-get` (Debian, as CI's machines), it installs Debian's `chromium`.
 
 use crate::error::Error;
@@ -13,12 +13,8 @@ pub const CHROMIUM_ENV: &str = "ALLOCDB_CHROMIUM";
 /// Names Chromium goes by on `PATH`.
 const NAMES: [&str; 3] = ["chromium", "chromium-browser", "google-chrome"];
 
-/// The Chromium to use: `$ALLOCDB_CHROMIUM`, else the first of [`NAMES`]
-/// on `PATH`.
-pub fn find() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os(CHROMIUM_ENV) {
-        return Some(PathBuf::from(path));
-    }
+/// The first of [`NAMES`] on `PATH`.
+fn on_path() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .flat_map(|dir| NAMES.iter().map(move |name| dir.join(name)))
@@ -30,6 +26,9 @@ fn is_executable(path: &Path) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
+/// Says which Chromium the browser test will use: `$ALLOCDB_CHROMIUM`
+/// (which must be an executable file), else the first of [`NAMES`] on
+/// `PATH`, else the one it installs.
 pub fn run() -> Result<bool, Error> {
     if let Some(named) = std::env::var_os(CHROMIUM_ENV) {
         let named = PathBuf::from(named);
@@ -39,8 +38,10 @@ pub fn run() -> Result<bool, Error> {
                 named.display()
             )));
         }
+        outln!("browser: {}", named.display());
+        return Ok(true);
     }
-    if let Some(found) = find() {
+    if let Some(found) = on_path() {
         outln!("browser: {}", found.display());
         return Ok(true);
     }
@@ -65,7 +66,7 @@ pub fn run() -> Result<bool, Error> {
     )
     .with_env("DEBIAN_FRONTEND", "noninteractive")
     .run()?;
-    match find() {
+    match on_path() {
         Some(found) => {
             outln!("browser: {}", found.display());
             Ok(true)

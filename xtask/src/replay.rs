@@ -13,7 +13,7 @@ use allocdb_sim::scenario::{load, run_scenario_watched, Scenario};
 use allocdb_sim::timeline::{step_detail, FailureMark, Recorder, Timeline};
 use allocdb_sim::transcript::TranscriptMode;
 use std::path::Path;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 pub struct ReplayArgs {
@@ -126,12 +126,22 @@ pub fn run(args: ReplayArgs) -> Result<bool, Error> {
             oracle: Oracle::Hang.name().to_string(),
             message: detail,
         };
-        let recorder =
-            std::mem::take(&mut *recorder.lock().unwrap_or_else(PoisonError::into_inner));
         args.report
-            .write(&recorder.finish(&title, &actions, "", Some(failure)))?;
+            .write(&taken(&recorder).finish(&title, &actions, "", Some(failure)))?;
     }
     Ok(false)
+}
+
+/// The recorder, shared between the watched run and the thread that
+/// reports a hang. A panic while it was held (the run's own) leaves it
+/// whole: it only appends whole steps.
+fn locked(recorder: &Mutex<Recorder>) -> MutexGuard<'_, Recorder> {
+    recorder.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What the recorder holds, for the timeline to be finished from.
+fn taken(recorder: &Mutex<Recorder>) -> Recorder {
+    std::mem::take(&mut *locked(recorder))
 }
 
 /// A scenario file's report title: its name, never the path it was
@@ -166,10 +176,7 @@ fn replay(
         mark.saw(sim);
         printer.step(sim);
         if let Some(recorder) = &recorder {
-            recorder
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .watch(sim);
+            locked(recorder).watch(sim);
         }
         sim.steps() < until
     };
@@ -195,11 +202,8 @@ fn replay(
             (failure, report.actions, transcript, mark)
         }
     };
-    let timeline = recorder.map(|recorder| {
-        let recorder =
-            std::mem::take(&mut *recorder.lock().unwrap_or_else(PoisonError::into_inner));
-        recorder.finish(title, &actions, &transcript, mark)
-    });
+    let timeline =
+        recorder.map(|recorder| taken(&recorder).finish(title, &actions, &transcript, mark));
     let passed = match failure {
         Some((failure, backtrace)) => {
             eprintln!("replay FAILED: {failure}");

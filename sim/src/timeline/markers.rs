@@ -41,29 +41,43 @@ pub enum MarkerKind {
     Unreached,
 }
 
+/// The row of the report and the track of the trace a marker goes on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Track {
+    /// Armed faults and what became of them.
+    Faults,
+    /// What happened to the files.
+    Storage,
+    /// The process: restarts and what recovery reported.
+    Engine,
+}
+
 impl MarkerKind {
-    /// The trace track the marker goes on.
-    pub fn track(self) -> &'static str {
+    pub fn track(self) -> Track {
         match self {
             MarkerKind::CrashArmed
             | MarkerKind::CrashFired
             | MarkerKind::IoArmed
             | MarkerKind::IoFired
             | MarkerKind::IoDied
-            | MarkerKind::Unreached => "faults",
+            | MarkerKind::Unreached => Track::Faults,
             MarkerKind::Crash
             | MarkerKind::Tear
             | MarkerKind::Flip
             | MarkerKind::Forge
-            | MarkerKind::Damage => "storage",
-            MarkerKind::Restart | MarkerKind::Recovered => "engine",
+            | MarkerKind::Damage => Track::Storage,
+            MarkerKind::Restart | MarkerKind::Recovered => Track::Engine,
         }
     }
 }
 
+/// A marker carries its track, so the page draws it where the trace puts
+/// it without a table of its own.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Marker {
     pub kind: MarkerKind,
+    pub track: Track,
     pub label: String,
 }
 
@@ -71,6 +85,7 @@ impl Marker {
     fn new(kind: MarkerKind, label: impl ToString) -> Marker {
         Marker {
             kind,
+            track: kind.track(),
             label: label.to_string(),
         }
     }

@@ -14,7 +14,7 @@ mod summary;
 mod trace;
 
 pub use html::render_html;
-pub use markers::{Marker, MarkerKind};
+pub use markers::{Marker, MarkerKind, Track};
 pub use operations::{Attempt, OperationBar};
 pub use record::{record_hung_seed, record_seed, step_detail, Recorder};
 pub use summary::{render_sweep_page, SweepFailure, SweepPage};

@@ -6,7 +6,7 @@
 //! instants, each operation a span from its first send to its definite
 //! answer.
 
-use super::{MarkerKind, Timeline};
+use super::{Timeline, Track};
 use serde_json::{json, Value};
 
 const PID: u32 = 1;
@@ -17,11 +17,11 @@ const STORAGE_TID: u32 = 3;
 const CLIENT_TID_BASE: u32 = 100;
 const ROWS_PER_CLIENT: u32 = 1_000;
 
-fn marker_tid(kind: MarkerKind) -> u32 {
-    match kind.track() {
-        "faults" => FAULTS_TID,
-        "storage" => STORAGE_TID,
-        _ => ENGINE_TID,
+fn track_tid(track: Track) -> u32 {
+    match track {
+        Track::Engine => ENGINE_TID,
+        Track::Faults => FAULTS_TID,
+        Track::Storage => STORAGE_TID,
     }
 }
 
@@ -69,11 +69,9 @@ pub fn render_trace(timeline: &Timeline) -> String {
             "ts": entry.step, "args": {"slot": entry.slot}}),
         );
         for marker in &entry.markers {
-            events.push(
-                json!({"name": marker.label, "cat": marker.kind.track(), "ph": "i",
-                "s": "t", "pid": PID, "tid": marker_tid(marker.kind), "ts": entry.step,
-                "args": {"kind": marker.kind, "step": entry.step}}),
-            );
+            events.push(json!({"name": marker.label, "cat": marker.track, "ph": "i",
+                "s": "t", "pid": PID, "tid": track_tid(marker.track), "ts": entry.step,
+                "args": {"kind": marker.kind, "step": entry.step}}));
         }
     }
     let last = timeline.steps.len() as u64;

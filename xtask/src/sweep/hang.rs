@@ -7,13 +7,12 @@
 //! the seeds still running are removed (the run again keeps its files,
 //! with `--keep-failures`, as the step that hung found them).
 
-use super::{keep_files_of, write_seed_repro, Failed, SweepArgs};
+use super::{keep_files_of, write_report_beside, write_seed_repro, Failed, SweepArgs};
 use crate::error::Error;
-use crate::report_files::write_file;
 use crate::repro_file::default_repro_dir;
 use crate::watchdog::{run_up_to, Hung, StepMark};
 use allocdb_sim::oracle::Oracle;
-use allocdb_sim::timeline::{record_hung_seed, render_html};
+use allocdb_sim::timeline::record_hung_seed;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -127,8 +126,7 @@ pub fn record(args: &SweepArgs, stuck: Stuck) -> Result<Failed, Error> {
         // The report beside the repro: the steps that returned, and the
         // one that did not as the failure.
         let timeline = record_hung_seed(&args.spec(seed), hung.step, hung.detail(action));
-        let path = repro.with_extension("html");
-        write_file(&path, &render_html(&timeline))?;
+        let path = write_report_beside(&repro, &timeline)?;
         (Some(repro), keep_files_of(&dir, &report)?, Some(path))
     } else {
         // The run again did not get as far: the seed is not deterministic,

@@ -30,7 +30,7 @@ use allocdb_sim::oracle::Panicked;
 use allocdb_sim::run::{run_seed_watched, SeedReport, SeedSpec};
 use allocdb_sim::run_dir::KeptRun;
 use allocdb_sim::stats::RunStats;
-use allocdb_sim::timeline::{record_seed, render_html};
+use allocdb_sim::timeline::{record_seed, render_html, Timeline};
 use clap::ValueEnum;
 use hang::{Slot, Workers};
 use report::Progress;
@@ -390,7 +390,8 @@ fn record_failure(args: &SweepArgs, ran: Ran) -> Result<Failed, Error> {
     let dir = args.keep_failures.clone().unwrap_or_else(default_repro_dir);
     let repro = write_seed_repro(&dir, args, &report, &error)?;
     let files = keep_files_of(&dir, &report)?;
-    let timeline_report = write_seed_report(&repro, args, report.seed)?;
+    let (timeline, _) = record_seed(&args.spec(report.seed));
+    let timeline_report = write_report_beside(&repro, &timeline)?;
     Ok(Failed {
         seed: report.seed,
         transcript_digest: Some(transcript_digest),
@@ -405,13 +406,11 @@ fn record_failure(args: &SweepArgs, ran: Ran) -> Result<Failed, Error> {
     })
 }
 
-/// The timeline report of a failed seed beside its repro (`seed-N.html`
-/// for `seed-N.ron`): the seed run again as the sweep ran it, keeping its
-/// transcript's text.
-fn write_seed_report(repro: &Path, args: &SweepArgs, seed: u64) -> Result<PathBuf, Error> {
-    let (timeline, _) = record_seed(&args.spec(seed));
+/// A failed seed's timeline report beside its repro (`seed-N.html` for
+/// `seed-N.ron`); the timeline is the seed run again as the sweep ran it.
+fn write_report_beside(repro: &Path, timeline: &Timeline) -> Result<PathBuf, Error> {
     let path = repro.with_extension("html");
-    write_file(&path, &render_html(&timeline))?;
+    write_file(&path, &render_html(timeline))?;
     Ok(path)
 }
 
