@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use allocdb_core::engine::{Engine, EngineConfig, StartMode, REPLAY_LOOKAHEAD};
+use allocdb_core::fs::Directory;
 use allocdb_core::machine::Image;
 use allocdb_core::snapshot::{format, load_snapshot, write_snapshot, SNAPSHOT_FILE_NAME};
 use allocdb_core::wal::{
@@ -477,7 +478,8 @@ fn snapshot(c: &mut Criterion) {
     let ram = ram_dir();
     let disk = disk_dir();
     let write = |dir: &Path, image: &Image| {
-        write_snapshot(dir, SHARD, image, |_| Ok::<(), std::io::Error>(())).expect("write");
+        let dir = Directory::open(dir).expect("open the directory");
+        write_snapshot(&dir, SHARD, image, |_| Ok::<(), std::io::Error>(())).expect("write");
     };
     write(ram.path(), &image);
     let on_disk = std::fs::metadata(ram.path().join(SNAPSHOT_FILE_NAME)).expect("written");

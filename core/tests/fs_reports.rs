@@ -283,7 +283,7 @@ fn reads_are_reported_at_their_offsets() {
     let mut file = DurableFile::create(dir.path(), FileName::Wal, Site::WalOpen).unwrap();
     file.write_at(0, &[7; 10], Site::WalAppend).1.unwrap();
     let observation = observe(dir.path());
-    let mut reader = file.reader(Site::WalScan).unwrap();
+    let mut reader = file.reader(Site::WalScan);
     let mut buf = [0; 4];
     while reader.read(&mut buf).unwrap() > 0 {}
     let reads: Vec<(u64, u64)> = observation

@@ -56,22 +56,27 @@ impl Engine {
             "the snapshot is of everything applied"
         );
         let previous = self.snapshot_lsn.unwrap_or(Lsn(0));
-        write_snapshot(&self.dir, self.config.core.shard_id, &image, |step| {
-            #[cfg(feature = "fault-injection")]
-            {
-                let point = match step {
-                    WriteStep::TempWritten => Some(CrashPoint::CheckpointAfterSnapshotTemp),
-                    WriteStep::Renamed => Some(CrashPoint::CheckpointAfterSnapshotRename),
-                    WriteStep::DirectorySynced => Some(CrashPoint::CheckpointAfterSnapshot),
-                    WriteStep::TempSynced => None,
-                };
-                if let Some(point) = point {
-                    crash_point!(self, point, CheckpointError::Crashed);
+        write_snapshot(
+            self.wal.directory(),
+            self.config.core.shard_id,
+            &image,
+            |step| {
+                #[cfg(feature = "fault-injection")]
+                {
+                    let point = match step {
+                        WriteStep::TempWritten => Some(CrashPoint::CheckpointAfterSnapshotTemp),
+                        WriteStep::Renamed => Some(CrashPoint::CheckpointAfterSnapshotRename),
+                        WriteStep::DirectorySynced => Some(CrashPoint::CheckpointAfterSnapshot),
+                        WriteStep::TempSynced => None,
+                    };
+                    if let Some(point) = point {
+                        crash_point!(self, point, CheckpointError::Crashed);
+                    }
                 }
-            }
-            let _ = step;
-            Ok::<(), CheckpointError>(())
-        })?;
+                let _ = step;
+                Ok::<(), CheckpointError>(())
+            },
+        )?;
         self.snapshot_lsn = Some(snapshot_lsn);
 
         let old = self.wal.read_all()?;

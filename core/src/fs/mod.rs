@@ -24,8 +24,8 @@
 In this build (no `fault-injection`) the file operations are reachable:
 
 ```
-use allocdb_core::fs::{sync_directory, Site};
-let _sync: fn(&std::path::Path, Site) -> std::io::Result<()> = sync_directory;
+use allocdb_core::fs::{Directory, Site};
+let _sync: fn(&Directory, Site) -> std::io::Result<()> = Directory::sync;
 ```
 
 but there is no observer to learn of them:
@@ -357,15 +357,17 @@ impl DurableFile {
             return Err(error);
         }
         let path = dir.join(name.as_str());
-        // Only a report needs to know; production builds skip the lookup.
-        let existed = cfg!(feature = "fault-injection") && path.exists();
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)?;
-        let created = !existed;
+        // An existing file (every open but the first) costs one `open`; an
+        // absent one a second, which creates it and tells the report so.
+        let mut options = OpenOptions::new();
+        options.read(true).write(true);
+        let (file, created) = match options.open(&path) {
+            Ok(file) => (file, false),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                (options.create(true).truncate(false).open(&path)?, true)
+            }
+            Err(error) => return Err(error),
+        };
         report(
             dir,
             site,
@@ -531,28 +533,29 @@ impl DurableFile {
         Ok(())
     }
 
-    /// A second handle reading from the start, for recovery's passes over
-    /// the file. It reads at its own offset (`pread`), so neither handle's
-    /// position matters to the other.
-    pub fn reader(&self, site: Site) -> io::Result<FileReader> {
-        Ok(FileReader {
-            file: self.file.try_clone()?,
+    /// A reader from the start, for recovery's passes over the file and a
+    /// checkpoint's read of the old log. It borrows this handle and reads
+    /// at its own offset (`pread`): no second descriptor to make and close,
+    /// and the handle's position does not matter.
+    pub fn reader(&self, site: Site) -> FileReader<'_> {
+        FileReader {
+            file: &self.file,
             name: self.name,
-            dir: self.dir.clone(),
+            dir: &self.dir,
             limit: None,
             reading: false,
             site,
             offset: 0,
-        })
+        }
     }
 }
 
 /// Reads a file from its start, reporting each read.
 #[derive(Debug)]
-pub struct FileReader {
-    file: File,
+pub struct FileReader<'a> {
+    file: &'a File,
     name: FileName,
-    dir: PathBuf,
+    dir: &'a Path,
     /// Bytes left before the file reads as ended: a short read fault fired.
     limit: Option<u64>,
     /// A read was made: the pass has begun (a fault for it fires at the
@@ -562,11 +565,11 @@ pub struct FileReader {
     offset: u64,
 }
 
-impl Read for FileReader {
+impl Read for FileReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if !self.reading {
             self.reading = true;
-            self.limit = read_fault(&self.dir, self.site)?;
+            self.limit = read_fault(self.dir, self.site)?;
         }
         let wanted = match self.limit {
             Some(limit) => buf.len().min(usize::try_from(limit).unwrap_or(usize::MAX)),
@@ -578,7 +581,7 @@ impl Read for FileReader {
         let len = self.file.read_at(&mut buf[..wanted], self.offset)?;
         if len > 0 {
             report(
-                &self.dir,
+                self.dir,
                 self.site,
                 FsOp::Read {
                     file: self.name,
@@ -627,19 +630,42 @@ pub fn rename(dir: &Path, from: FileName, to: FileName, site: Site) -> io::Resul
     Ok(())
 }
 
-/// `fsync` of `dir`: makes every create and rename in it so far durable.
-/// Reported whether it succeeded or failed.
-pub fn sync_directory(dir: &Path, site: Site) -> io::Result<()> {
-    let result = match failed(dir, site, FsOpKind::SyncDirectory) {
-        Some(error) => Err(error),
-        None => File::open(dir).and_then(|d| d.sync_all()),
-    };
-    let op = match result {
-        Ok(()) => FsOp::SyncDirectory,
-        Err(_) => FsOp::SyncDirectoryFailed,
-    };
-    report(dir, site, op);
-    result
+/// The engine's directory, held open: a directory sync is one `fsync` of
+/// this handle, not an open, an `fsync` and a close of the path each time.
+/// On Linux an `fsync` of a directory handle covers every create and
+/// rename in the directory up to the call, however old the handle.
+#[derive(Debug)]
+pub struct Directory {
+    handle: File,
+    path: PathBuf,
+}
+
+impl Directory {
+    pub fn open(path: &Path) -> io::Result<Directory> {
+        Ok(Directory {
+            handle: File::open(path)?,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `fsync` of the directory: makes every create and rename in it so
+    /// far durable. Reported whether it succeeded or failed.
+    pub fn sync(&self, site: Site) -> io::Result<()> {
+        let result = match failed(&self.path, site, FsOpKind::SyncDirectory) {
+            Some(error) => Err(error),
+            None => self.handle.sync_all(),
+        };
+        let op = match result {
+            Ok(()) => FsOp::SyncDirectory,
+            Err(_) => FsOp::SyncDirectoryFailed,
+        };
+        report(&self.path, site, op);
+        result
+    }
 }
 
 #[cfg(test)]

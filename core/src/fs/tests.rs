@@ -28,7 +28,10 @@ fn every_call_is_the_real_one() {
         Site::WalRewriteRename,
     )
     .unwrap();
-    sync_directory(dir.path(), Site::WalDirectory).unwrap();
+    Directory::open(dir.path())
+        .unwrap()
+        .sync(Site::WalDirectory)
+        .unwrap();
     assert!(!dir.path().join("wal.tmp").exists());
     assert_eq!(
         read_whole(dir.path(), FileName::Wal, Site::WalScan).unwrap(),
@@ -43,7 +46,6 @@ fn every_call_is_the_real_one() {
     let mut read = Vec::new();
     reopened
         .reader(Site::WalScan)
-        .unwrap()
         .read_to_end(&mut read)
         .unwrap();
     assert_eq!(read, b"abXYe");
@@ -70,12 +72,12 @@ fn an_observer_sees_every_operation_in_order_with_its_site() {
         Site::SnapshotRename,
     )
     .unwrap();
-    sync_directory(dir.path(), Site::SnapshotDirectory).unwrap();
-    let mut bytes = Vec::new();
-    wal.reader(Site::WalScan)
+    Directory::open(dir.path())
         .unwrap()
-        .read_to_end(&mut bytes)
+        .sync(Site::SnapshotDirectory)
         .unwrap();
+    let mut bytes = Vec::new();
+    wal.reader(Site::WalScan).read_to_end(&mut bytes).unwrap();
     let wal_file = FileName::Wal;
     assert_eq!(
         observation.drain(),
@@ -280,7 +282,10 @@ mod faults {
         )
         .is_err());
         assert!(dir.path().join("snapshot.tmp").exists());
-        assert!(sync_directory(dir.path(), Site::WalDirectory).is_err());
+        assert!(Directory::open(dir.path())
+            .unwrap()
+            .sync(Site::WalDirectory)
+            .is_err());
         let ops: Vec<FsOp> = observation.drain().into_iter().map(|r| r.op).collect();
         assert_eq!(
             ops,
@@ -307,10 +312,7 @@ mod faults {
         let observation = observe(dir.path());
         let read_all = |site| {
             let mut bytes = Vec::new();
-            wal.reader(site)
-                .unwrap()
-                .read_to_end(&mut bytes)
-                .map(|_| bytes)
+            wal.reader(site).read_to_end(&mut bytes).map(|_| bytes)
         };
         let read = |site, effect| fault(site, FsOpKind::Read, 0, effect);
 
@@ -343,7 +345,7 @@ mod faults {
         observation
             .arm_io_fault(read(Site::WalScan, short(2)))
             .unwrap();
-        let shortened = wal.reader(Site::WalScan).unwrap().read_exact(&mut exact);
+        let shortened = wal.reader(Site::WalScan).read_exact(&mut exact);
         assert_eq!(shortened.unwrap_err().kind(), io::ErrorKind::UnexpectedEof);
 
         observation

@@ -7,7 +7,7 @@
 
 use super::format::{self, SnapshotError};
 use crate::config::Config;
-use crate::fs::{self, DurableFile, FileName, Site};
+use crate::fs::{self, Directory, DurableFile, FileName, Site};
 use crate::machine::Image;
 use std::io;
 use std::path::Path;
@@ -36,26 +36,26 @@ pub enum WriteStep {
 /// Writes `image` atomically into `dir`. `after` runs after each step; an
 /// error from it stops the write there and is returned.
 pub fn write_snapshot<E: From<io::Error>>(
-    dir: &Path,
+    dir: &Directory,
     shard_id: u64,
     image: &Image,
     mut after: impl FnMut(WriteStep) -> Result<(), E>,
 ) -> Result<(), E> {
     let bytes = format::encode(shard_id, image);
-    let mut file = DurableFile::create(dir, FileName::SnapshotTemp, Site::SnapshotTemp)?;
+    let mut file = DurableFile::create(dir.path(), FileName::SnapshotTemp, Site::SnapshotTemp)?;
     file.write_at(0, &bytes, Site::SnapshotTemp).1?;
     after(WriteStep::TempWritten)?;
     file.sync_all(Site::SnapshotTemp)?;
     drop(file);
     after(WriteStep::TempSynced)?;
     fs::rename(
-        dir,
+        dir.path(),
         FileName::SnapshotTemp,
         FileName::Snapshot,
         Site::SnapshotRename,
     )?;
     after(WriteStep::Renamed)?;
-    fs::sync_directory(dir, Site::SnapshotDirectory)?;
+    dir.sync(Site::SnapshotDirectory)?;
     after(WriteStep::DirectorySynced)
 }
 

@@ -8,16 +8,18 @@
 
 use super::frame::MAX_FRAME_LEN;
 use super::reader::WalReader;
-use crate::fs::{self, DurableFile, FileName, FileReader, Site};
+use crate::fs::{Directory, DurableFile, FileName, FileReader, Site};
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub const WAL_FILE_NAME: &str = FileName::Wal.as_str();
 pub const WAL_TEMP_NAME: &str = FileName::WalTemp.as_str();
 
 pub struct WalFile {
     file: DurableFile,
-    dir: PathBuf,
+    /// Held open for the directory syncs of this open and of every
+    /// rewrite.
+    dir: Directory,
     len: u64,
     durable_len: u64,
 }
@@ -49,10 +51,11 @@ impl WalFile {
             file.write_at(offset, &last[..tail], Site::WalOpen).1?;
         }
         file.sync_all(Site::WalOpen)?;
-        fs::sync_directory(dir, Site::WalDirectory)?;
+        let dir = Directory::open(dir)?;
+        dir.sync(Site::WalDirectory)?;
         Ok(WalFile {
             file,
-            dir: dir.to_path_buf(),
+            dir,
             len,
             durable_len: len,
         })
@@ -60,6 +63,11 @@ impl WalFile {
 
     pub fn len(&self) -> u64 {
         self.len
+    }
+
+    /// The log's directory, open: the snapshot beside it syncs it too.
+    pub fn directory(&self) -> &Directory {
+        &self.dir
     }
 
     pub fn is_empty(&self) -> bool {
@@ -73,12 +81,12 @@ impl WalFile {
 
     /// The frames of the whole file, read through one fixed buffer, for
     /// recovery's pass at `site` (its scan, then its replay).
-    pub fn reader(&self, site: Site) -> io::Result<WalReader<FileReader>> {
+    pub fn reader(&self, site: Site) -> io::Result<WalReader<FileReader<'_>>> {
         assert!(
             matches!(site, Site::WalScan | Site::WalReplay),
             "only recovery reads the log frame by frame"
         );
-        WalReader::new(self.file.reader(site)?, self.len)
+        WalReader::new(self.file.reader(site), self.len)
     }
 
     /// The whole file, for a checkpoint's rewrite. A read that ends
@@ -87,7 +95,7 @@ impl WalFile {
     pub fn read_all(&mut self) -> io::Result<Vec<u8>> {
         let mut bytes = vec![0; self.len as usize];
         self.file
-            .reader(Site::WalRewriteRead)?
+            .reader(Site::WalRewriteRead)
             .read_exact(&mut bytes)?;
         Ok(bytes)
     }
@@ -131,7 +139,8 @@ impl WalFile {
         bytes: &[u8],
         after_rename: impl FnOnce() -> Result<(), E>,
     ) -> Result<(), E> {
-        let mut temp = DurableFile::create(&self.dir, FileName::WalTemp, Site::WalRewriteTemp)?;
+        let mut temp =
+            DurableFile::create(self.dir.path(), FileName::WalTemp, Site::WalRewriteTemp)?;
         temp.write_at(0, bytes, Site::WalRewriteTemp).1?;
         temp.sync_all(Site::WalRewriteTemp)?;
         temp.rename(FileName::Wal, Site::WalRewriteRename)?;
@@ -140,7 +149,7 @@ impl WalFile {
         self.len = len;
         self.durable_len = len;
         after_rename()?;
-        fs::sync_directory(&self.dir, Site::WalDirectory)?;
+        self.dir.sync(Site::WalDirectory)?;
         Ok(())
     }
 }

@@ -8,6 +8,7 @@
 use super::{Simulator, StepLine, StepResult};
 use crate::oracle::model::Model;
 use crate::view::EngineStatus;
+use allocdb_core::fs::Directory;
 use allocdb_core::machine::Image;
 use allocdb_core::snapshot::write_snapshot;
 use allocdb_core::{Lsn, Slot};
@@ -38,7 +39,8 @@ impl Simulator {
             operations: Vec::new(),
         };
         let replaced = self.named_files();
-        write_snapshot(self.disk.path(), config.shard_id, &image, |_| {
+        let dir = Directory::open(self.disk.path()).map_err(|e| self.io(e))?;
+        write_snapshot(&dir, config.shard_id, &image, |_| {
             Ok::<(), std::io::Error>(())
         })
         .map_err(|e| self.io(e))?;
