@@ -59,6 +59,13 @@ impl RecoveryReach {
     }
 }
 
+/// Where a view's [`RecoveryReach`] comes from: worked out only when a
+/// draw asks for it, since most steps draw no recovery crash point and the
+/// count walks the WAL's frames.
+pub trait ReachSource {
+    fn recovery_reach(&self) -> RecoveryReach;
+}
+
 /// What was sent under each operation id: the latest request's client
 /// and command (leases by id).
 pub trait SentRequests {
@@ -103,5 +110,5 @@ pub struct SimView<'a> {
     pub damage_pending: bool,
     /// Which recovery crash points a restart of the files as they are now
     /// would reach.
-    pub recovery: RecoveryReach,
+    pub recovery: &'a dyn ReachSource,
 }

@@ -2,7 +2,8 @@
 //! what the same run keeping the text writes: its digest is
 //! `transcript_digest` of that text, for passing seeds, seeds with every
 //! fault kind, and seeds that fail (the failing step's line and the
-//! failure's note included).
+//! failure's note included). A run that writes none (a sweep's) runs the
+//! same steps to the same end.
 
 use allocdb_sim::driver::SelfTest;
 use allocdb_sim::run::{run_seed, SeedReport, SeedSpec};
@@ -25,13 +26,25 @@ fn digests_the_text(spec: &SeedSpec) -> SeedReport {
     assert_eq!(digest.transcript.text(), None, "{spec:?}");
     assert_eq!(
         digest.transcript.digest(),
-        transcript_digest(written),
+        Some(transcript_digest(written)),
         "{spec:?}"
     );
-    assert_eq!(text.transcript.digest(), transcript_digest(written));
+    assert_eq!(text.transcript.digest(), Some(transcript_digest(written)));
     assert_eq!(digest.actions, text.actions, "{spec:?}");
     assert_eq!(
         digest.failure.as_ref().map(ToString::to_string),
+        text.failure.as_ref().map(ToString::to_string),
+        "{spec:?}"
+    );
+    // A sweep's run writes nothing, and runs the same steps to the same end.
+    let off = run(spec, TranscriptMode::Off);
+    assert_eq!(
+        (off.transcript.text(), off.transcript.digest()),
+        (None, None)
+    );
+    assert_eq!(off.actions, text.actions, "{spec:?}");
+    assert_eq!(
+        off.failure.as_ref().map(ToString::to_string),
         text.failure.as_ref().map(ToString::to_string),
         "{spec:?}"
     );

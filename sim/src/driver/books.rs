@@ -12,7 +12,7 @@ use super::wal_book::{command_frame_len, marker_frame_len, FrameContent, WalBook
 use crate::fs_model::{CrashPlan, InodeId};
 use crate::oracle::checks::ExpectedRecovery;
 use crate::oracle::model::Model;
-use crate::view::RecoveryReach;
+use crate::view::{ReachSource, RecoveryReach};
 use allocdb_core::engine::{RecoveryReport, StartMode};
 use allocdb_core::fs::FileName;
 use allocdb_core::{Config, LogCommand, Lsn, Slot};
@@ -317,5 +317,11 @@ impl Books {
             digest: model.digest(),
         };
         (expected, rebuilt)
+    }
+}
+
+impl ReachSource for Books {
+    fn recovery_reach(&self) -> RecoveryReach {
+        Books::recovery_reach(self)
     }
 }

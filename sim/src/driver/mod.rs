@@ -433,7 +433,7 @@ impl Simulator {
             armed_crash: self.arms.crash_at(self.step),
             armed_io: self.arms.io(),
             damage_pending: self.disk.damage().is_some(),
-            recovery: self.books.recovery_reach(),
+            recovery: &self.books,
         }
     }
 

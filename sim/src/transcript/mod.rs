@@ -16,20 +16,26 @@ use allocdb_core::engine::EngineConfig;
 use allocdb_core::{Lsn, Slot};
 use std::fmt::{Display, Write};
 
-/// What a run keeps of its transcript. Either way it writes the same
+/// What a run keeps of its transcript. Text and digest write the same
 /// bytes in the same order, and the digest is of those bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TranscriptMode {
     /// The text, for a person (replay, scenarios, a failure run again),
     /// and its digest.
     Text,
-    /// Only the running digest of the text (sweeps): each line is folded
-    /// as it is written and dropped, so nothing grows with the run.
+    /// Only the running digest of the text (`--check-determinism`,
+    /// exploration): each line is folded as it is written and dropped, so
+    /// nothing grows with the run.
     Digest,
+    /// Nothing: no line is formatted and there is no digest. A sweep's
+    /// passing seeds need neither, and formatting a line costs a twentieth
+    /// of a step; a failed seed is run again to write its transcript.
+    Off,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Transcript {
+    mode: TranscriptMode,
     /// The text so far, in [`TranscriptMode::Text`].
     text: Option<String>,
     /// Of every byte written so far, kept or not.
@@ -43,9 +49,10 @@ impl Transcript {
     /// A transcript with nothing written yet.
     pub fn empty(mode: TranscriptMode) -> Transcript {
         Transcript {
+            mode,
             text: match mode {
                 TranscriptMode::Text => Some(String::new()),
-                TranscriptMode::Digest => None,
+                TranscriptMode::Digest | TranscriptMode::Off => None,
             },
             digest: TranscriptDigest::new(),
             line: String::new(),
@@ -95,16 +102,13 @@ impl Transcript {
     }
 
     pub fn mode(&self) -> TranscriptMode {
-        match self.text {
-            Some(_) => TranscriptMode::Text,
-            None => TranscriptMode::Digest,
-        }
+        self.mode
     }
 
-    /// The digest of the text written so far, in either mode: what
-    /// [`transcript_digest`] of the text gives.
-    pub fn digest(&self) -> u64 {
-        self.digest.value()
+    /// The digest of the text written so far, in text and digest mode:
+    /// what [`transcript_digest`] of the text gives. None when off.
+    pub fn digest(&self) -> Option<u64> {
+        (self.mode != TranscriptMode::Off).then(|| self.digest.value())
     }
 
     /// The text, in [`TranscriptMode::Text`].
@@ -119,6 +123,9 @@ impl Transcript {
     /// Writes one line where the mode keeps it (the text, or the reused
     /// line buffer) and folds its bytes into the digest.
     fn write_line(&mut self, write: impl FnOnce(&mut String) -> std::fmt::Result) {
+        if self.mode == TranscriptMode::Off {
+            return;
+        }
         let _transcript = phase_clock::enter(Phase::Transcript);
         let out = match &mut self.text {
             Some(text) => text,
@@ -160,7 +167,7 @@ mod tests {
         let text = write(TranscriptMode::Text);
         let digest = write(TranscriptMode::Digest);
         let written = text.text().expect("text mode keeps the text");
-        assert_eq!(text.digest(), transcript_digest(written));
+        assert_eq!(text.digest(), Some(transcript_digest(written)));
         assert_eq!(digest.digest(), text.digest());
         assert_eq!(digest.text(), None);
         assert_eq!(digest.mode(), TranscriptMode::Digest);
@@ -174,6 +181,17 @@ mod tests {
         let mut transcript = Transcript::empty(TranscriptMode::Digest);
         transcript.note("a line");
         assert_eq!(transcript.line, "");
-        assert_eq!(transcript.digest(), transcript_digest("      a line\n"));
+        assert_eq!(
+            transcript.digest(),
+            Some(transcript_digest("      a line\n"))
+        );
+    }
+
+    #[test]
+    fn an_off_transcript_writes_nothing_and_has_no_digest() {
+        let off = write(TranscriptMode::Off);
+        assert_eq!(off.mode(), TranscriptMode::Off);
+        assert_eq!((off.text(), off.digest()), (None, None));
+        assert_eq!(off.digest, TranscriptDigest::new(), "nothing was folded");
     }
 }

@@ -21,7 +21,9 @@ use crate::lease_ref::{no_such_lease, LeaseRef};
 use crate::oracle::model::windows::last_request_slot;
 use crate::oracle::model::Model;
 use crate::rng::SimRng;
-use crate::view::{ArmedCrash, EngineStatus, InFlight, RecoveryReach, SentRequests, SimView};
+use crate::view::{
+    ArmedCrash, EngineStatus, InFlight, ReachSource, RecoveryReach, SentRequests, SimView,
+};
 
 /// What the fake sent under each operation id.
 #[derive(Default)]
@@ -78,6 +80,22 @@ pub(super) struct Fake {
     pub(super) burst_old: u64,
     /// Second copies of a request sent earlier in the same burst.
     pub(super) burst_echoes: u64,
+}
+
+impl ReachSource for Fake {
+    fn recovery_reach(&self) -> RecoveryReach {
+        // A toy's account: a down process's unsynced tail may be torn,
+        // every frame but the marker may be replayed.
+        RecoveryReach {
+            snapshot: self.snapshot_len.is_some(),
+            torn_bytes: if self.status == EngineStatus::Down {
+                self.wal.unsynced()
+            } else {
+                0
+            },
+            frames_replayed: (self.wal.frames().len() as u64).saturating_sub(1),
+        }
+    }
 }
 
 impl Fake {
@@ -138,17 +156,7 @@ impl Fake {
             }),
             armed_io: &self.io,
             damage_pending: self.damaged,
-            // A toy's account: a down process's unsynced tail may be torn,
-            // every frame but the marker may be replayed.
-            recovery: RecoveryReach {
-                snapshot: self.snapshot_len.is_some(),
-                torn_bytes: if self.status == EngineStatus::Down {
-                    self.wal.unsynced()
-                } else {
-                    0
-                },
-                frames_replayed: (self.wal.frames().len() as u64).saturating_sub(1),
-            },
+            recovery: self,
         }
     }
 

@@ -126,20 +126,21 @@ impl Workload {
     /// most `replay_frame_max` and the frames there are to replay.
     fn crash_point(&self, rng: &mut SimRng, view: &SimView) -> Option<CrashPoint> {
         let down = view.status == EngineStatus::Down;
+        let reach = view.recovery.recovery_reach();
         let candidates: Vec<CrashPoint> = self
             .mix
             .crash_points
             .iter()
             .copied()
             .filter(|&point| match point.path() {
-                CrashPath::Recovery => view.recovery.reaches(point),
+                CrashPath::Recovery => reach.reaches(point),
                 _ => !down,
             })
             .collect();
         if candidates.is_empty() {
             return None;
         }
-        let frames = view.recovery.frames_replayed;
+        let frames = reach.frames_replayed;
         Some(match *rng.pick(&candidates) {
             CrashPoint::RecoveryAfterReplayedFrame(_) => CrashPoint::RecoveryAfterReplayedFrame(
                 rng.between(1, self.mix.replay_frame_max.clamp(1, frames)),

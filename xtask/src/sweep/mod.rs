@@ -31,6 +31,7 @@ use allocdb_sim::run::{run_seed_watched, SeedReport, SeedSpec};
 use allocdb_sim::run_dir::KeptRun;
 use allocdb_sim::stats::RunStats;
 use allocdb_sim::timeline::{record_seed, render_html, Timeline};
+use allocdb_sim::transcript::TranscriptMode;
 use clap::ValueEnum;
 use hang::{Slot, Workers};
 use report::Progress;
@@ -68,10 +69,14 @@ pub struct SweepArgs {
 }
 
 impl SweepArgs {
+    /// A passing seed's transcript is read by nobody: the sweep writes
+    /// none, and runs a failed seed again for it (as for its timeline).
+    /// Run twice, each run writes its digest to be compared.
     fn spec(&self, seed: u64) -> SeedSpec {
         SeedSpec {
             keep_files: self.keep_failures.is_some(),
             audit: self.audit,
+            transcript: TranscriptMode::Off,
             ..self.run.spec(seed)
         }
     }
@@ -367,7 +372,13 @@ fn record_failure(args: &SweepArgs, ran: Ran) -> Result<Failed, Error> {
     let Ran {
         report, diverged, ..
     } = ran;
-    let transcript_digest = report.transcript.digest();
+    // The timeline's run of the seed writes the transcript's text; a run
+    // that wrote only a digest (twice, for determinism) keeps its own.
+    let (timeline, again) = record_seed(&args.spec(report.seed));
+    let transcript_digest = report
+        .transcript
+        .digest()
+        .or_else(|| again.transcript.digest());
     // A run that is not deterministic is reported as that, whatever else
     // it did: its other failures cannot be trusted to replay.
     let (error, oracle, step, panic) = match (&diverged, &report.failure) {
@@ -390,11 +401,10 @@ fn record_failure(args: &SweepArgs, ran: Ran) -> Result<Failed, Error> {
     let dir = args.keep_failures.clone().unwrap_or_else(default_repro_dir);
     let repro = write_seed_repro(&dir, args, &report, &error)?;
     let files = keep_files_of(&dir, &report)?;
-    let (timeline, _) = record_seed(&args.spec(report.seed));
     let timeline_report = write_report_beside(&repro, &timeline)?;
     Ok(Failed {
         seed: report.seed,
-        transcript_digest: Some(transcript_digest),
+        transcript_digest,
         error,
         oracle,
         step,
