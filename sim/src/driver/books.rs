@@ -157,14 +157,15 @@ impl Books {
         replaced: NamedFiles,
     ) {
         if wal_rewritten {
-            if let Some(inode) = replaced.wal {
-                self.retired_wals.push((inode, self.wal.clone()));
-            }
             let previous = self.snapshot_lsn().unwrap_or(Lsn(0));
             let marker_lsn = self
                 .next_lsn()
                 .expect("a checkpoint with no LSN left for its marker writes nothing");
-            self.wal.rewrite(previous, marker_lsn);
+            let new = self.wal.rewritten(previous, marker_lsn);
+            let old = std::mem::replace(&mut self.wal, new);
+            if let Some(inode) = replaced.wal {
+                self.retired_wals.push((inode, old));
+            }
         }
         let new = SnapshotBook { lsn, model, len };
         if let (Some(old), Some(inode)) = (self.snapshot.replace(new), replaced.snapshot) {

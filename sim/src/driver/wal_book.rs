@@ -132,22 +132,21 @@ impl WalBook {
         self.truncate(self.complete_len());
     }
 
-    /// A checkpoint replaced the log with the frames after `previous`
-    /// snapshot's LSN plus a marker at `marker_lsn` (a new file: nothing of
-    /// it is durable until the file system says so).
-    pub fn rewrite(&mut self, previous: Lsn, marker_lsn: Lsn) {
-        let kept: Vec<BookedFrame> = self
+    /// The book of the log a checkpoint writes in place of this one: the
+    /// frames after `previous` snapshot's LSN plus a marker at
+    /// `marker_lsn` (a new file: nothing of it is durable until the file
+    /// system says so).
+    pub fn rewritten(&self, previous: Lsn, marker_lsn: Lsn) -> WalBook {
+        let mut new = WalBook::default();
+        for frame in self
             .frames
             .iter()
             .filter(|f| f.lsn > previous && f.is_complete())
-            .copied()
-            .collect();
-        self.frames.clear();
-        for frame in kept {
-            self.push(frame.lsn, frame.content, frame.len, frame.len);
+        {
+            new.push(frame.lsn, frame.content, frame.len, frame.len);
         }
-        self.durable_len = 0;
         let marker = marker_frame_len();
-        self.push(marker_lsn, FrameContent::Marker, marker, marker);
+        new.push(marker_lsn, FrameContent::Marker, marker, marker);
+        new
     }
 }
