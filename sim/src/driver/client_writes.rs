@@ -2,7 +2,7 @@
 //! at the same slot and go through the engine's bounded queue.
 
 use super::write_path::Call;
-use super::{RunError, Simulator, StepLine, StepResult};
+use super::{EngineCall, RunError, Simulator, StepLine, StepResult};
 use crate::action::{Action, SimCommand};
 use crate::answer::{Answer, Code};
 use crate::coverage::matrix::{Entry, State};
@@ -91,6 +91,7 @@ impl Simulator {
             let _engine = phase_clock::enter(Phase::Engine);
             engine.submit(request, slot)
         };
+        self.called(EngineCall::Submit { request, slot });
         let call = Call {
             entry,
             state,
@@ -176,6 +177,7 @@ impl Simulator {
                 let _engine = phase_clock::enter(Phase::Engine);
                 engine.enqueue(request, slot)
             };
+            self.called(EngineCall::Enqueue { request, slot });
             match enqueued {
                 Ok(()) => {
                     self.check_refusal(door, None)?;
@@ -225,6 +227,7 @@ impl Simulator {
                 let _engine = phase_clock::enter(Phase::Engine);
                 engine.process_next()
             };
+            self.called(EngineCall::ProcessNext);
             let Some((processed, result)) = next else {
                 return Err(self
                     .engine_behaviour(format!("the queue lost op{operation} without answering")));

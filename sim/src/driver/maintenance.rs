@@ -4,7 +4,7 @@ use super::arms::{CheckpointStop, Fate};
 use super::process::Process;
 use super::wal_book::command_frame_len;
 use super::write_path::fate_answer;
-use super::{RunError, SelfTest, Simulator, StepLine, StepResult};
+use super::{EngineCall, RunError, SelfTest, Simulator, StepLine, StepResult};
 use crate::answer::Code;
 use crate::coverage::matrix::{Entry, State};
 use crate::oracle::checks;
@@ -82,6 +82,7 @@ impl Simulator {
             let _engine = phase_clock::enter(Phase::Engine);
             engine.tick_expirations_with(slot, |applied| committed.push(*applied))
         };
+        self.called(EngineCall::Tick { slot });
         let predicted = self.predict_tick(&due)?;
         self.absorb_fs()?;
         self.check_wal_length("the tick")?;
@@ -229,6 +230,7 @@ impl Simulator {
             return Ok(StepLine::new("undelivered: engine down"));
         };
         let result = engine.checkpoint();
+        self.called(EngineCall::Checkpoint);
         let wal_len = self.books.wal().file_len();
         let expected = match state {
             State::Running if exhausted => Err("lsn_exhausted"),

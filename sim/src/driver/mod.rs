@@ -21,6 +21,7 @@ mod books;
 mod client_writes;
 mod clients;
 mod disk;
+pub mod engine_calls;
 mod faults;
 mod forge;
 mod live_checks;
@@ -54,6 +55,7 @@ pub use audit_cadence::AuditCadence;
 use books::Books;
 use clients::Clients;
 use disk::Disk;
+pub use engine_calls::EngineCall;
 use process::Process;
 use references::Resolved;
 use std::borrow::Cow;
@@ -120,6 +122,9 @@ pub struct SimConfig {
     pub last_step: Option<u64>,
     /// Whether the transcript keeps its text or only its digest.
     pub transcript: TranscriptMode,
+    /// Keep every call made of the engine, in order
+    /// ([`Simulator::engine_calls`]).
+    pub engine_calls: bool,
 }
 
 impl SimConfig {
@@ -131,6 +136,7 @@ impl SimConfig {
             audit: AuditCadence::EVERY_STEP,
             last_step: None,
             transcript: TranscriptMode::Text,
+            engine_calls: false,
         }
     }
 }
@@ -212,6 +218,8 @@ pub struct Simulator {
     transcript: Transcript,
     stats: RunStats,
     event: StepEvent,
+    /// With `SimConfig::engine_calls`, every call made of the engine.
+    engine_calls: Option<Vec<EngineCall>>,
 }
 
 type StepResult = Result<StepLine, RunError>;
@@ -321,7 +329,21 @@ impl Simulator {
             transcript,
             stats: RunStats::default(),
             event: StepEvent::default(),
+            engine_calls: config.engine_calls.then(|| vec![EngineCall::Open]),
         })
+    }
+
+    /// Every call made of the engine so far, the first open included;
+    /// `None` unless the config asked to keep them.
+    pub fn engine_calls(&self) -> Option<&[EngineCall]> {
+        self.engine_calls.as_deref()
+    }
+
+    /// Keeps `call` when the config asks.
+    fn called(&mut self, call: EngineCall) {
+        if let Some(calls) = &mut self.engine_calls {
+            calls.push(call);
+        }
     }
 
     pub fn transcript(&self) -> &Transcript {

@@ -1,6 +1,6 @@
 //! Reads: the engine's answer against the model's, fences included.
 
-use super::{Simulator, StepLine, StepResult};
+use super::{EngineCall, Simulator, StepLine, StepResult};
 use crate::coverage::matrix::Entry;
 use crate::oracle::{Oracle, Violation};
 use crate::view::EngineStatus;
@@ -62,6 +62,10 @@ impl Simulator {
             return Ok(StepLine::new("undelivered: engine down"));
         };
         let got = engine.get_resource(ResourceId(resource), required_lsn.map(Lsn));
+        self.called(EngineCall::GetResource {
+            resource: ResourceId(resource),
+            required: required_lsn.map(Lsn),
+        });
         self.read_answered(
             entry,
             match &got {
@@ -96,6 +100,10 @@ impl Simulator {
             return Ok(StepLine::new("undelivered: engine down"));
         };
         let got = engine.get_lease(LeaseId(lease), required_lsn.map(Lsn));
+        self.called(EngineCall::GetLease {
+            lease: LeaseId(lease),
+            required: required_lsn.map(Lsn),
+        });
         self.read_answered(
             entry,
             match &got {

@@ -10,7 +10,7 @@ use super::arms::IoFailure;
 use super::disk::Damage;
 use super::process::Process;
 use super::wal_book::FrameContent;
-use super::{AuditCadence, RunError, SelfTest, Simulator, StepLine, StepResult};
+use super::{AuditCadence, EngineCall, RunError, SelfTest, Simulator, StepLine, StepResult};
 use crate::event::{DamageVerdict, FailKind};
 use crate::oracle::checks::{self, ExpectedFailure, ExpectedRecovery};
 use crate::oracle::model::Model;
@@ -44,7 +44,8 @@ enum RecoveryStop {
 }
 
 impl Simulator {
-    fn open(&self, faults: Faults) -> Result<(Engine, RecoveryReport), OpenError> {
+    fn open(&mut self, faults: Faults) -> Result<(Engine, RecoveryReport), OpenError> {
+        self.called(EngineCall::Open);
         Engine::open_with_faults(self.disk.path(), self.config.engine, faults)
     }
 

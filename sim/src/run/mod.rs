@@ -3,7 +3,9 @@
 //! replayed, shrunk and written as a scenario.
 
 use crate::action::{Action, Unsynced};
-use crate::driver::{panicked_failure, AuditCadence, RunError, SelfTest, SimConfig, Simulator};
+use crate::driver::{
+    panicked_failure, AuditCadence, EngineCall, RunError, SelfTest, SimConfig, Simulator,
+};
 use crate::oracle::isolate;
 use crate::phase_clock::{self, Phase};
 use crate::rng::SimRng;
@@ -17,6 +19,7 @@ use crate::workload::Workload;
 use allocdb_core::engine::EngineConfig;
 use liveness::run_liveness;
 
+pub mod engine_alone;
 pub mod liveness;
 
 /// Simulated clients per seed: enough that same-slot ingress interleaves.
@@ -48,6 +51,8 @@ pub struct SeedSpec {
     /// there: the repro of a step that hung, derived by running the seed
     /// again up to it.
     pub stop_before: Option<u64>,
+    /// Keep every call the run makes of the engine (`engine_alone`).
+    pub engine_calls: bool,
 }
 
 impl SeedSpec {
@@ -62,6 +67,7 @@ impl SeedSpec {
             audit: AuditCadence::SWEEP,
             transcript: TranscriptMode::Digest,
             stop_before: None,
+            engine_calls: false,
         }
     }
 }
@@ -79,6 +85,8 @@ pub struct SeedReport {
     pub failure: Option<RunError>,
     /// The run directory, kept because the run failed and the spec asked.
     pub kept_files: Option<KeptRun>,
+    /// Every call made of the engine, when the spec asked.
+    pub engine_calls: Vec<EngineCall>,
 }
 
 /// The actions that close every run: the process dies keeping its page
@@ -108,6 +116,7 @@ pub fn run_seed_watched(spec: &SeedSpec, watch: &mut dyn FnMut(&Simulator) -> bo
         audit: spec.audit,
         last_step: Some(spec.steps),
         transcript: spec.transcript,
+        engine_calls: spec.engine_calls,
         ..SimConfig::new(engine)
     };
     let header = vec![
@@ -128,6 +137,7 @@ pub fn run_seed_watched(spec: &SeedSpec, watch: &mut dyn FnMut(&Simulator) -> bo
                 actions,
                 failure: Some(error),
                 kept_files: None,
+                engine_calls: Vec::new(),
             }
         }
     };
@@ -144,6 +154,7 @@ pub fn run_seed_watched(spec: &SeedSpec, watch: &mut dyn FnMut(&Simulator) -> bo
     };
     let transcript = sim.transcript().clone();
     let stats = sim.stats().clone();
+    let engine_calls = sim.engine_calls().map_or_else(Vec::new, <[_]>::to_vec);
     // A run stopped before a step that hung keeps its files as that step
     // found them.
     let kept_files = ((failure.is_some() || spec.stop_before.is_some()) && spec.keep_files)
@@ -156,6 +167,7 @@ pub fn run_seed_watched(spec: &SeedSpec, watch: &mut dyn FnMut(&Simulator) -> bo
         actions,
         failure,
         kept_files,
+        engine_calls,
     }
 }
 
