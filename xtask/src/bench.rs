@@ -370,6 +370,11 @@ pub fn run(suite: Suite, write: bool) -> Result<(), Error> {
     } else {
         None
     };
+    if matches!(suite, Suite::All | Suite::Sim) {
+        // The floor of a step: the same seeds' engine calls made again on
+        // an engine alone (`sim/benches/floor.rs`); it prints its own lines.
+        Cmd::cargo(&["bench", "-p", "allocdb-sim", "--bench", "floor"]).run()?;
+    }
     outln!();
     for (i, (spec, measured)) in results.iter().enumerate() {
         if i > 0 {
