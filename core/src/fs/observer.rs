@@ -55,7 +55,16 @@ pub struct Observation {
 impl Observation {
     /// Every operation since the last drain, in the order made.
     pub fn drain(&self) -> Vec<FsReport> {
-        self.with_entry(|entry| std::mem::take(&mut entry.reports))
+        let mut reports = Vec::new();
+        self.drain_into(&mut reports);
+        reports
+    }
+
+    /// [`Observation::drain`] onto the end of `into`. Both buffers keep
+    /// their capacity, so a caller that drains at every step allocates
+    /// nothing once they have grown.
+    pub fn drain_into(&self, into: &mut Vec<FsReport>) {
+        self.with_entry(|entry| into.append(&mut entry.reports));
     }
 
     /// Arms `fault` in this directory: the operation it names fails once

@@ -51,6 +51,39 @@ fn every_call_is_the_real_one() {
     assert_eq!(read, b"abXYe");
 }
 
+/// A drain onto a kept buffer appends after what it holds, in the order
+/// made, and leaves nothing behind for the next drain.
+#[cfg(feature = "fault-injection")]
+#[test]
+fn a_drain_into_a_buffer_appends_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let observation = observe(dir.path());
+    let mut wal = DurableFile::create(dir.path(), FileName::Wal, Site::WalOpen).unwrap();
+    let mut drained = Vec::new();
+    observation.drain_into(&mut drained);
+    wal.sync_data(Site::WalSync).unwrap();
+    observation.drain_into(&mut drained);
+    observation.drain_into(&mut drained);
+    let create = FsReport {
+        site: Site::WalOpen,
+        op: FsOp::Create {
+            file: FileName::Wal,
+        },
+    };
+    let sync = FsReport {
+        site: Site::WalSync,
+        op: FsOp::SyncData {
+            file: FileName::Wal,
+        },
+    };
+    assert_eq!(drained, vec![create, sync]);
+    drained.clear();
+    wal.sync_data(Site::WalSync).unwrap();
+    observation.drain_into(&mut drained);
+    assert_eq!(drained, vec![sync], "a cleared buffer takes the new ones only");
+    assert_eq!(observation.drain(), vec![]);
+}
+
 #[cfg(feature = "fault-injection")]
 #[test]
 fn an_observer_sees_every_operation_in_order_with_its_site() {

@@ -104,6 +104,9 @@ pub struct FsModel {
     gone: Vec<InodeId>,
     /// A self-test: syncs made at this site are treated as never made.
     ignored: Option<Site>,
+    /// The reports of the last drain, kept between absorbs for their
+    /// capacity (a step drains at every engine call).
+    drained: Vec<FsReport>,
 }
 
 /// The inodes the model learned of (with the name each has now, if any)
@@ -126,6 +129,7 @@ impl FsModel {
             born: Vec::new(),
             gone: Vec::new(),
             ignored: ignored.map(SyncSite::site),
+            drained: Vec::new(),
         }
     }
 
@@ -173,11 +177,15 @@ impl FsModel {
     /// on a report no file system could have made from the model's state
     /// (the engine misreported, or reported an operation it did not make).
     pub fn absorb(&mut self) -> Result<(), String> {
-        for report in self.observation.drain() {
+        let mut reports = std::mem::take(&mut self.drained);
+        self.observation.drain_into(&mut reports);
+        let absorbed = reports.iter().try_for_each(|&report| {
             self.apply(report)
-                .map_err(|why| format!("file operation {report:?}: {why}"))?;
-        }
-        Ok(())
+                .map_err(|why| format!("file operation {report:?}: {why}"))
+        });
+        reports.clear();
+        self.drained = reports;
+        absorbed
     }
 
     /// [`FsModel::absorb`] for a recovery that refused to start: it must
