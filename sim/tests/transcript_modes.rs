@@ -23,6 +23,8 @@ fn digests_the_text(spec: &SeedSpec) -> SeedReport {
     let digest = run(spec, TranscriptMode::Digest);
     let text = run(spec, TranscriptMode::Text);
     let written = text.transcript.text().expect("asked for the text");
+    // Only a run without a transcript leaves an outcome unsaid.
+    assert!(!written.contains("(unsaid)"), "{spec:?}");
     assert_eq!(digest.transcript.text(), None, "{spec:?}");
     assert_eq!(
         digest.transcript.digest(),

@@ -2,12 +2,13 @@
 //! at the same slot and go through the engine's bounded queue.
 
 use super::write_path::Call;
-use super::{EngineCall, RunError, Simulator, StepLine, StepResult};
+use super::{EngineCall, RunError, Said, Simulator, StepLine, StepResult};
 use crate::action::{Action, SimCommand};
 use crate::answer::{Answer, Code};
 use crate::coverage::matrix::{Entry, State};
 use crate::oracle::refusal::{Door, Request};
 use crate::phase_clock::{self, Phase};
+use crate::transcript::TranscriptMode;
 use crate::view::EngineStatus;
 use allocdb_core::{ClientId, ClientRequest, OperationId, Slot};
 
@@ -107,22 +108,25 @@ impl Simulator {
     /// takes what fits, the engine commits the queue in order.
     pub(super) fn burst(&mut self, requests: &[Action]) -> StepResult {
         let arrivals = self.arrivals(requests)?;
-        let order: Vec<String> = arrivals
-            .iter()
-            .map(|(_, r)| format!("op{}", r.operation_id.0))
-            .collect();
-        let mut parts = vec![format!("order {}", order.join(","))];
+        let mut parts = Parts::new(self.transcript.mode() != TranscriptMode::Off);
+        parts.push(|| {
+            let order: Vec<String> = arrivals
+                .iter()
+                .map(|(_, r)| format!("op{}", r.operation_id.0))
+                .collect();
+            format!("order {}", order.join(","))
+        });
         if self.process.status() == EngineStatus::Down {
             for (client, request) in &arrivals {
                 self.undelivered(Entry::Enqueue, *client, request.operation_id.0);
             }
-            parts.push("undelivered: engine down".to_string());
-            return Ok(StepLine::new(parts.join("; ")));
+            parts.push(|| "undelivered: engine down".to_string());
+            return Ok(StepLine::new(parts.said()));
         }
         let queued = self.enqueue_all(arrivals, &mut parts)?;
         let lsn = self.commit_queued(queued, &mut parts)?;
         Ok(StepLine {
-            outcome: parts.join("; ").into(),
+            outcome: parts.said(),
             lsn,
         })
     }
@@ -159,7 +163,7 @@ impl Simulator {
     fn enqueue_all(
         &mut self,
         arrivals: Vec<(u32, ClientRequest)>,
-        parts: &mut Vec<String>,
+        parts: &mut Parts,
     ) -> Result<Vec<(u32, ClientRequest)>, RunError> {
         let slot = self.slot;
         let bound = self.config.engine.max_submission_queue.max(1) as usize;
@@ -195,7 +199,7 @@ impl Simulator {
                         door,
                     };
                     let line = self.settle(call, Err(error))?;
-                    parts.push(format!("op{} {}", request.operation_id.0, line.outcome));
+                    parts.push(|| format!("op{} {}", request.operation_id.0, line.outcome));
                 }
             }
         }
@@ -208,7 +212,7 @@ impl Simulator {
     fn commit_queued(
         &mut self,
         queued: Vec<(u32, ClientRequest)>,
-        parts: &mut Vec<String>,
+        parts: &mut Parts,
     ) -> Result<Option<allocdb_core::Lsn>, RunError> {
         let slot = self.slot;
         let mut lsn = None;
@@ -220,7 +224,7 @@ impl Simulator {
                 self.event
                     .answers
                     .push((operation, Answer::uncached(Code::Crashed)));
-                parts.push(format!("op{operation} lost with the queue"));
+                parts.push(|| format!("op{operation} lost with the queue"));
                 continue;
             };
             let next = {
@@ -248,7 +252,7 @@ impl Simulator {
             };
             let line = self.settle(call, result)?;
             lsn = line.lsn.or(lsn);
-            parts.push(format!("op{operation} {}", line.outcome));
+            parts.push(|| format!("op{operation} {}", line.outcome));
         }
         Ok(lsn)
     }
@@ -260,4 +264,27 @@ fn commit_door(request: &ClientRequest, slot: Slot) -> Door {
         operation: request.operation_id.0,
         slot,
     })
+}
+
+/// A burst's line, part by part, made only when the transcript writes it
+/// (as [`Simulator::say`] makes a line).
+struct Parts(Option<Vec<String>>);
+
+impl Parts {
+    fn new(written: bool) -> Parts {
+        Parts(written.then(Vec::new))
+    }
+
+    fn push(&mut self, part: impl FnOnce() -> String) {
+        if let Some(parts) = &mut self.0 {
+            parts.push(part());
+        }
+    }
+
+    fn said(self) -> Said {
+        match self.0 {
+            Some(parts) => Said::from(parts.join("; ")),
+            None => Said::Unsaid,
+        }
+    }
 }

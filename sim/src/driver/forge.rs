@@ -50,8 +50,8 @@ impl Simulator {
         self.books
             .checkpointed(Lsn(lsn), model.clone(), len, false, replaced);
         self.model = model;
-        Ok(StepLine::new(format!(
-            "a snapshot of nothing as of lsn {lsn}, {len} bytes"
-        )))
+        Ok(StepLine::new(self.say(|| {
+            format!("a snapshot of nothing as of lsn {lsn}, {len} bytes")
+        })))
     }
 }

@@ -3,7 +3,7 @@
 use super::arms::{CheckpointStop, Fate};
 use super::process::Process;
 use super::wal_book::command_frame_len;
-use super::write_path::fate_answer;
+use super::write_path::{fate_answer, refused_line};
 use super::{EngineCall, RunError, SelfTest, Simulator, StepLine, StepResult};
 use crate::answer::Code;
 use crate::coverage::matrix::{Entry, State};
@@ -13,7 +13,7 @@ use crate::oracle::{Oracle, Violation};
 use crate::phase_clock::{self, Phase};
 use crate::transcript::{describe_io_failure, point_label};
 use allocdb_core::engine::fault::CrashPath;
-use allocdb_core::engine::{CheckpointError, SubmitError, TickReport, TICK_BATCH_LIMIT};
+use allocdb_core::engine::{CheckpointError, TickReport, TICK_BATCH_LIMIT};
 use allocdb_core::{Applied, LeaseId, LogCommand, Lsn, Outcome, Slot};
 
 /// How a tick must go, as the simulator predicts it.
@@ -48,7 +48,7 @@ impl Simulator {
             )));
         };
         self.slot = Slot(slot);
-        Ok(StepLine::new(format!("slot {slot}")))
+        Ok(StepLine::new(self.say(|| format!("slot {slot}"))))
     }
 
     pub(super) fn advance_to(&mut self, slot: u64) -> StepResult {
@@ -128,15 +128,13 @@ impl Simulator {
                     )));
                 }
                 Ok(StepLine {
-                    outcome: format!("expired {} noop {}", report.expired, report.noops).into(),
+                    outcome: self
+                        .say(|| format!("expired {} noop {}", report.expired, report.noops)),
                     lsn: report.last_lsn,
                 })
             }
             (TickEnd::Refused(code), Err(error)) if Code::refused(&error) == code => {
-                let mut line = StepLine::new(match error {
-                    SubmitError::EngineHalted => "engine_halted".to_string(),
-                    other => format!("rejected: {other}"),
-                });
+                let mut line = StepLine::new(self.say(|| refused_line(error)));
                 line.lsn = report.last_lsn;
                 Ok(line)
             }
@@ -266,10 +264,12 @@ impl Simulator {
                     },
                     _ => {}
                 }
-                Ok(StepLine::new(format!(
-                    "snapshot at lsn {}, {} frames kept",
-                    snapshot_lsn.0, report.frames_kept
-                )))
+                Ok(StepLine::new(self.say(|| {
+                    format!(
+                        "snapshot at lsn {}, {} frames kept",
+                        snapshot_lsn.0, report.frames_kept
+                    )
+                })))
             }
             (Ok(Some(stop)), Err(error)) if checkpoint_answer(stop.fate, &error) => {
                 let line = match stop.fate {

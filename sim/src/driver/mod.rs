@@ -247,6 +247,9 @@ impl StepLine {
 enum Said {
     Text(Cow<'static, str>),
     Committed(Applied),
+    /// Nothing: the transcript is off and writes no line
+    /// ([`Simulator::say`]).
+    Unsaid,
 }
 
 impl From<&'static str> for Said {
@@ -266,6 +269,7 @@ impl fmt::Display for Said {
         match self {
             Said::Text(text) => f.write_str(text),
             Said::Committed(applied) => describe_applied(applied).fmt(f),
+            Said::Unsaid => f.write_str("(unsaid)"),
         }
     }
 }
@@ -457,6 +461,15 @@ impl Simulator {
             damage_pending: self.disk.damage().is_some(),
             recovery: &self.books,
         }
+    }
+
+    /// The outcome `text` makes, made only when the transcript writes it:
+    /// a passing seed of a sweep formats nothing.
+    fn say(&self, text: impl FnOnce() -> String) -> Said {
+        if self.transcript.mode() == TranscriptMode::Off {
+            return Said::Unsaid;
+        }
+        Said::from(text())
     }
 
     /// Runs one action, then every oracle, and appends the transcript line

@@ -81,11 +81,11 @@ impl Simulator {
                 format!("read resource {resource}: engine {got:?}, model {expected:?}"),
             )));
         }
-        Ok(StepLine::new(match got {
+        Ok(StepLine::new(self.say(|| match got {
             Ok(Some(r)) => format!("{} v{}", r.state.name(), r.version),
             Ok(None) => "not found".to_string(),
             Err(e) => format!("refused: {e}"),
-        }))
+        })))
     }
 
     pub(super) fn read_lease(&mut self, lease: u128, required_lsn: Option<u64>) -> StepResult {
@@ -125,9 +125,9 @@ impl Simulator {
                 format!("read lease {lease}: engine {got:?}, model {expected:?}"),
             )));
         }
-        Ok(StepLine::new(match got {
+        Ok(StepLine::new(self.say(|| match got {
             Ok(l) => format!("{} epoch {}", l.state.name(), l.lease_epoch.0),
             Err(e) => format!("refused: {e}"),
-        }))
+        })))
     }
 }

@@ -256,7 +256,7 @@ impl Simulator {
                 if !error.is_definite() {
                     self.clients.keep_in_flight(client, operation);
                 }
-                Ok(StepLine::new(refused_line(error)))
+                Ok(StepLine::new(self.say(|| refused_line(error))))
             }
             (Some(Fate::Committed), Ok(applied)) => {
                 let lsn = lsn.expect("a commit passed the door: an LSN was left");
@@ -370,7 +370,7 @@ pub(super) fn fate_answer(fate: Fate, error: &SubmitError) -> bool {
 }
 
 /// A refused write's line.
-fn refused_line(error: SubmitError) -> String {
+pub(super) fn refused_line(error: SubmitError) -> String {
     match error {
         SubmitError::EngineHalted => "engine_halted".to_string(),
         other => format!("rejected: {other}"),
