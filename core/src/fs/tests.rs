@@ -80,7 +80,11 @@ fn a_drain_into_a_buffer_appends_in_order() {
     drained.clear();
     wal.sync_data(Site::WalSync).unwrap();
     observation.drain_into(&mut drained);
-    assert_eq!(drained, vec![sync], "a cleared buffer takes the new ones only");
+    assert_eq!(
+        drained,
+        vec![sync],
+        "a cleared buffer takes the new ones only"
+    );
     assert_eq!(observation.drain(), vec![]);
 }
 
