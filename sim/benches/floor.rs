@@ -12,6 +12,8 @@
 //!
 //! `cargo bench -p allocdb-sim --bench floor [-- --seeds N]`
 
+mod common;
+
 use allocdb_sim::run::engine_alone::replay;
 use allocdb_sim::run::{run_seed, SeedSpec};
 use allocdb_sim::transcript::TranscriptMode;
@@ -22,12 +24,10 @@ const SEEDS: u64 = 200;
 const STEPS: u64 = 1000;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let seeds = args
-        .iter()
-        .position(|a| a == "--seeds")
-        .and_then(|i| args.get(i + 1))
-        .map_or(SEEDS, |n| n.parse().expect("--seeds takes a count"));
+    let seeds = common::flag_value("--seeds").map_or(SEEDS, |n| {
+        n.parse()
+            .unwrap_or_else(|_| common::fail(&format!("--seeds takes a count, not {n:?}")))
+    });
     for (faults, title) in [
         (FaultSelection::None, "fault-free (exact)"),
         (

@@ -3,6 +3,8 @@
 //! phase's nanoseconds are printed as JSON, and written to the path after
 //! `--out` for `cargo xtask bench sim`, which lays them out.
 
+mod common;
+
 use allocdb_sim::phase_clock::{self, Phase};
 use allocdb_sim::run::{run_seed, SeedSpec};
 use allocdb_sim::transcript::TranscriptMode;
@@ -12,11 +14,7 @@ const SEEDS: u64 = 200;
 const STEPS: u64 = 1000;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let out = args
-        .iter()
-        .position(|a| a == "--out")
-        .and_then(|i| args.get(i + 1));
+    let out = common::flag_value("--out");
     let mut totals = [0u64; Phase::ALL.len()];
     let mut steps = 0u64;
     phase_clock::take();
@@ -47,6 +45,9 @@ fn main() {
     // The layout is `cargo xtask bench sim`'s (xtask/src/sim_phases.rs).
     print!("{json}");
     if let Some(out) = out {
-        std::fs::write(out, json).unwrap_or_else(|e| panic!("writing {out}: {e}"));
+        if let Err(error) = std::fs::write(&out, json) {
+            eprintln!("error: writing {out}: {error}");
+            std::process::exit(1);
+        }
     }
 }
